@@ -12,3 +12,8 @@ pub mod span;
 
 pub use error::{Diagnostic, Error};
 pub use span::{FileId, SourceMap, Span};
+pub mod check;
+pub mod hir;
+pub mod types;
+
+pub use check::{BuiltinSig, Checked, check};

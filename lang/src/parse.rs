@@ -34,6 +34,19 @@ pub fn parse_file(file: FileId, src: &str) -> Parsed {
     Parsed { file: tree, errors, comments: lexed.comments }
 }
 
+/// Parses a single type expression, such as a builtin's signature type.
+pub fn parse_type(file: FileId, src: &str) -> (Option<TypeExpr>, Vec<Error>) {
+    let lexed = lex::lex(file, src);
+    let mut p = Parser::new(&lexed.tokens);
+    let t = p.ty().ok();
+    if !p.at_eof() {
+        p.expected("end of type");
+    }
+    let mut errors = lexed.errors;
+    errors.extend(p.errors);
+    (t, errors)
+}
+
 /// Parses a single expression (used for `--set` values and tests).
 pub fn parse_expr(file: FileId, src: &str) -> (Expr, Vec<Error>) {
     let lexed = lex::lex(file, src);
