@@ -1,0 +1,225 @@
+//! Building an arena from a stream of parse events, for every input format.
+
+use std::collections::HashSet;
+
+use super::{Arena, Edge, Key, Node, NodeId, NodeKind, Pos};
+
+/// The key marking list items in [`Edge::key`].
+pub const NO_KEY: Key = Key(u32::MAX);
+
+struct Frame {
+    node: NodeId,
+    map: bool,
+    start: usize,
+}
+
+/// Why building failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildError {
+    /// Nesting deeper than the limit.
+    TooDeep,
+    /// A key appears twice in one map.
+    DuplicateKey(String),
+    /// Alias expansion would exceed its budget.
+    AliasBudget,
+}
+
+/// Builds an [`Arena`] from events: containers opened and closed, keys and scalars.
+pub struct Builder {
+    /// The arena being built.
+    pub arena: Arena,
+    stack: Vec<Frame>,
+    scratch: Vec<Edge>,
+    key: Option<(Key, Pos)>,
+    max_depth: usize,
+    alias_budget: usize,
+}
+
+impl Builder {
+    /// A builder into `arena`.
+    pub fn new(arena: Arena, max_depth: usize, alias_budget: usize) -> Self {
+        Builder { arena, stack: Vec::new(), scratch: Vec::new(), key: None, max_depth, alias_budget }
+    }
+
+    /// Whether no container is open.
+    pub fn at_top(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// Whether the innermost open container is a map.
+    pub fn in_map(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.map)
+    }
+
+    /// Drops every open container (after an error), keeping finished nodes.
+    pub fn reset(&mut self) {
+        self.stack.clear();
+        self.scratch.clear();
+        self.key = None;
+    }
+
+    fn add(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
+        let id = self.arena.nodes.len() as NodeId;
+        let (parent, slot) = match self.stack.last() {
+            Some(f) => (f.node, (self.scratch.len() - f.start) as u32),
+            None => (id, 0),
+        };
+        self.arena.nodes.push(Node { kind, pos, parent, slot });
+        if !self.stack.is_empty() {
+            let (key, kpos) = self.key.take().unwrap_or((NO_KEY, pos));
+            self.scratch.push(Edge { key, node: id, pos: kpos });
+        }
+        id
+    }
+
+    /// Sets the key for the next value of the open map.
+    pub fn key(&mut self, name: &str, pos: Pos) {
+        let k = self.arena.key(name);
+        self.key = Some((k, pos));
+    }
+
+    /// Adds a scalar; returns its id.
+    pub fn scalar(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
+        self.add(kind, pos)
+    }
+
+    /// Adds a string scalar.
+    pub fn string(&mut self, s: &str, pos: Pos) -> NodeId {
+        let start = self.arena.text.len() as u32;
+        self.arena.text.push_str(s);
+        self.add(NodeKind::Str { start, len: s.len() as u32 }, pos)
+    }
+
+    /// Opens a map or list.
+    pub fn open(&mut self, map: bool, pos: Pos) -> Result<NodeId, BuildError> {
+        if self.stack.len() >= self.max_depth {
+            return Err(BuildError::TooDeep);
+        }
+        let kind = if map { NodeKind::Map { start: 0, len: 0 } } else { NodeKind::List { start: 0, len: 0 } };
+        let node = self.add(kind, pos);
+        self.stack.push(Frame { node, map, start: self.scratch.len() });
+        Ok(node)
+    }
+
+    /// Closes the innermost container; returns its id.
+    pub fn close(&mut self) -> Result<Option<NodeId>, BuildError> {
+        let Some(f) = self.stack.pop() else { return Ok(None) };
+        let mut entries: Vec<Edge> = self.scratch.drain(f.start..).collect();
+        if f.map {
+            entries = self.merge_keys(entries)?;
+            check_duplicates(&self.arena, &entries)?;
+        }
+        let start = self.arena.edges.len() as u32;
+        let len = entries.len() as u32;
+        for (slot, e) in entries.iter().enumerate() {
+            if let Some(n) = self.arena.nodes.get_mut(e.node as usize) {
+                n.parent = f.node;
+                n.slot = slot as u32;
+            }
+        }
+        self.arena.edges.extend(entries);
+        if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
+            n.kind = if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+        }
+        Ok(Some(f.node))
+    }
+
+    /// Applies YAML `<<` merge keys: entries of the merged maps that the map lacks are copied in.
+    fn merge_keys(&mut self, entries: Vec<Edge>) -> Result<Vec<Edge>, BuildError> {
+        let Some(merge) = self.arena.symbols.get("<<").or_else(|| self.arena_key("<<")) else { return Ok(entries) };
+        if !entries.iter().any(|e| e.key == merge) {
+            return Ok(entries);
+        }
+        let (merges, mut own): (Vec<Edge>, Vec<Edge>) = entries.into_iter().partition(|e| e.key == merge);
+        let mut sources = Vec::new();
+        for m in &merges {
+            match self.arena.node(m.node).map(|n| n.kind) {
+                Some(NodeKind::Map { .. }) => sources.push(m.node),
+                Some(NodeKind::List { .. }) => sources.extend(self.arena.children(m.node).iter().map(|e| e.node)),
+                _ => {}
+            }
+        }
+        for src in sources {
+            let inherited: Vec<Edge> = self.arena.children(src).to_vec();
+            for e in inherited {
+                if own.iter().any(|o| o.key == e.key) {
+                    continue;
+                }
+                let node = self.copy(e.node, 0)?;
+                own.push(Edge { key: e.key, node, pos: e.pos });
+            }
+        }
+        Ok(own)
+    }
+
+    fn arena_key(&self, name: &str) -> Option<Key> {
+        (self.arena.symbols.len()..self.arena.symbols.len() + self.arena.local_keys.len())
+            .map(|i| Key(i as u32))
+            .find(|k| self.arena.key_str(*k) == name)
+    }
+
+    /// Adds a copy of the finished subtree `src` where a value is expected (alias expansion).
+    pub fn alias(&mut self, src: NodeId) -> Result<NodeId, BuildError> {
+        let copy = self.copy(src, self.stack.len())?;
+        let (parent, slot) = match self.stack.last() {
+            Some(f) => (f.node, (self.scratch.len() - f.start) as u32),
+            None => (copy, 0),
+        };
+        if let Some(n) = self.arena.nodes.get_mut(copy as usize) {
+            n.parent = parent;
+            n.slot = slot;
+        }
+        if !self.stack.is_empty() {
+            let pos = self.arena.node(copy).map(|n| n.pos).unwrap_or_default();
+            let (key, kpos) = self.key.take().unwrap_or((NO_KEY, pos));
+            self.scratch.push(Edge { key, node: copy, pos: kpos });
+        }
+        Ok(copy)
+    }
+
+    /// Deep-copies a finished subtree, charging the alias budget; the copy is detached.
+    fn copy(&mut self, src: NodeId, depth: usize) -> Result<NodeId, BuildError> {
+        if depth > self.max_depth {
+            return Err(BuildError::TooDeep);
+        }
+        self.alias_budget = self.alias_budget.checked_sub(1).ok_or(BuildError::AliasBudget)?;
+        let Some(node) = self.arena.node(src).copied() else { return Err(BuildError::AliasBudget) };
+        let id = self.arena.nodes.len() as NodeId;
+        self.arena.nodes.push(Node { parent: id, slot: 0, ..node });
+        let map = match node.kind {
+            NodeKind::Map { .. } => true,
+            NodeKind::List { .. } => false,
+            _ => return Ok(id),
+        };
+        let children: Vec<Edge> = self.arena.children(src).to_vec();
+        let mut copied = Vec::with_capacity(children.len());
+        for (slot, e) in children.iter().enumerate() {
+            let c = self.copy(e.node, depth + 1)?;
+            if let Some(n) = self.arena.nodes.get_mut(c as usize) {
+                n.parent = id;
+                n.slot = slot as u32;
+            }
+            copied.push(Edge { node: c, ..*e });
+        }
+        let start = self.arena.edges.len() as u32;
+        let len = copied.len() as u32;
+        self.arena.edges.extend(copied);
+        if let Some(n) = self.arena.nodes.get_mut(id as usize) {
+            n.kind = if map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+        }
+        Ok(id)
+    }
+}
+
+fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
+    let dup = if entries.len() <= 16 {
+        entries.iter().enumerate().find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key)).map(|(_, e)| e.key)
+    } else {
+        let mut seen = HashSet::new();
+        entries.iter().find(|e| !seen.insert(e.key)).map(|e| e.key)
+    };
+    match dup {
+        Some(k) => Err(BuildError::DuplicateKey(arena.key_str(k).to_string())),
+        None => Ok(()),
+    }
+}

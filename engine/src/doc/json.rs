@@ -1,0 +1,311 @@
+//! Reading JSON and NDJSON into an arena, with positions.
+//!
+//! A hand-written byte-level reader: it records the position of every value, which
+//! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
+
+use super::build::{BuildError, Builder};
+use super::{LineIndex, NodeId, NodeKind};
+
+/// Why a JSON text could not be read, and the byte offset where that became clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonError {
+    /// Byte offset.
+    pub offset: usize,
+    /// Lowercase reason.
+    pub message: String,
+}
+
+/// Reads JSON values from `src` into `b`: one value, or with `many`, a sequence of values
+/// separated by whitespace (NDJSON). Returns the roots read before any error, and the error.
+pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Option<JsonError>) {
+    let lines = LineIndex::new(src);
+    let mut r = Reader { src: src.as_bytes(), text: src, pos: 0, lines: &lines };
+    let mut roots = Vec::new();
+    loop {
+        r.ws();
+        if r.pos >= r.src.len() {
+            if roots.is_empty() && !many {
+                return (roots, Some(r.err("empty input: expected a JSON value")));
+            }
+            return (roots, None);
+        }
+        if !roots.is_empty() && !many {
+            return (roots, Some(r.err("unexpected text after the JSON value")));
+        }
+        match r.value(b) {
+            Ok(id) => roots.push(id),
+            Err(e) => {
+                b.reset();
+                return (roots, Some(e));
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    src: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    lines: &'a LineIndex<'a>,
+}
+
+impl Reader<'_> {
+    fn err(&self, message: &str) -> JsonError {
+        JsonError { offset: self.pos, message: message.to_string() }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn build(&self, e: BuildError) -> JsonError {
+        match e {
+            BuildError::TooDeep => self.err("nesting is deeper than the limit"),
+            BuildError::DuplicateKey(k) => self.err(&format!("duplicate key `{k}`")),
+            BuildError::AliasBudget => self.err("input too large"),
+        }
+    }
+
+    /// Reads one value; containers are read iteratively so depth costs no stack.
+    fn value(&mut self, b: &mut Builder) -> Result<NodeId, JsonError> {
+        let mut depth = 0usize;
+        let mut root = None;
+        loop {
+            self.ws();
+            let pos = self.lines.pos(self.pos);
+            // A value is expected here.
+            match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    let id = b.open(true, pos).map_err(|e| self.build(e))?;
+                    root.get_or_insert(id);
+                    depth += 1;
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        b.close().map_err(|e| self.build(e))?;
+                        depth -= 1;
+                    } else {
+                        self.member_key(b)?;
+                        continue;
+                    }
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    let id = b.open(false, pos).map_err(|e| self.build(e))?;
+                    root.get_or_insert(id);
+                    depth += 1;
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        b.close().map_err(|e| self.build(e))?;
+                        depth -= 1;
+                    } else {
+                        continue;
+                    }
+                }
+                _ => {
+                    let id = self.scalar(b)?;
+                    root.get_or_insert(id);
+                }
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                if depth == 0 {
+                    return root.ok_or_else(|| self.err("expected a JSON value"));
+                }
+                self.ws();
+                let in_map = b.in_map();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_map {
+                            self.ws();
+                            self.member_key(b)?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_map => {
+                        self.pos += 1;
+                        b.close().map_err(|e| self.build(e))?;
+                        depth -= 1;
+                    }
+                    Some(b']') if !in_map => {
+                        self.pos += 1;
+                        b.close().map_err(|e| self.build(e))?;
+                        depth -= 1;
+                    }
+                    None => return Err(self.err("unexpected end of input")),
+                    Some(_) => {
+                        return Err(self.err(if in_map { "expected `,` or `}`" } else { "expected `,` or `]`" }));
+                    }
+                }
+            }
+        }
+    }
+
+    fn member_key(&mut self, b: &mut Builder) -> Result<(), JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let pos = self.lines.pos(self.pos);
+        let key = self.string()?;
+        b.key(&key, pos);
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.err("expected `:` after the key"));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    fn scalar(&mut self, b: &mut Builder) -> Result<NodeId, JsonError> {
+        let pos = self.lines.pos(self.pos);
+        match self.peek() {
+            Some(b'"') => {
+                let s = self.string()?;
+                Ok(b.string(&s, pos))
+            }
+            Some(b't') => self.word("true", NodeKind::Bool(true), b),
+            Some(b'f') => self.word("false", NodeKind::Bool(false), b),
+            Some(b'n') => self.word("null", NodeKind::Null, b),
+            Some(b'-' | b'0'..=b'9') => {
+                let kind = self.number()?;
+                Ok(b.scalar(kind, pos))
+            }
+            None => Err(self.err("unexpected end of input")),
+            Some(_) => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn word(&mut self, w: &str, kind: NodeKind, b: &mut Builder) -> Result<NodeId, JsonError> {
+        let pos = self.lines.pos(self.pos);
+        if self.src.get(self.pos..self.pos + w.len()) == Some(w.as_bytes()) {
+            self.pos += w.len();
+            Ok(b.scalar(kind, pos))
+        } else {
+            Err(self.err("expected a JSON value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<NodeKind, JsonError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = |r: &mut Self| {
+            let s = r.pos;
+            while let Some(b'0'..=b'9') = r.peek() {
+                r.pos += 1;
+            }
+            r.pos > s
+        };
+        if !digits(self) {
+            return Err(self.err("invalid number"));
+        }
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            float = true;
+            if !digits(self) {
+                return Err(self.err("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            float = true;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !digits(self) {
+                return Err(self.err("invalid number"));
+            }
+        }
+        let text = self.text.get(start..self.pos).unwrap_or("");
+        if !float && let Ok(i) = text.parse::<i64>() {
+            return Ok(NodeKind::Int(i));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(NodeKind::Float(f)),
+            _ => Err(JsonError { offset: start, message: format!("number `{text}` is out of range") }),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        let open = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.pos;
+            while let Some(c) = self.peek() {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(self.text.get(start..self.pos).unwrap_or(""));
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => self.escape(&mut out)?,
+                Some(_) => return Err(self.err("control character in a string")),
+                None => return Err(JsonError { offset: open, message: "unterminated string".into() }),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), JsonError> {
+        self.pos += 1;
+        let c = self.peek().ok_or_else(|| self.err("unterminated string"))?;
+        self.pos += 1;
+        let ch = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode(out),
+            _ => return Err(self.err("invalid escape in a string")),
+        };
+        out.push(ch);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let hex = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.err("invalid unicode escape"))?;
+        let v = u32::from_str_radix(hex, 16).map_err(|_| self.err("invalid unicode escape"))?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn unicode(&mut self, out: &mut String) -> Result<(), JsonError> {
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if self.src.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return Err(self.err("unpaired surrogate in a unicode escape"));
+            }
+            self.pos += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.err("unpaired surrogate in a unicode escape"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        out.push(char::from_u32(code).ok_or_else(|| self.err("invalid unicode escape"))?);
+        Ok(())
+    }
+}

@@ -1,0 +1,396 @@
+//! Documents: the compact form every rule reads, with a source position on every node.
+//!
+//! An [`Arena`] holds the nodes of one parsed stream in flat vectors: containers point at a
+//! contiguous run of [`Edge`]s, map keys are interned [`Key`]s (so a field read compares
+//! integers), strings live in one buffer. A [`Document`] is a root node in an arena plus its
+//! identity; `kind: List` items share their list's arena. Nodes know their parent, so a JSON
+//! Pointer is derivable for any node.
+
+pub mod build;
+pub mod json;
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use build::Builder;
+
+/// An interned map key. Keys below [`Symbols::len`] are the program's; the rest are local to
+/// one arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub u32);
+
+/// The frozen key table of a compiled program: every field name a program reads.
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Symbols {
+    /// Interns `name` (only while the table is being built).
+    pub fn intern(&mut self, name: &str) -> Key {
+        if let Some(k) = self.index.get(name) {
+            return Key(*k);
+        }
+        let k = self.names.len() as u32;
+        self.names.push(name.into());
+        self.index.insert(name.into(), k);
+        Key(k)
+    }
+
+    /// The key for `name`, if the program knows it.
+    pub fn get(&self, name: &str) -> Option<Key> {
+        self.index.get(name).map(|k| Key(*k))
+    }
+
+    /// The text of a program key.
+    pub fn name(&self, key: Key) -> Option<&str> {
+        self.names.get(key.0 as usize).map(|s| &**s)
+    }
+
+    /// Number of program keys.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Index of a node in its arena.
+pub type NodeId = u32;
+
+/// A source position: 1-based line and column (in characters), and byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in characters, from 1.
+    pub col: u32,
+    /// Byte offset from the start of the input.
+    pub offset: u32,
+}
+
+/// What a node holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NodeKind {
+    /// `null`, `~` or an empty value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string: a range of the arena's text buffer.
+    Str {
+        /// Start in the buffer.
+        start: u32,
+        /// Length in bytes.
+        len: u32,
+    },
+    /// A list: a run of edges.
+    List {
+        /// First edge.
+        start: u32,
+        /// Number of items.
+        len: u32,
+    },
+    /// A map: a run of edges, keyed.
+    Map {
+        /// First edge.
+        start: u32,
+        /// Number of entries.
+        len: u32,
+    },
+}
+
+/// A node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node {
+    /// Its value.
+    pub kind: NodeKind,
+    /// Where its value starts.
+    pub pos: Pos,
+    /// Its parent, or itself for a root.
+    pub parent: NodeId,
+    /// Its index among the parent's edges.
+    pub slot: u32,
+}
+
+/// An entry of a container: the key (for maps), the child, and where the key is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    /// The key; `Key(u32::MAX)` for list items.
+    pub key: Key,
+    /// The child node.
+    pub node: NodeId,
+    /// Where the key is written (the item's position for lists).
+    pub pos: Pos,
+}
+
+/// The nodes of one input stream.
+#[derive(Debug, Clone, Default)]
+pub struct Arena {
+    /// Every node.
+    pub nodes: Vec<Node>,
+    /// Container entries, contiguous per container.
+    pub edges: Vec<Edge>,
+    /// String contents.
+    pub text: String,
+    /// Keys not in the program's table, numbered from `symbols.len()`.
+    pub local_keys: Vec<Box<str>>,
+    local_index: HashMap<Box<str>, u32>,
+    /// The program's key table.
+    pub symbols: Arc<Symbols>,
+}
+
+impl Arena {
+    /// An empty arena interning against `symbols`.
+    pub fn new(symbols: Arc<Symbols>) -> Self {
+        Arena { symbols, ..Arena::default() }
+    }
+
+    /// Interns a key.
+    pub fn key(&mut self, name: &str) -> Key {
+        if let Some(k) = self.symbols.get(name) {
+            return k;
+        }
+        if let Some(k) = self.local_index.get(name) {
+            return Key(*k);
+        }
+        let k = (self.symbols.len() + self.local_keys.len()) as u32;
+        self.local_keys.push(name.into());
+        self.local_index.insert(name.into(), k);
+        Key(k)
+    }
+
+    /// The text of a key.
+    pub fn key_str(&self, key: Key) -> &str {
+        self.symbols
+            .name(key)
+            .or_else(|| self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?).map(|s| &**s))
+            .unwrap_or("")
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id as usize)
+    }
+
+    /// The string held by node `id`, if it is a string.
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        match self.node(id)?.kind {
+            NodeKind::Str { start, len } => self.text.get(start as usize..(start + len) as usize),
+            _ => None,
+        }
+    }
+
+    /// The entries of container `id` (empty for scalars).
+    pub fn children(&self, id: NodeId) -> &[Edge] {
+        match self.node(id).map(|n| n.kind) {
+            Some(NodeKind::List { start, len } | NodeKind::Map { start, len }) => {
+                self.edges.get(start as usize..(start + len) as usize).unwrap_or(&[])
+            }
+            _ => &[],
+        }
+    }
+
+    /// The child of map `id` under `key`.
+    pub fn get(&self, id: NodeId, key: Key) -> Option<NodeId> {
+        match self.node(id)?.kind {
+            NodeKind::Map { .. } => self.children(id).iter().find(|e| e.key == key).map(|e| e.node),
+            _ => None,
+        }
+    }
+
+    /// The child of map `id` under the key spelled `name`.
+    pub fn get_str(&self, id: NodeId, name: &str) -> Option<NodeId> {
+        match self.node(id)?.kind {
+            NodeKind::Map { .. } => self.children(id).iter().find(|e| self.key_str(e.key) == name).map(|e| e.node),
+            _ => None,
+        }
+    }
+
+    /// The JSON Pointer of `id` relative to `root`.
+    pub fn pointer(&self, root: NodeId, id: NodeId) -> String {
+        let mut segs = Vec::new();
+        let mut cur = id;
+        while cur != root {
+            let Some(n) = self.node(cur) else { break };
+            if n.parent == cur {
+                break;
+            }
+            let Some(parent) = self.node(n.parent) else { break };
+            let seg = match parent.kind {
+                NodeKind::Map { start, .. } => {
+                    self.edges.get((start + n.slot) as usize).map_or(String::new(), |e| escape_pointer(self.key_str(e.key)))
+                }
+                _ => n.slot.to_string(),
+            };
+            segs.push(seg);
+            cur = n.parent;
+        }
+        segs.iter().rev().fold(String::new(), |mut acc, s| {
+            acc.push('/');
+            acc.push_str(s);
+            acc
+        })
+    }
+
+    /// Where `id` is best shown: the key it sits under, or its own position.
+    pub fn location(&self, id: NodeId) -> Pos {
+        let Some(n) = self.node(id) else { return Pos::default() };
+        if n.parent != id
+            && let Some(p) = self.node(n.parent)
+            && let NodeKind::Map { start, .. } = p.kind
+            && let Some(e) = self.edges.get((start + n.slot) as usize)
+        {
+            return e.pos;
+        }
+        n.pos
+    }
+
+    /// The subtree at `id` as JSON.
+    pub fn to_json(&self, id: NodeId) -> serde_json::Value {
+        use serde_json::Value as J;
+        let Some(n) = self.node(id) else { return J::Null };
+        match n.kind {
+            NodeKind::Null => J::Null,
+            NodeKind::Bool(b) => J::Bool(b),
+            NodeKind::Int(i) => J::from(i),
+            NodeKind::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            NodeKind::Str { .. } => J::String(self.str(id).unwrap_or("").to_string()),
+            NodeKind::List { .. } => J::Array(self.children(id).iter().map(|e| self.to_json(e.node)).collect()),
+            NodeKind::Map { .. } => J::Object(
+                self.children(id).iter().map(|e| (self.key_str(e.key).to_string(), self.to_json(e.node))).collect(),
+            ),
+        }
+    }
+}
+
+/// Escapes one JSON Pointer segment (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// What a document is, as read from it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DocMeta {
+    /// The file it came from.
+    pub file: Arc<str>,
+    /// Its index in the file's stream (list items count after their list).
+    pub index: u32,
+    /// `apiVersion`, when present.
+    pub api_version: Option<String>,
+    /// `kind`, when present.
+    pub kind: Option<String>,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: Option<String>,
+    /// The loader format that produced it, e.g. `yaml`, `json`, `dockerfile`.
+    pub format: Arc<str>,
+}
+
+/// One input document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The arena it lives in.
+    pub arena: Arc<Arena>,
+    /// Its root node.
+    pub root: NodeId,
+    /// Its identity.
+    pub meta: DocMeta,
+}
+
+impl Document {
+    /// Makes a document of `root`, reading its identity from the usual Kubernetes fields.
+    pub fn new(arena: Arc<Arena>, root: NodeId, file: Arc<str>, index: u32, format: Arc<str>) -> Self {
+        let s = |path: &[&str]| {
+            let mut cur = root;
+            for p in path {
+                cur = arena.get_str(cur, p)?;
+            }
+            arena.str(cur).map(str::to_string)
+        };
+        let meta = DocMeta {
+            file,
+            index,
+            api_version: s(&["apiVersion"]),
+            kind: s(&["kind"]),
+            namespace: s(&["metadata", "namespace"]),
+            name: s(&["metadata", "name"]),
+            format,
+        };
+        Document { arena, root, meta }
+    }
+
+    /// The document as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.arena.to_json(self.root)
+    }
+}
+
+/// Limits that keep hostile input from exhausting memory or stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of lists and maps.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion may add, per stream.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bytes: 64 << 20, max_depth: 256, max_alias_nodes: 100_000 }
+    }
+}
+
+/// An input that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize)]
+#[error("{message}")]
+pub struct LoadError {
+    /// The file.
+    pub file: Arc<str>,
+    /// Line, from 1 (0 when the whole input is at fault).
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+    /// Lowercase reason.
+    pub message: String,
+}
+
+/// Maps byte offsets to lines and character columns.
+pub struct LineIndex<'a> {
+    src: &'a str,
+    starts: Vec<u32>,
+    ascii: bool,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the lines of `src`.
+    pub fn new(src: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1));
+        LineIndex { src, starts, ascii: src.is_ascii() }
+    }
+
+    /// The position of byte `offset`.
+    pub fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.src.len()) as u32;
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let col = if self.ascii {
+            offset - start
+        } else {
+            self.src.get(start as usize..offset as usize).map_or(offset - start, |s| s.chars().count() as u32)
+        };
+        Pos { line: line as u32, col: col + 1, offset }
+    }
+}
