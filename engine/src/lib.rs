@@ -1,8 +1,17 @@
 //! Ward's engine: documents with positions, compiled programs, evaluation and findings.
 //!
 //! The stages, in order: [`load`] reads inputs into [`doc`]uments; [`compile`] turns a checked
-//! program into closures; [`eval`] runs them over documents and yields [`finding::Finding`]s.
+//! program into closures; [`eval`] runs them over documents and yields [`eval::Finding`]s.
 //! The core does no file I/O: callers hand it bytes.
 
+pub mod builtins;
+pub mod compile;
 pub mod doc;
+pub mod error;
+pub mod eval;
 pub mod load;
+pub mod value;
+
+pub use compile::{Compiled, compile};
+pub use error::{CompileError, EvalError};
+pub use eval::{Finding, Options, Outcome};

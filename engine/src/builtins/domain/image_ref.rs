@@ -1,0 +1,572 @@
+//! Docker/OCI image reference parsing, following the distribution reference grammar with docker.io defaults.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+
+/// Registry assumed when a reference names none, e.g. `nginx` lives on `docker.io`.
+pub const DEFAULT_REGISTRY: &str = "docker.io";
+
+/// Namespace of official images on the default registry, e.g. `nginx` is `library/nginx`.
+const OFFICIAL_NAMESPACE: &str = "library";
+
+/// Longest name (registry plus repository, as written) the grammar allows.
+const NAME_MAX: usize = 255;
+
+/// Longest tag the grammar allows.
+const TAG_MAX: usize = 128;
+
+/// A parsed image reference.
+///
+/// For example `nginx:1.25` parses to registry `docker.io`, repository
+/// `library/nginx`, tag `1.25`, no digest and `explicit_registry` false.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImageRef {
+    /// Registry host with optional port, e.g. `ghcr.io` or `localhost:5000`; `docker.io` when absent.
+    pub registry: String,
+    /// Repository path, e.g. `library/nginx` for the official `nginx` image.
+    pub repository: String,
+    /// Tag as written, e.g. `1.25`; `None` when the reference has no tag.
+    pub tag: Option<String>,
+    /// Digest as written, e.g. `sha256:…`; `None` when the reference has no digest.
+    pub digest: Option<String>,
+    /// Whether the registry was written in the reference (`docker.io/nginx` yes, `nginx` no).
+    pub explicit_registry: bool,
+}
+
+/// Why an image reference was rejected.
+///
+/// For example parsing `UPPER/x` gives `UppercaseRepository("UPPER/x")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRefError {
+    /// The reference was the empty string.
+    Empty,
+    /// The name part is longer than 255 characters; holds its length.
+    NameTooLong(usize),
+    /// The registry part is not a valid host with optional port.
+    InvalidRegistry(String),
+    /// The repository path breaks the path-component grammar.
+    InvalidRepository(String),
+    /// The repository path contains uppercase letters.
+    UppercaseRepository(String),
+    /// The repository is a 64-character hex string, which would be confused with an image id.
+    HexRepository(String),
+    /// The tag breaks `[\w][\w.-]{0,127}`.
+    InvalidTag(String),
+    /// The digest is not `algorithm:hex` or has the wrong length for its algorithm.
+    InvalidDigest(String),
+}
+
+impl fmt::Display for ImageRefError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "image reference is empty"),
+            Self::NameTooLong(n) => {
+                write!(
+                    f,
+                    "image name is {n} characters long, the limit is {NAME_MAX}"
+                )
+            }
+            Self::InvalidRegistry(r) => write!(f, "invalid registry `{r}`"),
+            Self::InvalidRepository(r) => write!(f, "invalid repository name `{r}`"),
+            Self::UppercaseRepository(r) => write!(f, "repository name `{r}` must be lowercase"),
+            Self::HexRepository(r) => write!(
+                f,
+                "repository name `{r}` cannot be a 64-character hexadecimal string"
+            ),
+            Self::InvalidTag(t) => write!(f, "invalid tag `{t}`"),
+            Self::InvalidDigest(d) => write!(f, "invalid digest `{d}`"),
+        }
+    }
+}
+
+impl std::error::Error for ImageRefError {}
+
+impl ImageRef {
+    /// The short name people type: `nginx` for `docker.io/library/nginx`,
+    /// `bitnami/redis` for `docker.io/bitnami/redis`, `ghcr.io/x/y` otherwise.
+    pub fn familiar_name(&self) -> String {
+        if self.registry != DEFAULT_REGISTRY {
+            return format!("{}/{}", self.registry, self.repository);
+        }
+        let official = self
+            .repository
+            .strip_prefix(OFFICIAL_NAMESPACE)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.contains('/'));
+        official.unwrap_or(&self.repository).to_string()
+    }
+
+    /// The full name without tag or digest, e.g. `docker.io/library/nginx`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// The tag a pull would use: the written tag, `latest` when there is neither tag nor
+    /// digest, and `None` for a digest-only reference such as `nginx@sha256:…`.
+    pub fn effective_tag(&self) -> Option<&str> {
+        match (&self.tag, &self.digest) {
+            (Some(t), _) => Some(t),
+            (None, None) => Some("latest"),
+            (None, Some(_)) => None,
+        }
+    }
+
+    /// Whether the reference is pinned by digest, e.g. true for `nginx@sha256:…`.
+    pub fn is_pinned(&self) -> bool {
+        self.digest.is_some()
+    }
+}
+
+impl fmt::Display for ImageRef {
+    /// Writes the canonical form, e.g. `docker.io/library/nginx:1.25`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses an image reference such as `nginx`, `nginx:1.25@sha256:…` or
+/// `localhost:5000/team/app:v1`, filling in `docker.io` and `library/` like docker does.
+///
+/// A first path component is a registry only if it contains `.` or `:` or is
+/// `localhost`, so `reg:5000/app` is registry `reg:5000` with no tag.
+pub fn parse(s: &str) -> Result<ImageRef, ImageRefError> {
+    if s.is_empty() {
+        return Err(ImageRefError::Empty);
+    }
+    let (rest, digest) = match s.split_once('@') {
+        Some((name, d)) => (name, Some(validate_digest(d)?)),
+        None => (s, None),
+    };
+    let (name, tag) = split_tag(rest);
+    if let Some(t) = tag {
+        validate_tag(t)?;
+    }
+    if name.is_empty() {
+        return Err(ImageRefError::InvalidRepository(s.to_string()));
+    }
+    if name.len() > NAME_MAX {
+        return Err(ImageRefError::NameTooLong(name.len()));
+    }
+    let (registry, path, explicit) = split_registry(name);
+    if explicit {
+        validate_registry(registry)?;
+    }
+    validate_path(path)?;
+    if !explicit && is_hex64(path) {
+        return Err(ImageRefError::HexRepository(path.to_string()));
+    }
+    Ok(ImageRef {
+        registry: registry.to_string(),
+        repository: normalize_repository(registry, path),
+        tag: tag.map(str::to_string),
+        digest: digest.map(str::to_string),
+        explicit_registry: explicit,
+    })
+}
+
+/// Splits `name:tag` where the colon comes after the last slash.
+fn split_tag(s: &str) -> (&str, Option<&str>) {
+    let last_slash = s.rfind('/');
+    match s.rfind(':') {
+        Some(colon) if last_slash.is_none_or(|sl| colon > sl) => {
+            let name = s.get(..colon).unwrap_or_default();
+            let tag = s.get(colon + 1..).unwrap_or_default();
+            (name, Some(tag))
+        }
+        _ => (s, None),
+    }
+}
+
+/// Splits off the registry when the first component looks like a host.
+fn split_registry(name: &str) -> (&str, &str, bool) {
+    match name.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+            (first, rest, true)
+        }
+        _ => (DEFAULT_REGISTRY, name, false),
+    }
+}
+
+fn normalize_repository(registry: &str, path: &str) -> String {
+    if registry == DEFAULT_REGISTRY && !path.contains('/') {
+        format!("{OFFICIAL_NAMESPACE}/{path}")
+    } else {
+        path.to_string()
+    }
+}
+
+fn validate_tag(tag: &str) -> Result<(), ImageRefError> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut chars = tag.chars();
+    let first_ok = chars.next().is_some_and(word);
+    let rest_ok = chars.all(|c| word(c) || c == '.' || c == '-');
+    if first_ok && rest_ok && tag.len() <= TAG_MAX {
+        Ok(())
+    } else {
+        Err(ImageRefError::InvalidTag(tag.to_string()))
+    }
+}
+
+fn validate_digest(d: &str) -> Result<&str, ImageRefError> {
+    let bad = || ImageRefError::InvalidDigest(d.to_string());
+    let (algo, hex) = d.split_once(':').ok_or_else(bad)?;
+    if !valid_digest_algorithm(algo) || hex.len() < 32 {
+        return Err(bad());
+    }
+    let ok = match algo {
+        "sha256" => is_lower_hex(hex, 64),
+        "sha384" => is_lower_hex(hex, 96),
+        "sha512" => is_lower_hex(hex, 128),
+        _ => hex.chars().all(|c| c.is_ascii_hexdigit()),
+    };
+    if ok { Ok(d) } else { Err(bad()) }
+}
+
+/// `[A-Za-z][A-Za-z0-9]*` components joined by one of `+.-_`.
+fn valid_digest_algorithm(algo: &str) -> bool {
+    algo.split(['+', '.', '-', '_']).all(|comp| {
+        let mut chars = comp.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+fn is_hex64(s: &str) -> bool {
+    is_lower_hex(s, 64)
+}
+
+fn validate_registry(reg: &str) -> Result<(), ImageRefError> {
+    let ok = match reg.strip_prefix('[') {
+        Some(rest) => valid_ipv6_host(rest),
+        None => match reg.split_once(':') {
+            Some((host, port)) => valid_domain(host) && valid_port(port),
+            None => valid_domain(reg),
+        },
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ImageRefError::InvalidRegistry(reg.to_string()))
+    }
+}
+
+/// Checks `::1]` or `::1]:5000` (the part after the opening bracket).
+fn valid_ipv6_host(rest: &str) -> bool {
+    let Some((addr, after)) = rest.split_once(']') else {
+        return false;
+    };
+    let port_ok = after.is_empty() || after.strip_prefix(':').is_some_and(valid_port);
+    port_ok && addr.parse::<Ipv6Addr>().is_ok()
+}
+
+fn valid_port(p: &str) -> bool {
+    !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` components joined by dots.
+fn valid_domain(host: &str) -> bool {
+    host.split('.').all(|comp| {
+        let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        edge_ok(comp.chars().next())
+            && edge_ok(comp.chars().last())
+            && comp.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    })
+}
+
+fn validate_path(path: &str) -> Result<(), ImageRefError> {
+    if path.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(ImageRefError::UppercaseRepository(path.to_string()));
+    }
+    if path.split('/').all(valid_path_component) {
+        Ok(())
+    } else {
+        Err(ImageRefError::InvalidRepository(path.to_string()))
+    }
+}
+
+/// `[a-z0-9]+` runs joined by `_`, `.`, `__` or one or more `-`.
+fn valid_path_component(comp: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let starts = comp.chars().next().is_some_and(alnum);
+    let ends = comp.chars().last().is_some_and(alnum);
+    starts && ends && comp.split(alnum).all(valid_separator)
+}
+
+fn valid_separator(sep: &str) -> bool {
+    matches!(sep, "" | "_" | "." | "__") || sep.chars().all(|c| c == '-')
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    fn ok(s: &str) -> ImageRef {
+        parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn official_image() {
+        let r = ok("nginx");
+        assert_eq!(r.registry, "docker.io");
+        assert_eq!(r.repository, "library/nginx");
+        assert_eq!(r.tag, None);
+        assert_eq!(r.digest, None);
+        assert!(!r.explicit_registry);
+        assert_eq!(r.familiar_name(), "nginx");
+        assert_eq!(r.effective_tag(), Some("latest"));
+        assert_eq!(r.to_string(), "docker.io/library/nginx");
+    }
+
+    #[test]
+    fn tagged() {
+        let r = ok("nginx:1.25");
+        assert_eq!(r.tag.as_deref(), Some("1.25"));
+        assert_eq!(r.repository, "library/nginx");
+    }
+
+    #[test]
+    fn digest_only() {
+        let r = ok(&format!("nginx@{SHA}"));
+        assert_eq!(r.tag, None);
+        assert_eq!(r.digest.as_deref(), Some(SHA));
+        assert!(r.is_pinned());
+        assert_eq!(r.effective_tag(), None);
+    }
+
+    #[test]
+    fn tag_and_digest() {
+        let r = ok(&format!("nginx:1.25@{SHA}"));
+        assert_eq!(r.tag.as_deref(), Some("1.25"));
+        assert_eq!(r.digest.as_deref(), Some(SHA));
+        assert_eq!(r.to_string(), format!("docker.io/library/nginx:1.25@{SHA}"));
+    }
+
+    #[test]
+    fn localhost_with_port() {
+        let r = ok("localhost:5000/a/b:t");
+        assert_eq!(r.registry, "localhost:5000");
+        assert_eq!(r.repository, "a/b");
+        assert_eq!(r.tag.as_deref(), Some("t"));
+        assert!(r.explicit_registry);
+        assert_eq!(r.familiar_name(), "localhost:5000/a/b");
+    }
+
+    #[test]
+    fn bare_localhost_is_registry() {
+        let r = ok("localhost/app");
+        assert_eq!(r.registry, "localhost");
+        assert_eq!(r.repository, "app");
+    }
+
+    #[test]
+    fn registry_port_is_not_a_tag() {
+        let r = ok("reg:5000/app");
+        assert_eq!(r.registry, "reg:5000");
+        assert_eq!(r.repository, "app");
+        assert_eq!(r.tag, None);
+    }
+
+    #[test]
+    fn ipv6_registry() {
+        let r = ok("[::1]:5000/x");
+        assert_eq!(r.registry, "[::1]:5000");
+        assert_eq!(r.repository, "x");
+        assert_eq!(r.tag, None);
+        let r = ok("[2001:db8::1]/team/app:v2");
+        assert_eq!(r.registry, "[2001:db8::1]");
+        assert_eq!(r.tag.as_deref(), Some("v2"));
+    }
+
+    #[test]
+    fn bad_ipv6_registry() {
+        assert!(matches!(
+            parse("[::zz]:5000/x"),
+            Err(ImageRefError::InvalidRegistry(_))
+        ));
+        assert!(parse("[::1/x").is_err());
+    }
+
+    #[test]
+    fn explicit_docker_io() {
+        let r = ok("docker.io/library/nginx");
+        assert_eq!(r.registry, "docker.io");
+        assert_eq!(r.repository, "library/nginx");
+        assert!(r.explicit_registry);
+        assert_eq!(r.familiar_name(), "nginx");
+        let r = ok("docker.io/nginx");
+        assert_eq!(r.repository, "library/nginx");
+    }
+
+    #[test]
+    fn index_docker_io_kept_as_given() {
+        let r = ok("index.docker.io/library/nginx");
+        assert_eq!(r.registry, "index.docker.io");
+        assert_eq!(r.repository, "library/nginx");
+    }
+
+    #[test]
+    fn user_namespace() {
+        let r = ok("bitnami/redis:7.2");
+        assert_eq!(r.registry, "docker.io");
+        assert_eq!(r.repository, "bitnami/redis");
+        assert_eq!(r.familiar_name(), "bitnami/redis");
+    }
+
+    #[test]
+    fn ghcr() {
+        let r = ok("ghcr.io/x/y:latest");
+        assert_eq!(r.registry, "ghcr.io");
+        assert_eq!(r.repository, "x/y");
+        assert_eq!(r.familiar_name(), "ghcr.io/x/y");
+    }
+
+    #[test]
+    fn deep_path_and_separators() {
+        let r = ok("gcr.io/my-proj/sub.dir/my__app-x_y:v1.2.3-rc_1");
+        assert_eq!(r.repository, "my-proj/sub.dir/my__app-x_y");
+        assert_eq!(r.tag.as_deref(), Some("v1.2.3-rc_1"));
+        assert!(ok("a/b---c").repository.ends_with("b---c"));
+    }
+
+    #[test]
+    fn uppercase_tag_allowed() {
+        assert_eq!(ok("nginx:Latest_X").tag.as_deref(), Some("Latest_X"));
+    }
+
+    #[test]
+    fn empty_is_error() {
+        assert_eq!(parse(""), Err(ImageRefError::Empty));
+    }
+
+    #[test]
+    fn tag_without_name() {
+        assert!(matches!(
+            parse(":tag"),
+            Err(ImageRefError::InvalidRepository(_))
+        ));
+    }
+
+    #[test]
+    fn uppercase_repository() {
+        assert_eq!(
+            parse("UPPER/x"),
+            Err(ImageRefError::UppercaseRepository("UPPER/x".into()))
+        );
+        assert!(matches!(
+            parse("ghcr.io/Org/app"),
+            Err(ImageRefError::UppercaseRepository(_))
+        ));
+    }
+
+    #[test]
+    fn short_digest() {
+        assert!(matches!(
+            parse("a@sha256:short"),
+            Err(ImageRefError::InvalidDigest(_))
+        ));
+        assert!(parse(&format!("a@{}", &SHA[..SHA.len() - 1])).is_err());
+        assert!(parse(&format!("a@{}", SHA.to_uppercase().replace("SHA", "sha"))).is_err());
+    }
+
+    #[test]
+    fn other_digest_algorithms() {
+        let hex32 = "0123456789abcdef0123456789abcdef";
+        assert!(parse(&format!("a@multihash+base58:{hex32}")).is_ok());
+        assert!(parse(&format!("a@1bad:{hex32}")).is_err());
+        assert!(parse("a@sha256").is_err());
+    }
+
+    #[test]
+    fn bad_tags() {
+        assert!(matches!(parse("nginx:"), Err(ImageRefError::InvalidTag(_))));
+        assert!(parse("nginx:.x").is_err());
+        assert!(parse("nginx:-x").is_err());
+        assert!(parse(&format!("nginx:{}", "a".repeat(129))).is_err());
+        assert!(parse(&format!("nginx:{}", "a".repeat(128))).is_ok());
+    }
+
+    #[test]
+    fn bad_paths() {
+        for s in [
+            "a//b", "/a", "a/", "-a", "a-", "a..b", "a___b", "a_.b", "a b", "a/b c",
+        ] {
+            assert!(parse(s).is_err(), "{s} should fail");
+        }
+    }
+
+    #[test]
+    fn bad_registries() {
+        for s in [
+            "-reg.io/x",
+            "reg..io/x",
+            "reg.io:/x",
+            "reg.io:abc/x",
+            "re_g.io/x",
+        ] {
+            assert!(
+                matches!(parse(s), Err(ImageRefError::InvalidRegistry(_))),
+                "{s} should fail"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_repository_rejected() {
+        let hex = &SHA[7..];
+        assert!(matches!(parse(hex), Err(ImageRefError::HexRepository(_))));
+        assert!(parse(&format!("ghcr.io/{hex}")).is_ok());
+    }
+
+    #[test]
+    fn host_only_name_is_image() {
+        // Like docker, `localhost:5000` alone is image `localhost` with tag `5000`.
+        let r = ok("localhost:5000");
+        assert_eq!(r.repository, "library/localhost");
+        assert_eq!(r.tag.as_deref(), Some("5000"));
+    }
+
+    #[test]
+    fn too_long_and_garbage() {
+        let long = format!("a/{}", "b".repeat(300));
+        assert!(matches!(parse(&long), Err(ImageRefError::NameTooLong(_))));
+        for s in [
+            "@", "@@@", ":::", "[", "]", "é", "nginx@", "a:b:c", "\0", "a\n",
+        ] {
+            assert!(parse(s).is_err(), "{s:?} should fail");
+        }
+        let huge = "x".repeat(1_000_000);
+        assert!(parse(&huge).is_err());
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(
+            parse("UPPER/x").unwrap_err().to_string(),
+            "repository name `UPPER/x` must be lowercase"
+        );
+        assert_eq!(
+            parse("").unwrap_err().to_string(),
+            "image reference is empty"
+        );
+        assert_eq!(parse("a@x").unwrap_err().to_string(), "invalid digest `x`");
+    }
+}

@@ -1,0 +1,130 @@
+//! The builtin table: each builtin's name, signature, documentation and implementation, in one
+//! place. The checker reads the signatures (through [`signatures`]) and the compiler the
+//! implementations, so the two cannot disagree.
+
+pub mod domain;
+mod core;
+mod k8s;
+
+use crate::value::{Docs, Value};
+
+/// A builtin's implementation.
+#[derive(Clone, Copy)]
+pub enum Impl {
+    /// A pure function of its arguments.
+    Pure(fn(&[Value], &dyn Docs) -> Result<Value, String>),
+    /// A higher-order function, which the compiler calls lambdas for.
+    Higher(Higher),
+    /// `matches(s, pattern)`: compiled specially so constant patterns compile once.
+    Regex,
+    /// `of(inputs, Kind)`: documents of given kinds, from the input index.
+    Of,
+}
+
+/// Higher-order builtins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Higher {
+    /// `xs.any(x => …)`.
+    Any,
+    /// `xs.all(x => …)`.
+    All,
+    /// `xs.filter(x => …)`.
+    Filter,
+    /// `xs.map(x => …)`.
+    Map,
+    /// `xs.count(x => …)`.
+    Count,
+    /// `xs.find(x => …)`.
+    Find,
+    /// `xs.sort_by(x => …)`.
+    SortBy,
+    /// `xs.flat_map(x => …)`.
+    FlatMap,
+}
+
+/// One builtin.
+pub struct Builtin {
+    /// Its name.
+    pub name: &'static str,
+    /// Its signature, e.g. `fn(list<T>, fn(T) -> bool) -> bool`.
+    pub sig: &'static str,
+    /// One-paragraph documentation.
+    pub doc: &'static str,
+    /// Examples, as `expression --> result` lines run by the spec tests.
+    pub examples: &'static [(&'static str, &'static str)],
+    /// The implementation.
+    pub imp: Impl,
+}
+
+/// Every builtin, in a fixed order: a builtin's index here is its id in the typed IR.
+pub fn table() -> &'static [Builtin] {
+    static TABLE: std::sync::OnceLock<Vec<Builtin>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Vec::new();
+        t.extend(core::builtins());
+        t.extend(k8s::builtins());
+        t
+    })
+}
+
+/// The signatures of [`table`], for the checker.
+pub fn signatures() -> Result<Vec<ward_lang::BuiltinSig>, String> {
+    table().iter().map(|b| ward_lang::BuiltinSig::parse(b.name, b.sig)).collect()
+}
+
+/// Shorthand for a pure builtin entry.
+pub(crate) const fn pure(
+    name: &'static str,
+    sig: &'static str,
+    doc: &'static str,
+    examples: &'static [(&'static str, &'static str)],
+    f: fn(&[Value], &dyn Docs) -> Result<Value, String>,
+) -> Builtin {
+    Builtin { name, sig, doc, examples, imp: Impl::Pure(f) }
+}
+
+/// The string argument `i`.
+pub(crate) fn arg_str<'a>(args: &'a [Value], i: usize, docs: &'a dyn Docs) -> Result<&'a str, String> {
+    args.get(i).and_then(|v| as_str_dyn(v, docs)).ok_or_else(|| format!("argument {} is not a string", i + 1))
+}
+
+/// Orders two values: numbers, then strings.
+pub(crate) fn compare_values(x: &Value, y: &Value, docs: &impl Docs) -> std::cmp::Ordering {
+    core::compare(x, y, docs)
+}
+
+pub(crate) fn as_str_dyn<'a>(v: &'a Value, docs: &'a dyn Docs) -> Option<&'a str> {
+    match v {
+        Value::Str(s) => Some(s),
+        Value::Node(r) => docs.doc(r.doc)?.arena.str(r.node),
+        _ => None,
+    }
+}
+
+pub(crate) fn scalar_dyn(v: &Value, docs: &dyn Docs) -> Value {
+    struct D<'a>(&'a dyn Docs);
+    impl Docs for D<'_> {
+        fn doc(&self, i: u32) -> Option<&crate::doc::Document> {
+            self.0.doc(i)
+        }
+    }
+    v.scalar(&D(docs))
+}
+
+/// Adapts a `&dyn Docs` to the generic helpers of [`Value`].
+pub(crate) struct DynDocs<'a>(pub &'a dyn Docs);
+
+impl Docs for DynDocs<'_> {
+    fn doc(&self, i: u32) -> Option<&crate::doc::Document> {
+        self.0.doc(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_signature_parses() {
+        let sigs = super::signatures().unwrap();
+        assert_eq!(sigs.len(), super::table().len());
+    }
+}

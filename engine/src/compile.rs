@@ -1,0 +1,724 @@
+//! Compiling: the typed IR to closures.
+//!
+//! Every expression becomes a boxed closure over a [`Frame`]: locals are slot indices, field
+//! names are interned [`Key`]s, builtins are function pointers from the table, constant
+//! sub-expressions are folded and constant regular expressions compiled once. Nothing at run
+//! time looks a name up by string.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use ward_lang::ast::{BinOp, UnOp};
+use ward_lang::hir::{self, Const, ExprKind as H, Local, Pat};
+use ward_lang::lex::StrKind;
+use ward_lang::types::{Ty, TypeBody, TypeTable};
+use ward_lang::Span;
+
+use crate::builtins::{self, Builtin, Higher, Impl};
+use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
+use crate::error::{CompileError, EvalError};
+use crate::eval::{Frame, Loc, Raw};
+use crate::value::{NodeRef, Value};
+
+/// Document indices at or above this refer to the program's document literals.
+pub const LITERAL_BASE: u32 = 1 << 31;
+
+/// Compiled code of an expression.
+pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+/// Compiled code of a statement.
+pub type SCode = Box<dyn Fn(&mut Frame<'_>) -> Result<(), EvalError> + Send + Sync>;
+
+/// A compiled function.
+pub struct CFn {
+    pub(crate) locals: u32,
+    pub(crate) params: Vec<u32>,
+    pub(crate) body: Code,
+}
+
+/// A compiled rule body.
+pub struct CRule {
+    pub(crate) body: Vec<SCode>,
+}
+
+/// How documents of each kind are recognised.
+#[derive(Default)]
+pub struct KindIndex {
+    by_api_kind: HashMap<(String, String), Vec<u32>>,
+    by_format: HashMap<String, Vec<u32>>,
+    other: Vec<(u32, Vec<(Key, Arc<str>)>)>,
+    discriminators: HashMap<u32, Vec<(Key, Arc<str>)>>,
+}
+
+impl KindIndex {
+    fn build(types: &TypeTable, symbols: &mut Symbols) -> Self {
+        let mut ix = KindIndex::default();
+        for (id, def) in types.iter() {
+            let Some(d) = &def.kind else { continue };
+            let fields: Vec<(Key, Arc<str>)> = d.fields.iter().map(|(k, v)| (symbols.intern(k), v.clone())).collect();
+            ix.discriminators.insert(id.0, fields.clone());
+            if let Some(f) = &d.format {
+                ix.by_format.entry(f.to_string()).or_default().push(id.0);
+                continue;
+            }
+            let av = d.fields.iter().find(|(k, _)| &**k == "apiVersion").map(|(_, v)| v.to_string());
+            let kind = d.fields.iter().find(|(k, _)| &**k == "kind").map(|(_, v)| v.to_string());
+            match (av, kind, d.fields.len()) {
+                (Some(a), Some(k), 2) => ix.by_api_kind.entry((a, k)).or_default().push(id.0),
+                _ => ix.other.push((id.0, fields)),
+            }
+        }
+        ix
+    }
+
+    /// The kinds a document is of.
+    pub fn kinds_of(&self, doc: &Document) -> Vec<u32> {
+        let mut out = Vec::new();
+        if let (Some(a), Some(k)) = (&doc.meta.api_version, &doc.meta.kind)
+            && let Some(ids) = self.by_api_kind.get(&(a.clone(), k.clone()))
+        {
+            out.extend(ids);
+        }
+        if let Some(ids) = self.by_format.get(&*doc.meta.format) {
+            out.extend(ids);
+        }
+        for (id, fields) in &self.other {
+            if matches_fields(doc, doc.root, fields) {
+                out.push(*id);
+            }
+        }
+        out
+    }
+
+    /// Whether node `node` of `doc` is a document of kind `kind`.
+    pub fn node_is(&self, doc: &Document, node: u32, kind: u32) -> bool {
+        match self.discriminators.get(&kind) {
+            Some(fields) if !fields.is_empty() => matches_fields(doc, node, fields),
+            Some(_) => node == doc.root && self.kinds_of(doc).contains(&kind),
+            None => false,
+        }
+    }
+}
+
+fn matches_fields(doc: &Document, node: u32, fields: &[(Key, Arc<str>)]) -> bool {
+    fields.iter().all(|(k, v)| doc.arena.get(node, *k).and_then(|n| doc.arena.str(n)) == Some(&**v))
+}
+
+/// A compiled program: compile once, evaluate many times, from any thread.
+pub struct Compiled {
+    /// The checked program (rule metadata, types).
+    pub program: hir::Program,
+    /// Every field name the program reads.
+    pub symbols: Arc<Symbols>,
+    pub(crate) rules: Vec<CRule>,
+    pub(crate) functions: Vec<CFn>,
+    pub(crate) tests: Vec<Vec<SCode>>,
+    pub(crate) literals: Vec<Document>,
+    pub(crate) kinds: KindIndex,
+    pub(crate) rules_by_kind: HashMap<u32, Vec<u32>>,
+    /// Parameter values: defaults, overridden by the host.
+    pub(crate) params: Vec<Value>,
+}
+
+/// Compiles a checked program.
+pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
+    let mut symbols = Symbols::default();
+    collect_keys(&program, &mut symbols);
+    let kinds = KindIndex::build(&program.types, &mut symbols);
+    let symbols = Arc::new(symbols);
+    let mut c = Compiler { symbols: symbols.clone(), table: builtins::table(), errors: Vec::new(), literals: Vec::new() };
+    let functions = program
+        .functions
+        .iter()
+        .map(|f| CFn { locals: f.locals, params: f.params.iter().map(|l| l.0).collect(), body: c.expr(&f.body) })
+        .collect();
+    let rules = program.rules.iter().map(|r| CRule { body: r.body.iter().map(|s| c.stmt(s)).collect() }).collect();
+    let tests = program.tests.iter().map(|t| t.body.iter().map(|s| c.stmt(s)).collect()).collect();
+    let params: Vec<Value> =
+        program.params.iter().map(|p| p.default.as_ref().and_then(|e| c.constant(e)).unwrap_or(Value::Null)).collect();
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    let mut rules_by_kind: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (i, r) in program.rules.iter().enumerate() {
+        for k in &r.kinds {
+            rules_by_kind.entry(k.0).or_default().push(i as u32);
+        }
+    }
+    Ok(Compiled { program, symbols, rules, functions, tests, literals: c.literals, kinds, rules_by_kind, params })
+}
+
+/// Interns every field name that the program reads, so documents can be keyed by them.
+fn collect_keys(p: &hir::Program, s: &mut Symbols) {
+    for (_, def) in p.types.iter() {
+        if let TypeBody::Record(fields) = &def.body {
+            for f in fields {
+                s.intern(&f.name);
+            }
+        }
+    }
+}
+
+struct Compiler {
+    symbols: Arc<Symbols>,
+    table: &'static [Builtin],
+    errors: Vec<CompileError>,
+    literals: Vec<Document>,
+}
+
+fn ok(v: Value) -> Code {
+    Box::new(move |_| Ok(v.clone()))
+}
+
+fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> EvalError {
+    let found = match v.scalar(f.cx) {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+        Value::Node(r) => match f.cx.node_kind(&r) {
+            Some(NodeKind::List { .. }) => "a list",
+            _ => "a map",
+        },
+        Value::Kinds(_) | Value::Inputs => "a type",
+    };
+    EvalError::Mismatch { expected: expected.into(), found: found.into(), span }
+}
+
+/// Evaluates `code` and requires a boolean.
+fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, EvalError> {
+    let v = code(f)?;
+    match &v {
+        Value::Bool(b) => Ok(*b),
+        _ => v.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &v, f, span)),
+    }
+}
+
+impl Compiler {
+    fn key(&self, name: &str) -> Key {
+        // INVARIANT: `collect_keys` interned every record field; names outside records (reads of
+        // `any`) fall back to a string comparison via `Key(u32::MAX)`.
+        self.symbols.get(name).unwrap_or(Key(u32::MAX))
+    }
+
+    /// Evaluates a constant expression (parameter defaults) at compile time.
+    fn constant(&mut self, e: &hir::Expr) -> Option<Value> {
+        let code = self.expr(e);
+        let cx = crate::eval::Cx::empty();
+        let mut f = Frame::new(&cx, 64);
+        code(&mut f).ok()
+    }
+
+    fn exprs(&mut self, es: &[hir::Expr]) -> Vec<Code> {
+        es.iter().map(|e| self.expr(e)).collect()
+    }
+
+    pub(crate) fn expr(&mut self, e: &hir::Expr) -> Code {
+        if let Some(v) = fold(e) {
+            return ok(v);
+        }
+        let span = e.span;
+        match &e.kind {
+            H::Const(c) => ok(const_value(c)),
+            H::Local(l) => {
+                let i = l.0 as usize;
+                Box::new(move |f| Ok(f.slots.get(i).cloned().unwrap_or_default()))
+            }
+            H::Param(p) => {
+                let i = *p as usize;
+                Box::new(move |f| Ok(f.cx.param(i)))
+            }
+            H::Field(base, name) => {
+                let base = self.expr(base);
+                let key = self.key(name);
+                let name: Arc<str> = name.clone();
+                Box::new(move |f| {
+                    let b = base(f)?;
+                    Ok(f.cx.field(&b, key, &name))
+                })
+            }
+            H::Index(base, index) => {
+                let (base, index) = (self.expr(base), self.expr(index));
+                Box::new(move |f| {
+                    let b = base(f)?;
+                    let i = index(f)?;
+                    Ok(f.cx.index(&b, &i))
+                })
+            }
+            H::Call(fid, args) => self.call(*fid, args, span),
+            H::Builtin(id, args) => self.builtin(*id, args, span),
+            H::Lambda(..) => {
+                self.errors.push(CompileError::Internal { span, message: "a lambda outside a higher-order call".into() });
+                ok(Value::Null)
+            }
+            H::Unary(op, x) => self.unary(*op, x, span),
+            H::Binary(op, a, b) => self.binary(*op, a, b, span),
+            H::List(items) => {
+                let items = self.exprs(items);
+                Box::new(move |f| {
+                    let mut out = Vec::with_capacity(items.len());
+                    for i in &items {
+                        out.push(i(f)?);
+                    }
+                    Ok(Value::List(Arc::new(out)))
+                })
+            }
+            H::Map(entries) => {
+                let entries: Vec<(Code, Code)> = entries.iter().map(|(k, v)| (self.expr(k), self.expr(v))).collect();
+                Box::new(move |f| {
+                    let mut out = BTreeMap::new();
+                    for (k, v) in &entries {
+                        let key = k(f)?.display(f.cx);
+                        out.insert(Arc::from(key), v(f)?);
+                    }
+                    Ok(Value::Map(Arc::new(out)))
+                })
+            }
+            H::Interp(parts) => {
+                let parts = self.exprs(parts);
+                Box::new(move |f| {
+                    let mut s = String::new();
+                    for p in &parts {
+                        s.push_str(&p(f)?.display(f.cx));
+                    }
+                    Ok(Value::Str(s.into()))
+                })
+            }
+            H::Match(s, arms) => self.match_expr(s, arms),
+            H::If(c, a, b) => {
+                let (c, a, b) = (self.expr(c), self.expr(a), self.expr(b));
+                Box::new(move |f| if truth(&c, f, span)? { a(f) } else { b(f) })
+            }
+            H::Let(l, v, body) => {
+                let (slot, v, body) = (l.0 as usize, self.expr(v), self.expr(body));
+                Box::new(move |f| {
+                    let x = v(f)?;
+                    f.set(slot, x);
+                    body(f)
+                })
+            }
+            H::DocLit(kind, text) => self.doc_literal(*kind, text, span),
+            H::TypeRef(kinds) => ok(Value::Kinds(kinds.iter().map(|k| k.0).collect())),
+            H::OptChain(slot, e, rest) => {
+                let (slot, e, rest) = (slot.0 as usize, self.expr(e), self.expr(rest));
+                Box::new(move |f| {
+                    let v = e(f)?;
+                    if v.is_null(f.cx) {
+                        return Ok(Value::Null);
+                    }
+                    f.set(slot, v);
+                    rest(f)
+                })
+            }
+            H::Error => ok(Value::Null),
+        }
+    }
+
+    fn doc_literal(&mut self, kind: StrKind, text: &str, span: Span) -> Code {
+        let format = if kind == StrKind::Json { crate::load::Format::Json } else { crate::load::Format::Yaml };
+        let loaded = crate::load::load("<literal>", text.as_bytes(), Some(format), &self.symbols, &Limits::default());
+        if let Some(e) = loaded.errors.first() {
+            self.errors.push(CompileError::DocLiteral { span, message: format!("line {}: {}", e.line, e.message) });
+            return ok(Value::Null);
+        }
+        let Some(doc) = loaded.docs.into_iter().next() else {
+            self.errors.push(CompileError::DocLiteral { span, message: "the literal holds no document".into() });
+            return ok(Value::Null);
+        };
+        let root = doc.root;
+        let index = LITERAL_BASE + self.literals.len() as u32;
+        self.literals.push(doc);
+        ok(Value::Node(NodeRef { doc: index, node: root }))
+    }
+
+    fn call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
+        let args = self.exprs(args);
+        let fid = fid as usize;
+        Box::new(move |f| {
+            f.step(span)?;
+            let func = f.cx.function(fid).ok_or(EvalError::Builtin { name: "call".into(), message: "unknown function".into(), span })?;
+            let mut inner = Frame::new(f.cx, func.locals as usize);
+            for (a, p) in args.iter().zip(&func.params) {
+                let v = a(f)?;
+                inner.set(*p as usize, v);
+            }
+            inner.steps_from(f);
+            let out = (func.body)(&mut inner);
+            f.steps_to(&inner);
+            out
+        })
+    }
+
+    fn builtin(&mut self, id: u32, args: &[hir::Expr], span: Span) -> Code {
+        let Some(b) = self.table.get(id as usize) else {
+            self.errors.push(CompileError::Internal { span, message: format!("unknown builtin {id}") });
+            return ok(Value::Null);
+        };
+        match b.imp {
+            Impl::Pure(func) => {
+                let name = b.name;
+                let args = self.exprs(args);
+                Box::new(move |f| {
+                    let mut vals = Vec::with_capacity(args.len());
+                    for a in &args {
+                        vals.push(a(f)?);
+                    }
+                    func(&vals, f.cx).map_err(|message| EvalError::Builtin { name: name.into(), message, span })
+                })
+            }
+            Impl::Higher(h) => self.higher(h, args, span),
+            Impl::Regex => self.regex(args, span),
+            Impl::Of => {
+                let args = self.exprs(args);
+                Box::new(move |f| {
+                    let kinds = match args.get(1) {
+                        Some(k) => k(f)?,
+                        None => Value::Null,
+                    };
+                    Ok(f.cx.of(&kinds))
+                })
+            }
+        }
+    }
+
+    fn regex(&mut self, args: &[hir::Expr], span: Span) -> Code {
+        let [s, pat] = args else { return ok(Value::Null) };
+        let s = self.expr(s);
+        if let H::Const(Const::Str(p)) = &pat.kind {
+            match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+                Ok(re) => return Box::new(move |f| {
+                    let v = s(f)?;
+                    Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
+                }),
+                Err(e) => {
+                    self.errors.push(CompileError::Regex { span: pat.span, message: e.to_string() });
+                    return ok(Value::Null);
+                }
+            }
+        }
+        let pat = self.expr(pat);
+        Box::new(move |f| {
+            let v = s(f)?;
+            let p = pat(f)?;
+            let p = p.as_str(f.cx).unwrap_or("");
+            let re = regex::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| EvalError::Builtin { name: "matches".into(), message: e.to_string(), span })?;
+            Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
+        })
+    }
+
+    fn higher(&mut self, h: Higher, args: &[hir::Expr], span: Span) -> Code {
+        let [list, lambda] = args else { return ok(Value::Null) };
+        let list = self.expr(list);
+        let H::Lambda(slots, body) = &lambda.kind else {
+            self.errors.push(CompileError::Internal { span, message: "a higher-order builtin without a lambda".into() });
+            return ok(Value::Null);
+        };
+        let slot = slots.first().map_or(0, |l: &Local| l.0 as usize);
+        let body = self.expr(body);
+        let bspan = lambda.span;
+        Box::new(move |f| {
+            let v = list(f)?;
+            let items = if v.is_null(f.cx) { Vec::new() } else { v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))? };
+            let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, EvalError> {
+                f.step(span)?;
+                f.set(slot, x.clone());
+                body(f)
+            };
+            let test = |f: &mut Frame<'_>, x: &Value| -> Result<bool, EvalError> {
+                let r = apply(f, x)?;
+                r.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &r, f, bspan))
+            };
+            Ok(match h {
+                Higher::Any => {
+                    for x in &items {
+                        if test(f, x)? {
+                            return Ok(Value::Bool(true));
+                        }
+                    }
+                    Value::Bool(false)
+                }
+                Higher::All => {
+                    for x in &items {
+                        if !test(f, x)? {
+                            return Ok(Value::Bool(false));
+                        }
+                    }
+                    Value::Bool(true)
+                }
+                Higher::Filter => {
+                    let mut out = Vec::new();
+                    for x in items {
+                        if test(f, &x)? {
+                            out.push(x);
+                        }
+                    }
+                    Value::List(Arc::new(out))
+                }
+                Higher::Count => {
+                    let mut n = 0;
+                    for x in &items {
+                        n += i64::from(test(f, x)?);
+                    }
+                    Value::Int(n)
+                }
+                Higher::Find => {
+                    for x in items {
+                        if test(f, &x)? {
+                            return Ok(x);
+                        }
+                    }
+                    Value::Null
+                }
+                Higher::Map => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for x in &items {
+                        out.push(apply(f, x)?);
+                    }
+                    Value::List(Arc::new(out))
+                }
+                Higher::FlatMap => {
+                    let mut out = Vec::new();
+                    for x in &items {
+                        let r = apply(f, x)?;
+                        out.extend(r.items(f.cx).unwrap_or_default());
+                    }
+                    Value::List(Arc::new(out))
+                }
+                Higher::SortBy => {
+                    let mut keyed = Vec::with_capacity(items.len());
+                    for x in items {
+                        let k = apply(f, &x)?.scalar(f.cx);
+                        keyed.push((k, x));
+                    }
+                    keyed.sort_by(|a, b| crate::builtins::compare_values(&a.0, &b.0, f.cx));
+                    Value::List(Arc::new(keyed.into_iter().map(|(_, x)| x).collect()))
+                }
+            })
+        })
+    }
+
+    fn unary(&mut self, op: UnOp, x: &hir::Expr, span: Span) -> Code {
+        let x = self.expr(x);
+        match op {
+            UnOp::Not => Box::new(move |f| Ok(Value::Bool(!truth(&x, f, span)?))),
+            UnOp::Neg => Box::new(move |f| {
+                let v = x(f)?.scalar(f.cx);
+                match v {
+                    Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+                    Value::Float(x) => Ok(Value::Float(-x)),
+                    other => Err(mismatch("a number", &other, f, span)),
+                }
+            }),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Code {
+        let (a, b) = (self.expr(a), self.expr(b));
+        match op {
+            BinOp::And => Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? && truth(&b, f, span)?))),
+            BinOp::Or => Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? || truth(&b, f, span)?))),
+            BinOp::Default => Box::new(move |f| {
+                let v = a(f)?;
+                if v.is_null(f.cx) { b(f) } else { Ok(v) }
+            }),
+            _ => Box::new(move |f| {
+                let x = a(f)?;
+                let y = b(f)?;
+                crate::eval::binop(op, &x, &y, f, span)
+            }),
+        }
+    }
+
+    fn match_expr(&mut self, s: &hir::Expr, arms: &[hir::Arm]) -> Code {
+        let s = self.expr(s);
+        let arms: Vec<(Pat, Option<usize>, Code)> =
+            arms.iter().map(|a| (a.pat.clone(), a.bind.map(|l| l.0 as usize), self.expr(&a.body))).collect();
+        Box::new(move |f| {
+            let v = s(f)?;
+            for (pat, bind, body) in &arms {
+                let hit = match pat {
+                    Pat::Wild => true,
+                    Pat::Const(c) => v.equals(&const_value(c), f.cx),
+                    Pat::Kinds(kinds) => kinds.iter().any(|k| f.cx.is_kind(&v, k.0)),
+                };
+                if hit {
+                    if let Some(slot) = bind {
+                        f.set(*slot, v.clone());
+                    }
+                    return body(f);
+                }
+            }
+            Ok(Value::Null)
+        })
+    }
+
+    // ---- statements
+
+    pub(crate) fn stmt(&mut self, s: &hir::Stmt) -> SCode {
+        match s {
+            hir::Stmt::Let(l, e) => {
+                let (slot, e) = (l.0 as usize, self.expr(e));
+                Box::new(move |f| {
+                    let v = e(f)?;
+                    f.set(slot, v);
+                    Ok(())
+                })
+            }
+            hir::Stmt::For(bindings, body) => self.for_loop(bindings, body),
+            hir::Stmt::If(c, t, e) => {
+                let span = c.span;
+                let c = self.expr(c);
+                let t: Vec<SCode> = t.iter().map(|s| self.stmt(s)).collect();
+                let e: Vec<SCode> = e.iter().map(|s| self.stmt(s)).collect();
+                Box::new(move |f| {
+                    let branch = if truth(&c, f, span)? { &t } else { &e };
+                    for s in branch {
+                        s(f)?;
+                    }
+                    Ok(())
+                })
+            }
+            hir::Stmt::Finding { kind, message, at, fixes, span } => self.finding(*kind, message, at.as_ref(), fixes, *span),
+            hir::Stmt::ExpectTrue(e, span) => {
+                let (e, span) = (self.expr(e), *span);
+                Box::new(move |f| {
+                    if !truth(&e, f, span)? {
+                        f.failures.push((span, "expectation is false".into()));
+                    }
+                    Ok(())
+                })
+            }
+            hir::Stmt::ExpectFinding { present, rule, doc, at, span } => {
+                let (present, rule, span) = (*present, *rule as usize, *span);
+                let doc = self.expr(doc);
+                let at = at.as_ref().map(|a| self.expr(a));
+                Box::new(move |f| crate::eval::expect_finding(f, present, rule, &doc, at.as_ref(), span))
+            }
+        }
+    }
+
+    fn for_loop(&mut self, bindings: &[(Local, hir::Expr)], body: &[hir::Stmt]) -> SCode {
+        let mut code: SCode = {
+            let body: Vec<SCode> = body.iter().map(|s| self.stmt(s)).collect();
+            Box::new(move |f| {
+                for s in &body {
+                    s(f)?;
+                }
+                Ok(())
+            })
+        };
+        for (l, coll) in bindings.iter().rev() {
+            let (slot, span) = (l.0 as usize, coll.span);
+            let coll = self.expr(coll);
+            let inner = code;
+            code = Box::new(move |f| {
+                let v = coll(f)?;
+                if v.is_null(f.cx) {
+                    return Ok(());
+                }
+                let items = v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))?;
+                for x in items {
+                    f.step(span)?;
+                    f.set(slot, x);
+                    inner(f)?;
+                }
+                Ok(())
+            });
+        }
+        code
+    }
+
+    fn path(&mut self, p: &hir::PathExpr) -> crate::eval::CPath {
+        let root = self.expr(&p.root);
+        let segs = p
+            .segs
+            .iter()
+            .map(|s| match s {
+                hir::Seg::Field(name) => crate::eval::CSeg::Field(self.key(name), name.clone()),
+                hir::Seg::Index(e) => crate::eval::CSeg::Index(self.expr(e)),
+            })
+            .collect();
+        crate::eval::CPath { root, segs }
+    }
+
+    fn finding(&mut self, kind: ward_lang::ast::FindingKind, message: &hir::Expr, at: Option<&hir::PathExpr>, fixes: &[hir::Fix], span: Span) -> SCode {
+        let message = self.expr(message);
+        let at = at.map(|p| self.path(p));
+        let fixes: Vec<(crate::eval::CPath, Option<Code>)> = fixes
+            .iter()
+            .map(|fx| match fx {
+                hir::Fix::Set(p, v) => (self.path(p), Some(self.expr(v))),
+                hir::Fix::Remove(p) => (self.path(p), None),
+            })
+            .collect();
+        Box::new(move |f| {
+            f.step(span)?;
+            let msg = message(f)?.display(f.cx);
+            let loc = match &at {
+                Some(p) => p.locate(f)?,
+                None => Loc::of_doc(f),
+            };
+            let mut patch = Vec::new();
+            for (p, v) in &fixes {
+                let target = p.locate(f)?;
+                let value = match v {
+                    Some(code) => Some(code(f)?.to_json(f.cx)),
+                    None => None,
+                };
+                patch.extend(target.patch(value, f));
+            }
+            f.out.push(Raw { kind, message: msg, loc, fix: patch });
+            Ok(())
+        })
+    }
+}
+
+/// Folds operators over constants.
+fn fold(e: &hir::Expr) -> Option<Value> {
+    match &e.kind {
+        H::Unary(UnOp::Not, x) => match fold(x)? {
+            Value::Bool(b) => Some(Value::Bool(!b)),
+            _ => None,
+        },
+        H::Unary(UnOp::Neg, x) => match fold(x)? {
+            Value::Int(i) => i.checked_neg().map(Value::Int),
+            Value::Float(f) => Some(Value::Float(-f)),
+            _ => None,
+        },
+        H::Binary(op, a, b) if !matches!(op, BinOp::Div | BinOp::Rem) => {
+            let (x, y) = (fold(a)?, fold(b)?);
+            crate::eval::fold_binop(*op, &x, &y)
+        }
+        H::Const(c) => Some(const_value(c)),
+        _ => None,
+    }
+}
+
+pub(crate) fn const_value(c: &Const) -> Value {
+    match c {
+        Const::Null => Value::Null,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) => Value::Int(*i),
+        Const::Float(f) => Value::Float(*f),
+        Const::Str(s) => Value::Str(s.clone()),
+    }
+}
+
+/// Whether a host-provided value conforms to a declared type.
+pub fn conforms(v: &Value, ty: &Ty, types: &TypeTable) -> bool {
+    match (v, types.resolve(ty)) {
+        (_, Ty::Any) => true,
+        (Value::Null, t) => t.is_optional(),
+        (v, Ty::Opt(t)) => conforms(v, &t, types),
+        (Value::Bool(_), Ty::Bool) | (Value::Int(_), Ty::Int | Ty::Float) | (Value::Float(_), Ty::Float) | (Value::Str(_), Ty::Str) => true,
+        (Value::Str(s), Ty::StrLit(l)) => *s == l,
+        (v, Ty::Union(alts)) => alts.iter().any(|a| conforms(v, a, types)),
+        (Value::List(items), Ty::List(t)) => items.iter().all(|i| conforms(i, &t, types)),
+        (Value::Map(m), Ty::Map(_, t)) => m.values().all(|i| conforms(i, &t, types)),
+        _ => false,
+    }
+}

@@ -1,0 +1,606 @@
+//! Evaluating: compiled rules over documents, to findings.
+//!
+//! Each document meets only the rules indexed under its kinds. Documents are evaluated in
+//! parallel on native targets (rayon) and in order on wasm; either way the findings come out in
+//! document order, then rule order, then the order the rule produced them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use ward_lang::Span;
+use ward_lang::ast::{BinOp, FindingKind};
+use ward_lang::hir::Severity;
+
+use crate::compile::{CFn, Code, Compiled, LITERAL_BASE};
+use crate::doc::{Document, Key, NodeKind, Pos, escape_pointer};
+use crate::error::EvalError;
+use crate::value::{Docs, NodeRef, Value};
+
+/// What one evaluation sees: documents, program, parameters, the input index and the budget.
+pub struct Cx<'a> {
+    docs: &'a [Document],
+    prog: Option<&'a Compiled>,
+    by_kind: HashMap<u32, Vec<u32>>,
+    max_steps: u64,
+}
+
+impl Docs for Cx<'_> {
+    fn doc(&self, i: u32) -> Option<&Document> {
+        if i >= LITERAL_BASE {
+            return self.prog?.literals.get((i - LITERAL_BASE) as usize);
+        }
+        self.docs.get(i as usize)
+    }
+}
+
+impl<'a> Cx<'a> {
+    /// A context with no documents and no program (for constants).
+    pub(crate) fn empty() -> Cx<'static> {
+        Cx { docs: &[], prog: None, by_kind: HashMap::new(), max_steps: u64::MAX }
+    }
+
+    fn new(prog: &'a Compiled, docs: &'a [Document], max_steps: u64) -> Self {
+        let mut by_kind: HashMap<u32, Vec<u32>> = HashMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            for k in prog.kinds.kinds_of(d) {
+                by_kind.entry(k).or_default().push(i as u32);
+            }
+        }
+        Cx { docs, prog: Some(prog), by_kind, max_steps }
+    }
+
+    pub(crate) fn param(&self, i: usize) -> Value {
+        self.prog.and_then(|p| p.params.get(i)).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn function(&self, i: usize) -> Option<&'a CFn> {
+        self.prog?.functions.get(i)
+    }
+
+    pub(crate) fn node_kind(&self, r: &NodeRef) -> Option<NodeKind> {
+        Some(self.doc(r.doc)?.arena.node(r.node)?.kind)
+    }
+
+    /// Reads a field; absent when the base is absent or has no such field.
+    pub(crate) fn field(&self, base: &Value, key: Key, name: &str) -> Value {
+        match base {
+            Value::Node(r) => {
+                let Some(doc) = self.doc(r.doc) else { return Value::Null };
+                let child = if key.0 == u32::MAX { doc.arena.get_str(r.node, name) } else { doc.arena.get(r.node, key) };
+                child.map_or(Value::Null, |node| Value::Node(NodeRef { doc: r.doc, node }))
+            }
+            Value::Map(m) => m.get(name).cloned().unwrap_or_default(),
+            _ => Value::Null,
+        }
+    }
+
+    /// Indexes a list by position or a map by key; absent when out of range.
+    pub(crate) fn index(&self, base: &Value, i: &Value) -> Value {
+        if let Some(key) = i.as_str(self) {
+            return self.field(base, self.prog.and_then(|p| p.symbols.get(key)).unwrap_or(Key(u32::MAX)), key);
+        }
+        let Some(n) = i.as_i64(self) else { return Value::Null };
+        match base.items(self) {
+            Some(items) if n >= 0 => items.into_iter().nth(n as usize).unwrap_or_default(),
+            _ => Value::Null,
+        }
+    }
+
+    pub(crate) fn of(&self, kinds: &Value) -> Value {
+        let Value::Kinds(ks) = kinds else { return Value::List(Arc::new(Vec::new())) };
+        let mut idx: Vec<u32> = ks.iter().flat_map(|k| self.by_kind.get(k).cloned().unwrap_or_default()).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let roots = idx
+            .into_iter()
+            .filter_map(|i| self.docs.get(i as usize).map(|d| Value::Node(NodeRef { doc: i, node: d.root })))
+            .collect();
+        Value::List(Arc::new(roots))
+    }
+
+    pub(crate) fn is_kind(&self, v: &Value, kind: u32) -> bool {
+        let (Value::Node(r), Some(prog)) = (v, self.prog) else { return false };
+        self.doc(r.doc).is_some_and(|d| prog.kinds.node_is(d, r.node, kind))
+    }
+}
+
+/// The state of one running rule, function or test.
+pub struct Frame<'a> {
+    /// Local slots.
+    pub slots: Vec<Value>,
+    /// The evaluation context.
+    pub cx: &'a Cx<'a>,
+    /// Findings produced so far.
+    pub out: Vec<Raw>,
+    /// Failed expectations (tests only).
+    pub failures: Vec<(Span, String)>,
+    /// The document under evaluation.
+    pub doc: Option<NodeRef>,
+    steps: u64,
+}
+
+impl<'a> Frame<'a> {
+    pub(crate) fn new(cx: &'a Cx<'a>, slots: usize) -> Self {
+        Frame { slots: vec![Value::Null; slots], cx, out: Vec::new(), failures: Vec::new(), doc: None, steps: 0 }
+    }
+
+    pub(crate) fn set(&mut self, slot: usize, v: Value) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = v;
+        }
+    }
+
+    /// Counts one step against the budget.
+    pub(crate) fn step(&mut self, span: Span) -> Result<(), EvalError> {
+        self.steps += 1;
+        if self.steps > self.cx.max_steps {
+            return Err(EvalError::Budget { limit: self.cx.max_steps, span });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn steps_from(&mut self, other: &Frame<'_>) {
+        self.steps = other.steps;
+        self.doc = other.doc;
+    }
+
+    pub(crate) fn steps_to(&mut self, other: &Frame<'_>) {
+        self.steps = other.steps;
+    }
+}
+
+/// A located node for `at` and `fix`: the deepest node present, its pointer, and the path
+/// segments below it that are absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loc {
+    /// The document.
+    pub doc: u32,
+    /// The deepest present node.
+    pub node: Option<u32>,
+    /// The full intended pointer, relative to the document root.
+    pub pointer: String,
+    /// Where the deepest present node is.
+    pub pos: Pos,
+    /// The absent segments below the deepest node.
+    pub missing: Vec<String>,
+}
+
+impl Loc {
+    /// The location of the frame's document itself.
+    pub(crate) fn of_doc(f: &Frame<'_>) -> Loc {
+        let Some(r) = f.doc else { return Loc { doc: 0, node: None, pointer: String::new(), pos: Pos::default(), missing: Vec::new() } };
+        let pos = f.cx.doc(r.doc).map(|d| d.arena.location(d.root)).unwrap_or_default();
+        Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, missing: Vec::new() }
+    }
+
+    /// JSON Patch operations setting (or, with `None`, removing) the located node.
+    pub(crate) fn patch(&self, value: Option<serde_json::Value>, f: &Frame<'_>) -> Vec<serde_json::Value> {
+        use serde_json::json;
+        let _ = f;
+        match (value, self.missing.is_empty()) {
+            (None, true) => vec![json!({"op": "remove", "path": self.pointer})],
+            (None, false) => Vec::new(),
+            (Some(v), true) => vec![json!({"op": "replace", "path": self.pointer, "value": v})],
+            (Some(v), false) => {
+                let mut value = v;
+                for seg in self.missing.iter().skip(1).rev() {
+                    value = json!({ seg.clone(): value });
+                }
+                let depth = self.missing.len() - 1;
+                let mut segs: Vec<&str> = self.pointer.split('/').collect();
+                segs.truncate(segs.len().saturating_sub(depth));
+                vec![json!({"op": "add", "path": segs.join("/"), "value": value})]
+            }
+        }
+    }
+}
+
+/// A compiled path segment.
+pub enum CSeg {
+    /// `.name`.
+    Field(Key, Arc<str>),
+    /// `[index]`.
+    Index(Code),
+}
+
+/// A compiled location path.
+pub struct CPath {
+    pub(crate) root: Code,
+    pub(crate) segs: Vec<CSeg>,
+}
+
+impl CPath {
+    /// Finds the node a path names, going as deep as the document goes.
+    pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, EvalError> {
+        let root = (self.root)(f)?;
+        let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
+        let cx = f.cx;
+        let Some(doc) = cx.doc(r.doc) else { return Ok(Loc::of_doc(f)) };
+        let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
+        let mut cur = r.node;
+        let mut missing: Vec<String> = Vec::new();
+        for seg in &self.segs {
+            let (next, text) = match seg {
+                CSeg::Field(k, name) => {
+                    let n = if k.0 == u32::MAX { doc.arena.get_str(cur, name) } else { doc.arena.get(cur, *k) };
+                    (n, name.to_string())
+                }
+                CSeg::Index(code) => {
+                    let i = code(f)?;
+                    match i.as_i64(cx) {
+                        Some(n) => (doc.arena.children(cur).get(n as usize).filter(|_| n >= 0).map(|e| e.node), n.to_string()),
+                        None => {
+                            let key = i.display(cx);
+                            (doc.arena.get_str(cur, &key), key)
+                        }
+                    }
+                }
+            };
+            match next {
+                Some(n) if missing.is_empty() => cur = n,
+                _ => missing.push(text),
+            }
+        }
+        let mut pointer = doc.arena.pointer(base, cur);
+        for m in &missing {
+            pointer.push('/');
+            pointer.push_str(&escape_pointer(m));
+        }
+        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), missing })
+    }
+}
+
+/// A finding as a rule body produces it, before it is tied to its rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raw {
+    /// Deny or warn.
+    pub kind: FindingKind,
+    /// The message.
+    pub message: String,
+    /// Where.
+    pub loc: Loc,
+    /// JSON Patch operations.
+    pub fix: Vec<serde_json::Value>,
+}
+
+/// A finding: a rule's verdict on one place in one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable rule id.
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// `deny` or `warn`.
+    pub level: FindingKind,
+    /// The message.
+    pub message: String,
+    /// The file.
+    pub file: Arc<str>,
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+    /// JSON Pointer within the document.
+    pub pointer: String,
+    /// Index of the document in its file's stream.
+    pub index: u32,
+    /// The document's `apiVersion`.
+    #[serde(rename = "apiVersion")]
+    pub api_version: Option<String>,
+    /// The document's `kind`.
+    pub kind: Option<String>,
+    /// The document's namespace.
+    pub namespace: Option<String>,
+    /// The document's name.
+    pub name: Option<String>,
+    /// Control ids.
+    pub controls: Vec<String>,
+    /// A JSON Patch that fixes it, when the rule gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Vec<serde_json::Value>>,
+}
+
+/// An error evaluating one rule over one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleError {
+    /// The rule id.
+    pub rule: String,
+    /// The document's file.
+    pub file: Arc<str>,
+    /// The document's line.
+    pub line: u32,
+    /// The document's column.
+    pub column: u32,
+    /// What went wrong.
+    pub error: EvalError,
+}
+
+/// Options for an evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Steps one rule may take on one document; unlimited when `None`.
+    pub max_steps: Option<u64>,
+    /// The rules to run (indices into the program's rules); all when `None`.
+    pub rules: Option<Vec<u32>>,
+    /// Evaluate documents one after the other even where threads are available.
+    pub sequential: bool,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// Every finding, in document, rule and production order.
+    pub findings: Vec<Finding>,
+    /// Rules that could not finish on some document.
+    pub errors: Vec<RuleError>,
+}
+
+impl Compiled {
+    /// Evaluates the selected rules over `docs`.
+    pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
+        let cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
+        let selected: Option<std::collections::HashSet<u32>> = opts.rules.as_ref().map(|r| r.iter().copied().collect());
+        let one = |i: usize| self.evaluate_doc(&cx, i as u32, selected.as_ref());
+        #[cfg(not(target_arch = "wasm32"))]
+        let per_doc: Vec<Outcome> = if opts.sequential {
+            (0..docs.len()).map(one).collect()
+        } else {
+            use rayon::prelude::*;
+            (0..docs.len()).into_par_iter().map(one).collect()
+        };
+        #[cfg(target_arch = "wasm32")]
+        let per_doc: Vec<Outcome> = (0..docs.len()).map(one).collect();
+        let mut out = Outcome::default();
+        for o in per_doc {
+            out.findings.extend(o.findings);
+            out.errors.extend(o.errors);
+        }
+        out
+    }
+
+    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&std::collections::HashSet<u32>>) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(doc) = cx.docs.get(i as usize) else { return out };
+        let mut rules: Vec<u32> = cx
+            .prog
+            .map(|p| p.kinds.kinds_of(doc))
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|k| self.rules_by_kind.get(k).cloned().unwrap_or_default())
+            .filter(|r| selected.is_none_or(|s| s.contains(r)))
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        for r in rules {
+            match self.run_rule(cx, r, NodeRef { doc: i, node: doc.root }) {
+                Ok(raws) => out.findings.extend(raws.into_iter().map(|raw| self.finding(cx, r, raw))),
+                Err(error) => {
+                    let pos = doc.arena.location(doc.root);
+                    let rule = self.program.rules.get(r as usize).map(|x| x.id.clone()).unwrap_or_default();
+                    out.errors.push(RuleError { rule, file: doc.meta.file.clone(), line: pos.line, column: pos.col, error });
+                }
+            }
+        }
+        out
+    }
+
+    fn run_rule(&self, cx: &Cx<'_>, r: u32, doc: NodeRef) -> Result<Vec<Raw>, EvalError> {
+        let (Some(meta), Some(code)) = (self.program.rules.get(r as usize), self.rules.get(r as usize)) else {
+            return Ok(Vec::new());
+        };
+        let mut f = Frame::new(cx, meta.locals as usize);
+        f.doc = Some(doc);
+        f.set(meta.doc.0 as usize, Value::Node(doc));
+        if let Some(inputs) = meta.inputs {
+            f.set(inputs.0 as usize, Value::Inputs);
+        }
+        for s in &code.body {
+            s(&mut f)?;
+        }
+        Ok(f.out)
+    }
+
+    fn finding(&self, cx: &Cx<'_>, r: u32, raw: Raw) -> Finding {
+        let rule = self.program.rules.get(r as usize);
+        let meta = cx.doc(raw.loc.doc).map(|d| d.meta.clone()).unwrap_or_default();
+        Finding {
+            rule: rule.map(|r| r.id.clone()).unwrap_or_default(),
+            severity: rule.map_or(Severity::Medium, |r| r.severity),
+            level: raw.kind,
+            message: raw.message,
+            file: meta.file,
+            line: raw.loc.pos.line,
+            column: raw.loc.pos.col,
+            pointer: raw.loc.pointer,
+            index: meta.index,
+            api_version: meta.api_version,
+            kind: meta.kind,
+            namespace: meta.namespace,
+            name: meta.name,
+            controls: rule.map(|r| r.controls.clone()).unwrap_or_default(),
+            fix: (!raw.fix.is_empty()).then_some(raw.fix),
+        }
+    }
+
+    /// Runs the program's `test` blocks; each result is the test's name and its failures.
+    pub fn run_tests(&self) -> Vec<TestResult> {
+        let cx = Cx::new(self, &[], 10_000_000);
+        self.program
+            .tests
+            .iter()
+            .zip(&self.tests)
+            .map(|(t, code)| {
+                let mut f = Frame::new(&cx, t.locals as usize);
+                let mut failures = Vec::new();
+                for s in code {
+                    if let Err(e) = s(&mut f) {
+                        failures.push((e.span(), e.to_string()));
+                        break;
+                    }
+                }
+                failures.extend(f.failures);
+                TestResult { name: t.name.clone(), module: t.module.clone(), span: t.span, failures }
+            })
+            .collect()
+    }
+
+    /// Sets a parameter by its qualified name (`module.name`); the value must fit its type.
+    pub fn set_param(&mut self, name: &str, value: Value) -> Result<(), ParamError> {
+        let Some(i) = self.program.params.iter().position(|p| p.qualified == name) else {
+            let names: Vec<&str> = self.program.params.iter().map(|p| p.qualified.as_str()).collect();
+            return Err(ParamError::Unknown { name: name.into(), suggestion: ward_lang::error::suggest(name, names) });
+        };
+        let ty = self.program.params.get(i).map(|p| p.ty.clone()).unwrap_or_default();
+        if !crate::compile::conforms(&value, &ty, &self.program.types) {
+            let expected = self.program.types.show(&ty).to_string();
+            return Err(ParamError::Type { name: name.into(), expected, found: value.to_json(&[][..]).to_string() });
+        }
+        if let Some(slot) = self.params.get_mut(i) {
+            *slot = value;
+        }
+        Ok(())
+    }
+}
+
+/// A host setting that does not fit the program's parameters.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[expect(missing_docs, reason = "variant fields are named for what they hold")]
+pub enum ParamError {
+    /// `--set pss.verison=v1.29`.
+    #[error("unknown parameter `{name}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    Unknown { name: String, suggestion: Option<String> },
+    /// `--set k8s.max_replicas=many` for an `int` parameter.
+    #[error("parameter `{name}` expects `{expected}`, found `{found}`")]
+    Type { name: String, expected: String, found: String },
+}
+
+/// The outcome of one test block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestResult {
+    /// Its name.
+    pub name: String,
+    /// Its module.
+    pub module: String,
+    /// Where it is declared.
+    pub span: Span,
+    /// Failed expectations, with where and why.
+    pub failures: Vec<(Span, String)>,
+}
+
+/// Runs `expect [no] deny rule(doc) [at pointer]` inside a test.
+pub(crate) fn expect_finding(f: &mut Frame<'_>, present: bool, rule: usize, doc: &Code, at: Option<&Code>, span: Span) -> Result<(), EvalError> {
+    let d = doc(f)?;
+    let Value::Node(r) = d else {
+        f.failures.push((span, "the rule's argument is not a document".into()));
+        return Ok(());
+    };
+    let Some(prog) = f.cx.prog else { return Ok(()) };
+    let raws = prog.run_rule(f.cx, rule as u32, r)?;
+    let want = match at {
+        Some(code) => Some(code(f)?.display(f.cx)),
+        None => None,
+    };
+    let hit = raws.iter().any(|x| want.as_ref().is_none_or(|w| &x.loc.pointer == w));
+    if hit != present {
+        let got: Vec<String> = raws.iter().map(|x| format!("`{}` at `{}`", x.message, x.loc.pointer)).collect();
+        let what = match (&want, present) {
+            (Some(w), true) => format!("expected a finding at `{w}`"),
+            (None, true) => "expected a finding".to_string(),
+            (Some(w), false) => format!("expected no finding at `{w}`"),
+            (None, false) => "expected no finding".to_string(),
+        };
+        let detail = if got.is_empty() { "none were produced".to_string() } else { format!("got {}", got.join(", ")) };
+        f.failures.push((span, format!("{what}; {detail}")));
+    }
+    Ok(())
+}
+
+/// Applies a binary operator (not `&&`, `||`, `??`).
+pub(crate) fn binop(op: BinOp, x: &Value, y: &Value, f: &Frame<'_>, span: Span) -> Result<Value, EvalError> {
+    let cx = f.cx;
+    let (a, b) = (x.scalar(cx), y.scalar(cx));
+    match op {
+        BinOp::Eq => Ok(Value::Bool(x.equals(y, cx))),
+        BinOp::Ne => Ok(Value::Bool(!x.equals(y, cx))),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            use std::cmp::Ordering::*;
+            let ord = match (a.as_f64(cx), b.as_f64(cx), a.as_str(cx), b.as_str(cx)) {
+                (Some(p), Some(q), _, _) => p.partial_cmp(&q),
+                (_, _, Some(p), Some(q)) => Some(p.cmp(q)),
+                _ => return Err(EvalError::Mismatch { expected: "numbers or strings".into(), found: "other values".into(), span }),
+            };
+            Ok(Value::Bool(match (op, ord) {
+                (_, None) => false,
+                (BinOp::Lt, Some(o)) => o == Less,
+                (BinOp::Le, Some(o)) => o != Greater,
+                (BinOp::Gt, Some(o)) => o == Greater,
+                (_, Some(o)) => o != Less,
+            }))
+        }
+        BinOp::In | BinOp::NotIn => {
+            let found = if let (Some(needle), Some(hay)) = (a.as_str(cx), b.as_str(cx)) {
+                hay.contains(needle)
+            } else if let Some(entries) = y.entries(cx) {
+                let k = a.display(cx);
+                entries.iter().any(|(key, _)| **key == *k)
+            } else if let Some(items) = y.items(cx) {
+                items.iter().any(|i| i.equals(x, cx))
+            } else {
+                false
+            };
+            Ok(Value::Bool(found == (op == BinOp::In)))
+        }
+        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match op {
+            BinOp::Div | BinOp::Rem => EvalError::DivisionByZero { span },
+            _ => EvalError::Mismatch { expected: "numbers".into(), found: "other values".into(), span },
+        }),
+    }
+}
+
+fn arith(op: BinOp, a: &Value, b: &Value, x: &Value, y: &Value, cx: &Cx<'_>) -> Option<Value> {
+    match (a, b) {
+        (Value::Int(p), Value::Int(q)) => Some(Value::Int(match op {
+            BinOp::Add => p.checked_add(*q)?,
+            BinOp::Sub => p.checked_sub(*q)?,
+            BinOp::Mul => p.checked_mul(*q)?,
+            BinOp::Div => p.checked_div(*q)?,
+            BinOp::Rem => p.checked_rem(*q)?,
+            _ => return None,
+        })),
+        (Value::Str(p), Value::Str(q)) if op == BinOp::Add => Some(Value::Str(format!("{p}{q}").into())),
+        _ => {
+            if op == BinOp::Add
+                && let (Some(mut l), Some(r)) = (x.items(cx), y.items(cx))
+                && !matches!(a, Value::Map(_))
+            {
+                l.extend(r);
+                return Some(Value::List(Arc::new(l)));
+            }
+            let (p, q) = (a.as_f64(cx)?, b.as_f64(cx)?);
+            let v = match op {
+                BinOp::Add => p + q,
+                BinOp::Sub => p - q,
+                BinOp::Mul => p * q,
+                BinOp::Div if q != 0.0 => p / q,
+                BinOp::Rem if q != 0.0 => p % q,
+                _ => return None,
+            };
+            Some(Value::Float(v))
+        }
+    }
+}
+
+/// Folds a binary operator over two constants at compile time.
+pub(crate) fn fold_binop(op: BinOp, x: &Value, y: &Value) -> Option<Value> {
+    let cx = Cx::empty();
+    match op {
+        BinOp::And => Some(Value::Bool(x.as_bool(&cx)? && y.as_bool(&cx)?)),
+        BinOp::Or => Some(Value::Bool(x.as_bool(&cx)? || y.as_bool(&cx)?)),
+        BinOp::Default => Some(if x.is_null(&cx) { y.clone() } else { x.clone() }),
+        _ => {
+            let f = Frame::new(&cx, 0);
+            binop(op, x, y, &f, Span::default()).ok()
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Runtime values. Document data stays in its arena: a [`Value::Node`] points at it, so reading
+//! a field allocates nothing and every value taken from a document still knows where it is.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::doc::{Arena, Document, NodeId, NodeKind};
+
+/// A reference to a node of one of the evaluated documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRef {
+    /// Index of the document in the evaluation's document list.
+    pub doc: u32,
+    /// The node in that document's arena.
+    pub node: NodeId,
+}
+
+/// A value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// Absent or `null`.
+    #[default]
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(Arc<str>),
+    /// A list.
+    List(Arc<Vec<Value>>),
+    /// A map with string keys, ordered.
+    Map(Arc<BTreeMap<Arc<str>, Value>>),
+    /// A node of a document.
+    Node(NodeRef),
+    /// A set of document kinds, used as a value (`all.of(NetworkPolicy)`).
+    Kinds(Arc<[u32]>),
+    /// The collection of all inputs.
+    Inputs,
+}
+
+/// The documents values may point into.
+pub trait Docs {
+    /// The document with index `i`.
+    fn doc(&self, i: u32) -> Option<&Document>;
+}
+
+impl Docs for [Document] {
+    fn doc(&self, i: u32) -> Option<&Document> {
+        self.get(i as usize)
+    }
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: &str) -> Value {
+        Value::Str(s.into())
+    }
+
+    /// The arena and node of a node value.
+    pub fn node<'a>(&self, docs: &'a (impl Docs + ?Sized)) -> Option<(&'a Arena, NodeId)> {
+        match self {
+            Value::Node(r) => Some((&docs.doc(r.doc)?.arena, r.node)),
+            _ => None,
+        }
+    }
+
+    /// The value with scalar nodes replaced by plain scalars (containers stay nodes).
+    pub fn scalar(&self, docs: &(impl Docs + ?Sized)) -> Value {
+        let Some((arena, id)) = self.node(docs) else { return self.clone() };
+        match arena.node(id).map(|n| n.kind) {
+            Some(NodeKind::Null) | None => Value::Null,
+            Some(NodeKind::Bool(b)) => Value::Bool(b),
+            Some(NodeKind::Int(i)) => Value::Int(i),
+            Some(NodeKind::Float(f)) => Value::Float(f),
+            Some(NodeKind::Str { .. }) => Value::Str(arena.str(id).unwrap_or("").into()),
+            Some(NodeKind::List { .. } | NodeKind::Map { .. }) => self.clone(),
+        }
+    }
+
+    /// Whether the value is absent or null.
+    pub fn is_null(&self, docs: &(impl Docs + ?Sized)) -> bool {
+        match self {
+            Value::Null => true,
+            Value::Node(_) => {
+                matches!(self.node(docs).and_then(|(a, id)| a.node(id)).map(|n| n.kind), Some(NodeKind::Null) | None)
+            }
+            _ => false,
+        }
+    }
+
+    /// The string, without allocating for document strings.
+    pub fn as_str<'a>(&'a self, docs: &'a (impl Docs + ?Sized)) -> Option<&'a str> {
+        match self {
+            Value::Str(s) => Some(s),
+            Value::Node(_) => {
+                let (arena, id) = self.node(docs)?;
+                arena.str(id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The boolean.
+    pub fn as_bool(&self, docs: &(impl Docs + ?Sized)) -> Option<bool> {
+        match self.scalar(docs) {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The number, as a float.
+    pub fn as_f64(&self, docs: &(impl Docs + ?Sized)) -> Option<f64> {
+        match self.scalar(docs) {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The integer.
+    pub fn as_i64(&self, docs: &(impl Docs + ?Sized)) -> Option<i64> {
+        match self.scalar(docs) {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The items of a list (document lists as node values).
+    pub fn items(&self, docs: &(impl Docs + ?Sized)) -> Option<Vec<Value>> {
+        match self {
+            Value::List(l) => Some(l.to_vec()),
+            Value::Node(r) => {
+                let (arena, id) = self.node(docs)?;
+                match arena.node(id)?.kind {
+                    NodeKind::List { .. } => Some(arena.children(id).iter().map(|e| Value::Node(NodeRef { doc: r.doc, node: e.node })).collect()),
+                    NodeKind::Map { .. } => Some(arena.children(id).iter().map(|e| Value::str(arena.key_str(e.key))).collect()),
+                    _ => None,
+                }
+            }
+            Value::Map(m) => Some(m.keys().map(|k| Value::Str(k.clone())).collect()),
+            _ => None,
+        }
+    }
+
+    /// The entries of a map (document maps as node values).
+    pub fn entries(&self, docs: &(impl Docs + ?Sized)) -> Option<Vec<(Arc<str>, Value)>> {
+        match self {
+            Value::Map(m) => Some(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            Value::Node(r) => {
+                let (arena, id) = self.node(docs)?;
+                match arena.node(id)?.kind {
+                    NodeKind::Map { .. } => Some(
+                        arena
+                            .children(id)
+                            .iter()
+                            .map(|e| (Arc::from(arena.key_str(e.key)), Value::Node(NodeRef { doc: r.doc, node: e.node })))
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Structural equality, looking through nodes.
+    pub fn equals(&self, other: &Value, docs: &(impl Docs + ?Sized)) -> bool {
+        let (a, b) = (self.scalar(docs), other.scalar(docs));
+        match (&a, &b) {
+            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
+            (Value::Node(_), _) | (_, Value::Node(_)) | (Value::List(_), _) | (Value::Map(_), _) => {
+                a.to_json(docs) == b.to_json(docs)
+            }
+            _ => a == b,
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self, docs: &(impl Docs + ?Sized)) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.to_string()),
+            Value::List(l) => J::Array(l.iter().map(|v| v.to_json(docs)).collect()),
+            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_json(docs))).collect()),
+            Value::Node(_) => self.node(docs).map_or(J::Null, |(a, id)| a.to_json(id)),
+            Value::Kinds(_) | Value::Inputs => J::Null,
+        }
+    }
+
+    /// The value as text for interpolation: strings bare, everything else as JSON.
+    pub fn display(&self, docs: &(impl Docs + ?Sized)) -> String {
+        match self.scalar(docs) {
+            Value::Str(s) => s.to_string(),
+            Value::Null => "null".into(),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.1}"),
+            v => v.to_json(docs).to_string(),
+        }
+    }
+
+    /// Converts JSON into a value.
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+            J::String(s) => Value::str(s),
+            J::Array(a) => Value::List(Arc::new(a.iter().map(Value::from_json).collect())),
+            J::Object(o) => Value::Map(Arc::new(o.iter().map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v))).collect())),
+        }
+    }
+}
