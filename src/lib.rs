@@ -1,1 +1,165 @@
-//! Ward.
+//! Ward: a typed policy language and engine for container security.
+//!
+//! This facade ties the stages together for hosts that embed Ward (the CLI is one): [`build`]
+//! parses, checks and compiles policy sources together with the standard library; the returned
+//! [`Policy`] evaluates documents loaded with [`load`]. Errors come back as data
+//! ([`Diagnostic`]s with spans into [`Policy::sources`]); [`render`] turns them into text.
+
+pub mod render;
+
+use std::sync::Arc;
+
+pub use ward_engine::doc::{Document, Limits, LoadError};
+pub use ward_engine::eval::{Finding, Options, Outcome, TestResult};
+pub use ward_engine::load::Format;
+pub use ward_engine::value::Value;
+pub use ward_engine::{Compiled, EvalError};
+pub use ward_lang::error::{Diagnostic, Label, Level};
+pub use ward_lang::{FileId, SourceMap, Span};
+
+/// A policy source: a name (shown in diagnostics) and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// A path or label.
+    pub name: String,
+    /// The Ward text.
+    pub text: String,
+}
+
+/// A compiled policy set, ready to evaluate.
+pub struct Policy {
+    /// The compiled program.
+    pub compiled: Compiled,
+    /// Every source file, the standard library's included.
+    pub sources: SourceMap,
+    /// Files that came from the user rather than the standard library.
+    pub user_files: Vec<FileId>,
+}
+
+/// A build that failed: every diagnostic, and the sources they point into.
+pub struct BuildError {
+    /// Every source file.
+    pub sources: SourceMap,
+    /// Every error found, in file and position order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses, checks and compiles `user` sources with the standard library.
+pub fn build(user: &[Source]) -> Result<Policy, BuildError> {
+    let mut sources = SourceMap::new();
+    for (name, text) in ward_stdlib::FILES {
+        sources.add(format!("<stdlib>/{name}"), *text);
+    }
+    let user_files: Vec<FileId> =
+        user.iter().map(|s| sources.add(s.name.clone(), s.text.clone())).collect();
+    let mut diagnostics = Vec::new();
+    let mut parsed = Vec::new();
+    for (id, file) in sources.iter() {
+        let p = ward_lang::parse::parse_file(id, &file.text);
+        diagnostics.extend(p.errors.iter().map(|e| e.diagnostic()));
+        parsed.push((id, p.file));
+    }
+    let sigs = match ward_engine::builtins::signatures() {
+        Ok(s) => s,
+        Err(message) => {
+            diagnostics.push(internal(message));
+            return Err(BuildError { sources, diagnostics });
+        }
+    };
+    let refs: Vec<(FileId, &ward_lang::ast::File)> =
+        parsed.iter().map(|(id, f)| (*id, f)).collect();
+    let checked = ward_lang::check(&refs, &sigs);
+    diagnostics.extend(checked.errors.iter().map(|e| e.diagnostic()));
+    if !diagnostics.is_empty() {
+        return Err(BuildError { sources, diagnostics });
+    }
+    match ward_engine::compile(checked.program) {
+        Ok(compiled) => Ok(Policy { compiled, sources, user_files }),
+        Err(errors) => {
+            let diagnostics = errors.iter().map(compile_diagnostic).collect();
+            Err(BuildError { sources, diagnostics })
+        }
+    }
+}
+
+fn internal(message: String) -> Diagnostic {
+    Diagnostic {
+        code: "E0499",
+        level: Level::Error,
+        message,
+        span: Span::default(),
+        label: String::new(),
+        labels: Vec::new(),
+        help: None,
+    }
+}
+
+fn compile_diagnostic(e: &ward_engine::CompileError) -> Diagnostic {
+    Diagnostic {
+        code: e.code(),
+        level: Level::Error,
+        message: e.to_string(),
+        span: e.span(),
+        label: String::new(),
+        labels: Vec::new(),
+        help: None,
+    }
+}
+
+impl Policy {
+    /// Loads one input against this policy's key table.
+    pub fn load(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        format: Option<Format>,
+        limits: &Limits,
+    ) -> ward_engine::load::Loaded {
+        ward_engine::load::load(name, bytes, format, &self.compiled.symbols, limits)
+    }
+
+    /// Indices of the rules declared in user files.
+    pub fn user_rules(&self) -> Vec<u32> {
+        let user: std::collections::HashSet<FileId> = self.user_files.iter().copied().collect();
+        self.compiled
+            .program
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| user.contains(&r.span.file))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Indices of the rules tagged `tag`.
+    pub fn tagged(&self, tag: &str) -> Vec<u32> {
+        self.compiled
+            .program
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.tags.iter().any(|t| t == tag))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Sets a parameter from command-line text: a Ward literal when it parses as one that fits,
+    /// otherwise the text itself as a string.
+    pub fn set_param_text(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let literal = parse_literal(text);
+        match literal {
+            Some(v) if self.compiled.set_param(name, v.clone()).is_ok() => Ok(()),
+            _ => self.compiled.set_param(name, Value::Str(text.into())).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Parses a JSON literal (numbers, booleans, quoted strings, lists, maps).
+fn parse_literal(text: &str) -> Option<Value> {
+    serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j))
+}
+
+/// Shared empty key table for loading without a policy.
+pub fn empty_symbols() -> Arc<ward_engine::doc::Symbols> {
+    Arc::new(ward_engine::doc::Symbols::default())
+}

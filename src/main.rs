@@ -1,1 +1,320 @@
-fn main() {}
+//! The `ward` command line.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ward::{Format, Limits, Options, Policy, Source, build, render};
+
+const USAGE: &str = "\
+ward: a typed policy language and engine for container security
+
+Usage:
+  ward check [OPTIONS] PATH...   check manifests against policies
+  ward test [--policy PATH]...   run the `test` blocks of policies
+  ward help                      show this help
+
+Options for `check`:
+  --profile NAME       run a profile of standard-library rules (repeatable)
+  --policy PATH        a .ward file or a directory of them (repeatable)
+  --set KEY=VALUE      set a policy parameter, e.g. --set pss.version=v1.29
+  --format FORMAT      text (default) or json
+  --input-format FMT   read inputs as yaml, json or ndjson instead of detecting
+  --max-steps N        evaluation budget per rule and document
+
+PATH is a file, a directory (scanned recursively for .yaml, .yml, .json and
+.ndjson files) or - for standard input.
+
+Without --profile and --policy, the recommended standard-library rules run.
+With --policy and no --profile, only the given policies' rules run.
+
+Exit status: 0 no findings; 1 findings; 2 usage or policy error;
+3 an input could not be read (the other inputs are still checked).
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            eprintln!("run `ward help` for usage");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Args {
+    command: String,
+    profiles: Vec<String>,
+    policies: Vec<PathBuf>,
+    sets: Vec<(String, String)>,
+    json: bool,
+    input_format: Option<Format>,
+    max_steps: Option<u64>,
+    paths: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_env();
+    let mut a = Args::default();
+    let text = |v: std::ffi::OsString| {
+        v.into_string().map_err(|_| "argument is not valid UTF-8".to_string())
+    };
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("profile") => a.profiles.push(text(p.value().map_err(|e| e.to_string())?)?),
+            Long("policy") => a.policies.push(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
+            Long("set") => {
+                let kv = text(p.value().map_err(|e| e.to_string())?)?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| format!("`--set {kv}`: expected KEY=VALUE"))?;
+                a.sets.push((k.to_string(), v.to_string()));
+            }
+            Long("format") => match text(p.value().map_err(|e| e.to_string())?)?.as_str() {
+                "json" => a.json = true,
+                "text" => a.json = false,
+                other => {
+                    return Err(format!("unknown format `{other}`: expected `text` or `json`"));
+                }
+            },
+            Long("input-format") => {
+                let f = text(p.value().map_err(|e| e.to_string())?)?;
+                a.input_format = Some(Format::parse(&f).ok_or_else(|| {
+                    format!("unknown input format `{f}`: expected yaml, json or ndjson")
+                })?);
+            }
+            Long("max-steps") => {
+                let n = text(p.value().map_err(|e| e.to_string())?)?;
+                a.max_steps =
+                    Some(n.parse().map_err(|_| format!("`--max-steps {n}`: expected a number"))?);
+            }
+            Short('h') | Long("help") => a.command = "help".into(),
+            Value(v) if a.command.is_empty() => a.command = text(v)?,
+            Value(v) => a.paths.push(text(v)?),
+            _ => return Err(arg.unexpected().to_string()),
+        }
+    }
+    Ok(a)
+}
+
+fn run() -> Result<u8, String> {
+    let args = parse_args()?;
+    match args.command.as_str() {
+        "check" => check(&args),
+        "test" => test(&args),
+        "help" | "" => {
+            print!("{USAGE}");
+            Ok(0)
+        }
+        other => Err(format!("unknown command `{other}`")),
+    }
+}
+
+fn color_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Reads the `.ward` files named by `--policy`.
+fn policy_sources(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut files = Vec::new();
+        if p.is_dir() {
+            walk(p, &mut files, &|f| f.extension().is_some_and(|e| e == "ward"))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        } else {
+            files.push(p.clone());
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+            out.push(Source { name: f.display().to_string(), text });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, keep: &dyn Fn(&Path) -> bool) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            walk(&path, out, keep)?;
+        } else if keep(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn compile(args: &Args) -> Result<Policy, u8> {
+    let sources = policy_sources(&args.policies).map_err(|e| {
+        eprintln!("error: {e}");
+        2u8
+    })?;
+    let mut policy = build(&sources).map_err(|e| {
+        eprint!("{}", render::diagnostics(&e.sources, &e.diagnostics, color_stderr()));
+        eprintln!("error: the policies have {} error(s)", e.diagnostics.len());
+        2u8
+    })?;
+    for (k, v) in &args.sets {
+        if let Err(e) = policy.set_param_text(k, v) {
+            eprintln!("error: --set {k}={v}: {e}");
+            return Err(2);
+        }
+    }
+    Ok(policy)
+}
+
+/// One input: a display name and its bytes.
+fn inputs(paths: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("<stdin>: {e}"))?;
+            out.push(("<stdin>".to_string(), buf));
+            continue;
+        }
+        let path = Path::new(p);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            walk(path, &mut files, &|f| ward_engine_detect(f)).map_err(|e| format!("{p}: {e}"))?;
+        } else {
+            files.push(path.to_path_buf());
+        }
+        for f in files {
+            match std::fs::read(&f) {
+                Ok(b) => out.push((f.display().to_string(), b)),
+                Err(e) => return Err(format!("{}: {e}", f.display())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn ward_engine_detect(p: &Path) -> bool {
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| ward_engine::load::detect(n).is_some())
+}
+
+fn check(args: &Args) -> Result<u8, String> {
+    if args.paths.is_empty() {
+        return Err("`ward check` needs at least one PATH".into());
+    }
+    let policy = match compile(args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let rules = select_rules(&policy, args)?;
+    let inputs = inputs(&args.paths)?;
+    let limits = Limits::default();
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    for (name, bytes) in &inputs {
+        let loaded = policy.load(name, bytes, args.input_format, &limits);
+        docs.extend(loaded.docs);
+        errors.extend(loaded.errors);
+    }
+    let outcome = policy.compiled.evaluate(
+        &docs,
+        &Options { max_steps: args.max_steps, rules: Some(rules), sequential: false },
+    );
+    if args.json {
+        let json = serde_json::json!({
+            "findings": outcome.findings,
+            "errors": errors,
+            "rule_errors": outcome.errors,
+        });
+        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+    } else {
+        let texts: Vec<(String, String)> = inputs
+            .iter()
+            .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
+            .collect();
+        print!("{}", render::findings(&texts, &outcome.findings, color_stdout()));
+        for e in &errors {
+            eprintln!("error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
+        }
+        for e in &outcome.errors {
+            eprintln!(
+                "error: rule {} failed on {}:{}:{}: {}",
+                e.rule, e.file, e.line, e.column, e.error
+            );
+        }
+        let n = outcome.findings.len();
+        println!(
+            "{} finding{} in {} document{}",
+            n,
+            if n == 1 { "" } else { "s" },
+            docs.len(),
+            if docs.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if !errors.is_empty() || !outcome.errors.is_empty() {
+        3
+    } else if outcome.findings.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+fn select_rules(policy: &Policy, args: &Args) -> Result<Vec<u32>, String> {
+    let mut rules = Vec::new();
+    for p in &args.profiles {
+        let r = policy.tagged(p);
+        if r.is_empty() {
+            return Err(format!("unknown profile `{p}`"));
+        }
+        rules.extend(r);
+    }
+    if args.profiles.is_empty() {
+        if args.policies.is_empty() {
+            rules.extend(policy.tagged("recommended"));
+        }
+    }
+    rules.extend(policy.user_rules());
+    rules.sort_unstable();
+    rules.dedup();
+    Ok(rules)
+}
+
+fn test(args: &Args) -> Result<u8, String> {
+    let policy = match compile(args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let results = policy.compiled.run_tests();
+    let mut failed = 0;
+    for r in &results {
+        if r.failures.is_empty() {
+            println!("test {} ... ok", r.name);
+        } else {
+            failed += 1;
+            println!("test {} ... FAILED", r.name);
+            for (span, msg) in &r.failures {
+                let (file, line, col) = policy
+                    .sources
+                    .get(span.file)
+                    .map(|f| {
+                        let (l, c) = f.line_col(span.start);
+                        (f.name.clone(), l, c)
+                    })
+                    .unwrap_or_default();
+                println!("  {file}:{line}:{col}: {msg}");
+            }
+        }
+    }
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    Ok(if failed > 0 { 1 } else { 0 })
+}

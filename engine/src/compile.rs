@@ -8,11 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use ward_lang::Span;
 use ward_lang::ast::{BinOp, UnOp};
 use ward_lang::hir::{self, Const, ExprKind as H, Local, Pat};
 use ward_lang::lex::StrKind;
 use ward_lang::types::{Ty, TypeBody, TypeTable};
-use ward_lang::Span;
 
 use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
@@ -54,13 +54,15 @@ impl KindIndex {
         let mut ix = KindIndex::default();
         for (id, def) in types.iter() {
             let Some(d) = &def.kind else { continue };
-            let fields: Vec<(Key, Arc<str>)> = d.fields.iter().map(|(k, v)| (symbols.intern(k), v.clone())).collect();
+            let fields: Vec<(Key, Arc<str>)> =
+                d.fields.iter().map(|(k, v)| (symbols.intern(k), v.clone())).collect();
             ix.discriminators.insert(id.0, fields.clone());
             if let Some(f) = &d.format {
                 ix.by_format.entry(f.to_string()).or_default().push(id.0);
                 continue;
             }
-            let av = d.fields.iter().find(|(k, _)| &**k == "apiVersion").map(|(_, v)| v.to_string());
+            let av =
+                d.fields.iter().find(|(k, _)| &**k == "apiVersion").map(|(_, v)| v.to_string());
             let kind = d.fields.iter().find(|(k, _)| &**k == "kind").map(|(_, v)| v.to_string());
             match (av, kind, d.fields.len()) {
                 (Some(a), Some(k), 2) => ix.by_api_kind.entry((a, k)).or_default().push(id.0),
@@ -125,16 +127,32 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     collect_keys(&program, &mut symbols);
     let kinds = KindIndex::build(&program.types, &mut symbols);
     let symbols = Arc::new(symbols);
-    let mut c = Compiler { symbols: symbols.clone(), table: builtins::table(), errors: Vec::new(), literals: Vec::new() };
+    let mut c = Compiler {
+        symbols: symbols.clone(),
+        table: builtins::table(),
+        errors: Vec::new(),
+        literals: Vec::new(),
+    };
     let functions = program
         .functions
         .iter()
-        .map(|f| CFn { locals: f.locals, params: f.params.iter().map(|l| l.0).collect(), body: c.expr(&f.body) })
+        .map(|f| CFn {
+            locals: f.locals,
+            params: f.params.iter().map(|l| l.0).collect(),
+            body: c.expr(&f.body),
+        })
         .collect();
-    let rules = program.rules.iter().map(|r| CRule { body: r.body.iter().map(|s| c.stmt(s)).collect() }).collect();
+    let rules = program
+        .rules
+        .iter()
+        .map(|r| CRule { body: r.body.iter().map(|s| c.stmt(s)).collect() })
+        .collect();
     let tests = program.tests.iter().map(|t| t.body.iter().map(|s| c.stmt(s)).collect()).collect();
-    let params: Vec<Value> =
-        program.params.iter().map(|p| p.default.as_ref().and_then(|e| c.constant(e)).unwrap_or(Value::Null)).collect();
+    let params: Vec<Value> = program
+        .params
+        .iter()
+        .map(|p| p.default.as_ref().and_then(|e| c.constant(e)).unwrap_or(Value::Null))
+        .collect();
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -144,7 +162,17 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
             rules_by_kind.entry(k.0).or_default().push(i as u32);
         }
     }
-    Ok(Compiled { program, symbols, rules, functions, tests, literals: c.literals, kinds, rules_by_kind, params })
+    Ok(Compiled {
+        program,
+        symbols,
+        rules,
+        functions,
+        tests,
+        literals: c.literals,
+        kinds,
+        rules_by_kind,
+        params,
+    })
 }
 
 /// Interns every field name that the program reads, so documents can be keyed by them.
@@ -249,7 +277,10 @@ impl Compiler {
             H::Call(fid, args) => self.call(*fid, args, span),
             H::Builtin(id, args) => self.builtin(*id, args, span),
             H::Lambda(..) => {
-                self.errors.push(CompileError::Internal { span, message: "a lambda outside a higher-order call".into() });
+                self.errors.push(CompileError::Internal {
+                    span,
+                    message: "a lambda outside a higher-order call".into(),
+                });
                 ok(Value::Null)
             }
             H::Unary(op, x) => self.unary(*op, x, span),
@@ -265,7 +296,8 @@ impl Compiler {
                 })
             }
             H::Map(entries) => {
-                let entries: Vec<(Code, Code)> = entries.iter().map(|(k, v)| (self.expr(k), self.expr(v))).collect();
+                let entries: Vec<(Code, Code)> =
+                    entries.iter().map(|(k, v)| (self.expr(k), self.expr(v))).collect();
                 Box::new(move |f| {
                     let mut out = BTreeMap::new();
                     for (k, v) in &entries {
@@ -316,14 +348,30 @@ impl Compiler {
     }
 
     fn doc_literal(&mut self, kind: StrKind, text: &str, span: Span) -> Code {
-        let format = if kind == StrKind::Json { crate::load::Format::Json } else { crate::load::Format::Yaml };
-        let loaded = crate::load::load("<literal>", text.as_bytes(), Some(format), &self.symbols, &Limits::default());
+        let format = if kind == StrKind::Json {
+            crate::load::Format::Json
+        } else {
+            crate::load::Format::Yaml
+        };
+        let loaded = crate::load::load(
+            "<literal>",
+            text.as_bytes(),
+            Some(format),
+            &self.symbols,
+            &Limits::default(),
+        );
         if let Some(e) = loaded.errors.first() {
-            self.errors.push(CompileError::DocLiteral { span, message: format!("line {}: {}", e.line, e.message) });
+            self.errors.push(CompileError::DocLiteral {
+                span,
+                message: format!("line {}: {}", e.line, e.message),
+            });
             return ok(Value::Null);
         }
         let Some(doc) = loaded.docs.into_iter().next() else {
-            self.errors.push(CompileError::DocLiteral { span, message: "the literal holds no document".into() });
+            self.errors.push(CompileError::DocLiteral {
+                span,
+                message: "the literal holds no document".into(),
+            });
             return ok(Value::Null);
         };
         let root = doc.root;
@@ -337,7 +385,11 @@ impl Compiler {
         let fid = fid as usize;
         Box::new(move |f| {
             f.step(span)?;
-            let func = f.cx.function(fid).ok_or(EvalError::Builtin { name: "call".into(), message: "unknown function".into(), span })?;
+            let func = f.cx.function(fid).ok_or(EvalError::Builtin {
+                name: "call".into(),
+                message: "unknown function".into(),
+                span,
+            })?;
             let mut inner = Frame::new(f.cx, func.locals as usize);
             for (a, p) in args.iter().zip(&func.params) {
                 let v = a(f)?;
@@ -352,7 +404,8 @@ impl Compiler {
 
     fn builtin(&mut self, id: u32, args: &[hir::Expr], span: Span) -> Code {
         let Some(b) = self.table.get(id as usize) else {
-            self.errors.push(CompileError::Internal { span, message: format!("unknown builtin {id}") });
+            self.errors
+                .push(CompileError::Internal { span, message: format!("unknown builtin {id}") });
             return ok(Value::Null);
         };
         match b.imp {
@@ -364,7 +417,11 @@ impl Compiler {
                     for a in &args {
                         vals.push(a(f)?);
                     }
-                    func(&vals, f.cx).map_err(|message| EvalError::Builtin { name: name.into(), message, span })
+                    func(&vals, f.cx).map_err(|message| EvalError::Builtin {
+                        name: name.into(),
+                        message,
+                        span,
+                    })
                 })
             }
             Impl::Higher(h) => self.higher(h, args, span),
@@ -387,12 +444,15 @@ impl Compiler {
         let s = self.expr(s);
         if let H::Const(Const::Str(p)) = &pat.kind {
             match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                Ok(re) => return Box::new(move |f| {
-                    let v = s(f)?;
-                    Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
-                }),
+                Ok(re) => {
+                    return Box::new(move |f| {
+                        let v = s(f)?;
+                        Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
+                    });
+                }
                 Err(e) => {
-                    self.errors.push(CompileError::Regex { span: pat.span, message: e.to_string() });
+                    self.errors
+                        .push(CompileError::Regex { span: pat.span, message: e.to_string() });
                     return ok(Value::Null);
                 }
             }
@@ -402,10 +462,9 @@ impl Compiler {
             let v = s(f)?;
             let p = pat(f)?;
             let p = p.as_str(f.cx).unwrap_or("");
-            let re = regex::RegexBuilder::new(p)
-                .size_limit(1 << 20)
-                .build()
-                .map_err(|e| EvalError::Builtin { name: "matches".into(), message: e.to_string(), span })?;
+            let re = regex::RegexBuilder::new(p).size_limit(1 << 20).build().map_err(|e| {
+                EvalError::Builtin { name: "matches".into(), message: e.to_string(), span }
+            })?;
             Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
         })
     }
@@ -414,7 +473,10 @@ impl Compiler {
         let [list, lambda] = args else { return ok(Value::Null) };
         let list = self.expr(list);
         let H::Lambda(slots, body) = &lambda.kind else {
-            self.errors.push(CompileError::Internal { span, message: "a higher-order builtin without a lambda".into() });
+            self.errors.push(CompileError::Internal {
+                span,
+                message: "a higher-order builtin without a lambda".into(),
+            });
             return ok(Value::Null);
         };
         let slot = slots.first().map_or(0, |l: &Local| l.0 as usize);
@@ -422,7 +484,11 @@ impl Compiler {
         let bspan = lambda.span;
         Box::new(move |f| {
             let v = list(f)?;
-            let items = if v.is_null(f.cx) { Vec::new() } else { v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))? };
+            let items = if v.is_null(f.cx) {
+                Vec::new()
+            } else {
+                v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))?
+            };
             let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, EvalError> {
                 f.step(span)?;
                 f.set(slot, x.clone());
@@ -519,8 +585,12 @@ impl Compiler {
     fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Code {
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
-            BinOp::And => Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? && truth(&b, f, span)?))),
-            BinOp::Or => Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? || truth(&b, f, span)?))),
+            BinOp::And => {
+                Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? && truth(&b, f, span)?)))
+            }
+            BinOp::Or => {
+                Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? || truth(&b, f, span)?)))
+            }
             BinOp::Default => Box::new(move |f| {
                 let v = a(f)?;
                 if v.is_null(f.cx) { b(f) } else { Ok(v) }
@@ -535,8 +605,10 @@ impl Compiler {
 
     fn match_expr(&mut self, s: &hir::Expr, arms: &[hir::Arm]) -> Code {
         let s = self.expr(s);
-        let arms: Vec<(Pat, Option<usize>, Code)> =
-            arms.iter().map(|a| (a.pat.clone(), a.bind.map(|l| l.0 as usize), self.expr(&a.body))).collect();
+        let arms: Vec<(Pat, Option<usize>, Code)> = arms
+            .iter()
+            .map(|a| (a.pat.clone(), a.bind.map(|l| l.0 as usize), self.expr(&a.body)))
+            .collect();
         Box::new(move |f| {
             let v = s(f)?;
             for (pat, bind, body) in &arms {
@@ -582,7 +654,9 @@ impl Compiler {
                     Ok(())
                 })
             }
-            hir::Stmt::Finding { kind, message, at, fixes, span } => self.finding(*kind, message, at.as_ref(), fixes, *span),
+            hir::Stmt::Finding { kind, message, at, fixes, span } => {
+                self.finding(*kind, message, at.as_ref(), fixes, *span)
+            }
             hir::Stmt::ExpectTrue(e, span) => {
                 let (e, span) = (self.expr(e), *span);
                 Box::new(move |f| {
@@ -596,7 +670,9 @@ impl Compiler {
                 let (present, rule, span) = (*present, *rule as usize, *span);
                 let doc = self.expr(doc);
                 let at = at.as_ref().map(|a| self.expr(a));
-                Box::new(move |f| crate::eval::expect_finding(f, present, rule, &doc, at.as_ref(), span))
+                Box::new(move |f| {
+                    crate::eval::expect_finding(f, present, rule, &doc, at.as_ref(), span)
+                })
             }
         }
     }
@@ -645,7 +721,14 @@ impl Compiler {
         crate::eval::CPath { root, segs }
     }
 
-    fn finding(&mut self, kind: ward_lang::ast::FindingKind, message: &hir::Expr, at: Option<&hir::PathExpr>, fixes: &[hir::Fix], span: Span) -> SCode {
+    fn finding(
+        &mut self,
+        kind: ward_lang::ast::FindingKind,
+        message: &hir::Expr,
+        at: Option<&hir::PathExpr>,
+        fixes: &[hir::Fix],
+        span: Span,
+    ) -> SCode {
         let message = self.expr(message);
         let at = at.map(|p| self.path(p));
         let fixes: Vec<(crate::eval::CPath, Option<Code>)> = fixes
@@ -714,7 +797,10 @@ pub fn conforms(v: &Value, ty: &Ty, types: &TypeTable) -> bool {
         (_, Ty::Any) => true,
         (Value::Null, t) => t.is_optional(),
         (v, Ty::Opt(t)) => conforms(v, &t, types),
-        (Value::Bool(_), Ty::Bool) | (Value::Int(_), Ty::Int | Ty::Float) | (Value::Float(_), Ty::Float) | (Value::Str(_), Ty::Str) => true,
+        (Value::Bool(_), Ty::Bool)
+        | (Value::Int(_), Ty::Int | Ty::Float)
+        | (Value::Float(_), Ty::Float)
+        | (Value::Str(_), Ty::Str) => true,
         (Value::Str(s), Ty::StrLit(l)) => *s == l,
         (v, Ty::Union(alts)) => alts.iter().any(|a| conforms(v, a, types)),
         (Value::List(items), Ty::List(t)) => items.iter().all(|i| conforms(i, &t, types)),

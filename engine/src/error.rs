@@ -6,7 +6,10 @@ use ward_lang::Span;
 /// A program that checked but cannot be compiled: a constant that is invalid at run time.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[non_exhaustive]
-#[expect(missing_docs, reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it")]
+#[expect(
+    missing_docs,
+    reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it"
+)]
 pub enum CompileError {
     /// `matches(s, "[")`.
     #[error("invalid regular expression: {message}")]
@@ -23,7 +26,9 @@ impl CompileError {
     /// Where it is.
     pub fn span(&self) -> Span {
         match self {
-            CompileError::Regex { span, .. } | CompileError::DocLiteral { span, .. } | CompileError::Internal { span, .. } => *span,
+            CompileError::Regex { span, .. }
+            | CompileError::DocLiteral { span, .. }
+            | CompileError::Internal { span, .. } => *span,
         }
     }
 
@@ -40,7 +45,10 @@ impl CompileError {
 /// An error while evaluating one rule over one document. The rule's other documents, and the
 /// other rules, are still evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
-#[expect(missing_docs, reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it")]
+#[expect(
+    missing_docs,
+    reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it"
+)]
 pub enum EvalError {
     /// A rule loops over a huge input with a small `max_steps`.
     #[error("evaluation budget of {limit} steps exceeded")]

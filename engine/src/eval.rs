@@ -67,7 +67,11 @@ impl<'a> Cx<'a> {
         match base {
             Value::Node(r) => {
                 let Some(doc) = self.doc(r.doc) else { return Value::Null };
-                let child = if key.0 == u32::MAX { doc.arena.get_str(r.node, name) } else { doc.arena.get(r.node, key) };
+                let child = if key.0 == u32::MAX {
+                    doc.arena.get_str(r.node, name)
+                } else {
+                    doc.arena.get(r.node, key)
+                };
                 child.map_or(Value::Null, |node| Value::Node(NodeRef { doc: r.doc, node }))
             }
             Value::Map(m) => m.get(name).cloned().unwrap_or_default(),
@@ -78,7 +82,11 @@ impl<'a> Cx<'a> {
     /// Indexes a list by position or a map by key; absent when out of range.
     pub(crate) fn index(&self, base: &Value, i: &Value) -> Value {
         if let Some(key) = i.as_str(self) {
-            return self.field(base, self.prog.and_then(|p| p.symbols.get(key)).unwrap_or(Key(u32::MAX)), key);
+            return self.field(
+                base,
+                self.prog.and_then(|p| p.symbols.get(key)).unwrap_or(Key(u32::MAX)),
+                key,
+            );
         }
         let Some(n) = i.as_i64(self) else { return Value::Null };
         match base.items(self) {
@@ -89,12 +97,15 @@ impl<'a> Cx<'a> {
 
     pub(crate) fn of(&self, kinds: &Value) -> Value {
         let Value::Kinds(ks) = kinds else { return Value::List(Arc::new(Vec::new())) };
-        let mut idx: Vec<u32> = ks.iter().flat_map(|k| self.by_kind.get(k).cloned().unwrap_or_default()).collect();
+        let mut idx: Vec<u32> =
+            ks.iter().flat_map(|k| self.by_kind.get(k).cloned().unwrap_or_default()).collect();
         idx.sort_unstable();
         idx.dedup();
         let roots = idx
             .into_iter()
-            .filter_map(|i| self.docs.get(i as usize).map(|d| Value::Node(NodeRef { doc: i, node: d.root })))
+            .filter_map(|i| {
+                self.docs.get(i as usize).map(|d| Value::Node(NodeRef { doc: i, node: d.root }))
+            })
             .collect();
         Value::List(Arc::new(roots))
     }
@@ -122,7 +133,14 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     pub(crate) fn new(cx: &'a Cx<'a>, slots: usize) -> Self {
-        Frame { slots: vec![Value::Null; slots], cx, out: Vec::new(), failures: Vec::new(), doc: None, steps: 0 }
+        Frame {
+            slots: vec![Value::Null; slots],
+            cx,
+            out: Vec::new(),
+            failures: Vec::new(),
+            doc: None,
+            steps: 0,
+        }
     }
 
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
@@ -169,13 +187,25 @@ pub struct Loc {
 impl Loc {
     /// The location of the frame's document itself.
     pub(crate) fn of_doc(f: &Frame<'_>) -> Loc {
-        let Some(r) = f.doc else { return Loc { doc: 0, node: None, pointer: String::new(), pos: Pos::default(), missing: Vec::new() } };
+        let Some(r) = f.doc else {
+            return Loc {
+                doc: 0,
+                node: None,
+                pointer: String::new(),
+                pos: Pos::default(),
+                missing: Vec::new(),
+            };
+        };
         let pos = f.cx.doc(r.doc).map(|d| d.arena.location(d.root)).unwrap_or_default();
         Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, missing: Vec::new() }
     }
 
     /// JSON Patch operations setting (or, with `None`, removing) the located node.
-    pub(crate) fn patch(&self, value: Option<serde_json::Value>, f: &Frame<'_>) -> Vec<serde_json::Value> {
+    pub(crate) fn patch(
+        &self,
+        value: Option<serde_json::Value>,
+        f: &Frame<'_>,
+    ) -> Vec<serde_json::Value> {
         use serde_json::json;
         let _ = f;
         match (value, self.missing.is_empty()) {
@@ -223,13 +253,24 @@ impl CPath {
         for seg in &self.segs {
             let (next, text) = match seg {
                 CSeg::Field(k, name) => {
-                    let n = if k.0 == u32::MAX { doc.arena.get_str(cur, name) } else { doc.arena.get(cur, *k) };
+                    let n = if k.0 == u32::MAX {
+                        doc.arena.get_str(cur, name)
+                    } else {
+                        doc.arena.get(cur, *k)
+                    };
                     (n, name.to_string())
                 }
                 CSeg::Index(code) => {
                     let i = code(f)?;
                     match i.as_i64(cx) {
-                        Some(n) => (doc.arena.children(cur).get(n as usize).filter(|_| n >= 0).map(|e| e.node), n.to_string()),
+                        Some(n) => (
+                            doc.arena
+                                .children(cur)
+                                .get(n as usize)
+                                .filter(|_| n >= 0)
+                                .map(|e| e.node),
+                            n.to_string(),
+                        ),
                         None => {
                             let key = i.display(cx);
                             (doc.arena.get_str(cur, &key), key)
@@ -340,7 +381,8 @@ impl Compiled {
     /// Evaluates the selected rules over `docs`.
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
         let cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
-        let selected: Option<std::collections::HashSet<u32>> = opts.rules.as_ref().map(|r| r.iter().copied().collect());
+        let selected: Option<std::collections::HashSet<u32>> =
+            opts.rules.as_ref().map(|r| r.iter().copied().collect());
         let one = |i: usize| self.evaluate_doc(&cx, i as u32, selected.as_ref());
         #[cfg(not(target_arch = "wasm32"))]
         let per_doc: Vec<Outcome> = if opts.sequential {
@@ -359,7 +401,12 @@ impl Compiled {
         out
     }
 
-    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&std::collections::HashSet<u32>>) -> Outcome {
+    fn evaluate_doc(
+        &self,
+        cx: &Cx<'_>,
+        i: u32,
+        selected: Option<&std::collections::HashSet<u32>>,
+    ) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = cx.docs.get(i as usize) else { return out };
         let mut rules: Vec<u32> = cx
@@ -374,11 +421,24 @@ impl Compiled {
         rules.dedup();
         for r in rules {
             match self.run_rule(cx, r, NodeRef { doc: i, node: doc.root }) {
-                Ok(raws) => out.findings.extend(raws.into_iter().map(|raw| self.finding(cx, r, raw))),
+                Ok(raws) => {
+                    out.findings.extend(raws.into_iter().map(|raw| self.finding(cx, r, raw)))
+                }
                 Err(error) => {
                     let pos = doc.arena.location(doc.root);
-                    let rule = self.program.rules.get(r as usize).map(|x| x.id.clone()).unwrap_or_default();
-                    out.errors.push(RuleError { rule, file: doc.meta.file.clone(), line: pos.line, column: pos.col, error });
+                    let rule = self
+                        .program
+                        .rules
+                        .get(r as usize)
+                        .map(|x| x.id.clone())
+                        .unwrap_or_default();
+                    out.errors.push(RuleError {
+                        rule,
+                        file: doc.meta.file.clone(),
+                        line: pos.line,
+                        column: pos.col,
+                        error,
+                    });
                 }
             }
         }
@@ -386,7 +446,9 @@ impl Compiled {
     }
 
     fn run_rule(&self, cx: &Cx<'_>, r: u32, doc: NodeRef) -> Result<Vec<Raw>, EvalError> {
-        let (Some(meta), Some(code)) = (self.program.rules.get(r as usize), self.rules.get(r as usize)) else {
+        let (Some(meta), Some(code)) =
+            (self.program.rules.get(r as usize), self.rules.get(r as usize))
+        else {
             return Ok(Vec::new());
         };
         let mut f = Frame::new(cx, meta.locals as usize);
@@ -440,7 +502,12 @@ impl Compiled {
                     }
                 }
                 failures.extend(f.failures);
-                TestResult { name: t.name.clone(), module: t.module.clone(), span: t.span, failures }
+                TestResult {
+                    name: t.name.clone(),
+                    module: t.module.clone(),
+                    span: t.span,
+                    failures,
+                }
             })
             .collect()
     }
@@ -448,13 +515,21 @@ impl Compiled {
     /// Sets a parameter by its qualified name (`module.name`); the value must fit its type.
     pub fn set_param(&mut self, name: &str, value: Value) -> Result<(), ParamError> {
         let Some(i) = self.program.params.iter().position(|p| p.qualified == name) else {
-            let names: Vec<&str> = self.program.params.iter().map(|p| p.qualified.as_str()).collect();
-            return Err(ParamError::Unknown { name: name.into(), suggestion: ward_lang::error::suggest(name, names) });
+            let names: Vec<&str> =
+                self.program.params.iter().map(|p| p.qualified.as_str()).collect();
+            return Err(ParamError::Unknown {
+                name: name.into(),
+                suggestion: ward_lang::error::suggest(name, names),
+            });
         };
         let ty = self.program.params.get(i).map(|p| p.ty.clone()).unwrap_or_default();
         if !crate::compile::conforms(&value, &ty, &self.program.types) {
             let expected = self.program.types.show(&ty).to_string();
-            return Err(ParamError::Type { name: name.into(), expected, found: value.to_json(&[][..]).to_string() });
+            return Err(ParamError::Type {
+                name: name.into(),
+                expected,
+                found: value.to_json(&[][..]).to_string(),
+            });
         }
         if let Some(slot) = self.params.get_mut(i) {
             *slot = value;
@@ -489,7 +564,14 @@ pub struct TestResult {
 }
 
 /// Runs `expect [no] deny rule(doc) [at pointer]` inside a test.
-pub(crate) fn expect_finding(f: &mut Frame<'_>, present: bool, rule: usize, doc: &Code, at: Option<&Code>, span: Span) -> Result<(), EvalError> {
+pub(crate) fn expect_finding(
+    f: &mut Frame<'_>,
+    present: bool,
+    rule: usize,
+    doc: &Code,
+    at: Option<&Code>,
+    span: Span,
+) -> Result<(), EvalError> {
     let d = doc(f)?;
     let Value::Node(r) = d else {
         f.failures.push((span, "the rule's argument is not a document".into()));
@@ -503,21 +585,32 @@ pub(crate) fn expect_finding(f: &mut Frame<'_>, present: bool, rule: usize, doc:
     };
     let hit = raws.iter().any(|x| want.as_ref().is_none_or(|w| &x.loc.pointer == w));
     if hit != present {
-        let got: Vec<String> = raws.iter().map(|x| format!("`{}` at `{}`", x.message, x.loc.pointer)).collect();
+        let got: Vec<String> =
+            raws.iter().map(|x| format!("`{}` at `{}`", x.message, x.loc.pointer)).collect();
         let what = match (&want, present) {
             (Some(w), true) => format!("expected a finding at `{w}`"),
             (None, true) => "expected a finding".to_string(),
             (Some(w), false) => format!("expected no finding at `{w}`"),
             (None, false) => "expected no finding".to_string(),
         };
-        let detail = if got.is_empty() { "none were produced".to_string() } else { format!("got {}", got.join(", ")) };
+        let detail = if got.is_empty() {
+            "none were produced".to_string()
+        } else {
+            format!("got {}", got.join(", "))
+        };
         f.failures.push((span, format!("{what}; {detail}")));
     }
     Ok(())
 }
 
 /// Applies a binary operator (not `&&`, `||`, `??`).
-pub(crate) fn binop(op: BinOp, x: &Value, y: &Value, f: &Frame<'_>, span: Span) -> Result<Value, EvalError> {
+pub(crate) fn binop(
+    op: BinOp,
+    x: &Value,
+    y: &Value,
+    f: &Frame<'_>,
+    span: Span,
+) -> Result<Value, EvalError> {
     let cx = f.cx;
     let (a, b) = (x.scalar(cx), y.scalar(cx));
     match op {
@@ -528,7 +621,13 @@ pub(crate) fn binop(op: BinOp, x: &Value, y: &Value, f: &Frame<'_>, span: Span) 
             let ord = match (a.as_f64(cx), b.as_f64(cx), a.as_str(cx), b.as_str(cx)) {
                 (Some(p), Some(q), _, _) => p.partial_cmp(&q),
                 (_, _, Some(p), Some(q)) => Some(p.cmp(q)),
-                _ => return Err(EvalError::Mismatch { expected: "numbers or strings".into(), found: "other values".into(), span }),
+                _ => {
+                    return Err(EvalError::Mismatch {
+                        expected: "numbers or strings".into(),
+                        found: "other values".into(),
+                        span,
+                    });
+                }
             };
             Ok(Value::Bool(match (op, ord) {
                 (_, None) => false,
@@ -553,7 +652,11 @@ pub(crate) fn binop(op: BinOp, x: &Value, y: &Value, f: &Frame<'_>, span: Span) 
         }
         _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match op {
             BinOp::Div | BinOp::Rem => EvalError::DivisionByZero { span },
-            _ => EvalError::Mismatch { expected: "numbers".into(), found: "other values".into(), span },
+            _ => EvalError::Mismatch {
+                expected: "numbers".into(),
+                found: "other values".into(),
+                span,
+            },
         }),
     }
 }
@@ -568,7 +671,9 @@ fn arith(op: BinOp, a: &Value, b: &Value, x: &Value, y: &Value, cx: &Cx<'_>) -> 
             BinOp::Rem => p.checked_rem(*q)?,
             _ => return None,
         })),
-        (Value::Str(p), Value::Str(q)) if op == BinOp::Add => Some(Value::Str(format!("{p}{q}").into())),
+        (Value::Str(p), Value::Str(q)) if op == BinOp::Add => {
+            Some(Value::Str(format!("{p}{q}").into()))
+        }
         _ => {
             if op == BinOp::Add
                 && let (Some(mut l), Some(r)) = (x.items(cx), y.items(cx))

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::doc::build::Builder;
-use crate::doc::{Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml};
+use crate::doc::{
+    Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+};
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -56,11 +58,19 @@ pub struct Loaded {
 
 /// Reads the input `bytes` named `name`. The format is `format`, or detected from the name
 /// (YAML when nothing else fits). Keys are interned against `symbols`.
-pub fn load(name: &str, bytes: &[u8], format: Option<Format>, symbols: &Arc<Symbols>, limits: &Limits) -> Loaded {
+pub fn load(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+) -> Loaded {
     let file: Arc<str> = name.into();
-    let err = |line, column, message: String| LoadError { file: file.clone(), line, column, message };
+    let err =
+        |line, column, message: String| LoadError { file: file.clone(), line, column, message };
     if bytes.len() > limits.max_bytes {
-        let msg = format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
+        let msg =
+            format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
         return Loaded { docs: Vec::new(), errors: vec![err(0, 0, msg)] };
     }
     let text = match std::str::from_utf8(bytes) {
@@ -69,7 +79,10 @@ pub fn load(name: &str, bytes: &[u8], format: Option<Format>, symbols: &Arc<Symb
             let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
             let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
             let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
-            return Loaded { docs: Vec::new(), errors: vec![err(line, col, "input is not valid UTF-8".into())] };
+            return Loaded {
+                docs: Vec::new(),
+                errors: vec![err(line, col, "input is not valid UTF-8".into())],
+            };
         }
     };
     let (text, bom) = match text.strip_prefix('\u{feff}') {
@@ -114,20 +127,37 @@ fn shift_offsets(arena: &mut Arena, by: u32) {
 
 /// Makes documents of the roots: empty documents are dropped, `kind: List` and `…List` kinds
 /// expand into their items.
-fn documents(arena: &Arc<Arena>, roots: &[NodeId], file: &Arc<str>, format: Format) -> Vec<Document> {
+fn documents(
+    arena: &Arc<Arena>,
+    roots: &[NodeId],
+    file: &Arc<str>,
+    format: Format,
+) -> Vec<Document> {
     let mut docs = Vec::new();
     for &root in roots {
         if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
             continue;
         }
         let index = docs.len() as u32;
-        let doc = Document::new(arena.clone(), root, file.clone(), index, shape_format(arena, root, format).into());
+        let doc = Document::new(
+            arena.clone(),
+            root,
+            file.clone(),
+            index,
+            shape_format(arena, root, format).into(),
+        );
         let items = list_items(arena, root, &doc.meta);
         match items {
             Some(items) => {
                 for item in items {
                     let index = docs.len() as u32;
-                    docs.push(Document::new(arena.clone(), item, file.clone(), index, format.as_str().into()));
+                    docs.push(Document::new(
+                        arena.clone(),
+                        item,
+                        file.clone(),
+                        index,
+                        format.as_str().into(),
+                    ));
                 }
             }
             None => docs.push(doc),
@@ -142,7 +172,8 @@ fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>
         return None;
     }
     let items = arena.get_str(root, "items")?;
-    matches!(arena.node(items)?.kind, NodeKind::List { .. }).then(|| arena.children(items).iter().map(|e| e.node).collect())
+    matches!(arena.node(items)?.kind, NodeKind::List { .. })
+        .then(|| arena.children(items).iter().map(|e| e.node).collect())
 }
 
 /// Recognises well-known JSON report shapes; otherwise the format's own name.
@@ -155,7 +186,11 @@ fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
         "cyclonedx"
     } else if has("payloadType") && has("payload") {
         "dsse"
-    } else if arena.get_str(root, "_type").and_then(|n| arena.str(n)).is_some_and(|t| t.starts_with("https://in-toto.io/Statement")) {
+    } else if arena
+        .get_str(root, "_type")
+        .and_then(|n| arena.str(n))
+        .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
+    {
         "in-toto"
     } else if has("rootfs") && has("config") {
         "image-config"
@@ -174,7 +209,10 @@ mod tests {
 
     #[test]
     fn yaml_stream_with_positions() {
-        let l = load_str("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n---\nkind: Service\n");
+        let l = load_str(
+            "a.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n---\nkind: Service\n",
+        );
         assert!(l.errors.is_empty(), "{:?}", l.errors);
         assert_eq!(l.docs.len(), 2);
         let d = &l.docs[0];
@@ -207,7 +245,10 @@ mod tests {
     fn merge_keys_and_aliases() {
         let l = load_str("a.yaml", "base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n");
         assert!(l.errors.is_empty(), "{:?}", l.errors);
-        assert_eq!(l.docs[0].to_json(), serde_json::json!({"base": {"x": 1, "y": 2}, "d": {"y": 3, "x": 1}}));
+        assert_eq!(
+            l.docs[0].to_json(),
+            serde_json::json!({"base": {"x": 1, "y": 2}, "d": {"y": 3, "x": 1}})
+        );
     }
 
     #[test]
@@ -224,7 +265,10 @@ mod tests {
 
     #[test]
     fn kind_list_expands() {
-        let l = load_str("l.yaml", "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  apiVersion: v1\n- kind: Service\n  apiVersion: v1\n");
+        let l = load_str(
+            "l.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  apiVersion: v1\n- kind: Service\n  apiVersion: v1\n",
+        );
         assert_eq!(l.docs.len(), 2);
         assert_eq!(l.docs[1].meta.kind.as_deref(), Some("Service"));
     }

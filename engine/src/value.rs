@@ -85,7 +85,10 @@ impl Value {
         match self {
             Value::Null => true,
             Value::Node(_) => {
-                matches!(self.node(docs).and_then(|(a, id)| a.node(id)).map(|n| n.kind), Some(NodeKind::Null) | None)
+                matches!(
+                    self.node(docs).and_then(|(a, id)| a.node(id)).map(|n| n.kind),
+                    Some(NodeKind::Null) | None
+                )
             }
             _ => false,
         }
@@ -135,8 +138,20 @@ impl Value {
             Value::Node(r) => {
                 let (arena, id) = self.node(docs)?;
                 match arena.node(id)?.kind {
-                    NodeKind::List { .. } => Some(arena.children(id).iter().map(|e| Value::Node(NodeRef { doc: r.doc, node: e.node })).collect()),
-                    NodeKind::Map { .. } => Some(arena.children(id).iter().map(|e| Value::str(arena.key_str(e.key))).collect()),
+                    NodeKind::List { .. } => Some(
+                        arena
+                            .children(id)
+                            .iter()
+                            .map(|e| Value::Node(NodeRef { doc: r.doc, node: e.node }))
+                            .collect(),
+                    ),
+                    NodeKind::Map { .. } => Some(
+                        arena
+                            .children(id)
+                            .iter()
+                            .map(|e| Value::str(arena.key_str(e.key)))
+                            .collect(),
+                    ),
                     _ => None,
                 }
             }
@@ -156,7 +171,12 @@ impl Value {
                         arena
                             .children(id)
                             .iter()
-                            .map(|e| (Arc::from(arena.key_str(e.key)), Value::Node(NodeRef { doc: r.doc, node: e.node })))
+                            .map(|e| {
+                                (
+                                    Arc::from(arena.key_str(e.key)),
+                                    Value::Node(NodeRef { doc: r.doc, node: e.node }),
+                                )
+                            })
                             .collect(),
                     ),
                     _ => None,
@@ -170,10 +190,13 @@ impl Value {
     pub fn equals(&self, other: &Value, docs: &(impl Docs + ?Sized)) -> bool {
         let (a, b) = (self.scalar(docs), other.scalar(docs));
         match (&a, &b) {
-            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
-            (Value::Node(_), _) | (_, Value::Node(_)) | (Value::List(_), _) | (Value::Map(_), _) => {
-                a.to_json(docs) == b.to_json(docs)
+            (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
+                (*x as f64) == *y
             }
+            (Value::Node(_), _)
+            | (_, Value::Node(_))
+            | (Value::List(_), _)
+            | (Value::Map(_), _) => a.to_json(docs) == b.to_json(docs),
             _ => a == b,
         }
     }
@@ -188,7 +211,9 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.to_string()),
             Value::List(l) => J::Array(l.iter().map(|v| v.to_json(docs)).collect()),
-            Value::Map(m) => J::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_json(docs))).collect()),
+            Value::Map(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_json(docs))).collect())
+            }
             Value::Node(_) => self.node(docs).map_or(J::Null, |(a, id)| a.to_json(id)),
             Value::Kinds(_) | Value::Inputs => J::Null,
         }
@@ -210,10 +235,14 @@ impl Value {
         match j {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
+            J::Number(n) => {
+                n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int)
+            }
             J::String(s) => Value::str(s),
             J::Array(a) => Value::List(Arc::new(a.iter().map(Value::from_json).collect())),
-            J::Object(o) => Value::Map(Arc::new(o.iter().map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v))).collect())),
+            J::Object(o) => Value::Map(Arc::new(
+                o.iter().map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v))).collect(),
+            )),
         }
     }
 }

@@ -9,7 +9,10 @@ use crate::span::Span;
 /// An error found while lexing, parsing, resolving or checking a program.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-#[expect(missing_docs, reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it")]
+#[expect(
+    missing_docs,
+    reason = "variant fields are named for what they hold; each variant's doc gives an input that triggers it"
+)]
 pub enum Error {
     // ---- lexical (E00xx)
     /// `§` outside a string.
@@ -68,7 +71,13 @@ pub enum Error {
     // ---- types (E03xx)
     /// `c.imgae` on a `Container`.
     #[error("no field `{field}` on type `{ty}`")]
-    UnknownField { span: Span, field: String, ty: String, suggestion: Option<String>, fields: Vec<String> },
+    UnknownField {
+        span: Span,
+        field: String,
+        ty: String,
+        suggestion: Option<String>,
+        fields: Vec<String>,
+    },
     /// `c.securityContext.privileged` where `securityContext` may be absent.
     #[error("`{what}` may be absent")]
     MaybeAbsent { span: Span, what: String, ty: String },
@@ -98,7 +107,13 @@ pub enum Error {
     NotIndexable { span: Span, ty: String },
     /// `p == "Alwayz"` where `p: "Always" | "Never"`.
     #[error("comparison is always {always}: `{value}` is not one of {allowed}")]
-    ImpossibleLiteral { span: Span, value: String, allowed: String, always: bool, suggestion: Option<String> },
+    ImpossibleLiteral {
+        span: Span,
+        value: String,
+        allowed: String,
+        always: bool,
+        suggestion: Option<String>,
+    },
     /// `rule r(x: int)`.
     #[error("a rule's first parameter must be a document kind, found `{found}`")]
     BadRuleParam { span: Span, found: String },
@@ -314,7 +329,9 @@ impl Error {
 
     fn labels(&self) -> Vec<Label> {
         match self {
-            Error::Duplicate { first, .. } => vec![Label { span: *first, message: "first declared here".into() }],
+            Error::Duplicate { first, .. } => {
+                vec![Label { span: *first, message: "first declared here".into() }]
+            }
             _ => Vec::new(),
         }
     }
@@ -338,7 +355,9 @@ fn absent_help(what: &str, ty: &str) -> String {
     let head = format!("`{what}` has type `{ty}`; say what absence means first:");
     match inner {
         "bool" => format!("{head} `{what} == true`, `{what} ?? false`, or `exists({what})`"),
-        "string" | "int" | "float" => format!("{head} `{what} ?? <default>`, or test `exists({what})`"),
+        "string" | "int" | "float" => {
+            format!("{head} `{what} ?? <default>`, or test `exists({what})`")
+        }
         _ if inner.starts_with("list<") => format!("{head} `{what} ?? []`, or read on with `?.`"),
         _ => format!("{head} read on with `?.`, default with `??`, or test `exists({what})`"),
     }

@@ -266,7 +266,9 @@ impl<'a> Lexer<'a> {
                 depth += 1;
                 self.pos += 2;
             } else if self.bump().is_none() {
-                self.error(Error::UnterminatedComment { span: Span::new(self.file, start as u32, start as u32 + 2) });
+                self.error(Error::UnterminatedComment {
+                    span: Span::new(self.file, start as u32, start as u32 + 2),
+                });
                 return;
             }
         }
@@ -440,7 +442,9 @@ impl<'a> Lexer<'a> {
                 break;
             }
             let Some(c) = self.peek() else {
-                self.error(Error::UnterminatedString { span: Span::new(self.file, start as u32, start as u32 + 1) });
+                self.error(Error::UnterminatedString {
+                    span: Span::new(self.file, start as u32, start as u32 + 1),
+                });
                 break;
             };
             if !triple && c == '"' {
@@ -448,7 +452,9 @@ impl<'a> Lexer<'a> {
                 break;
             }
             if !triple && c == '\n' {
-                self.error(Error::UnterminatedString { span: Span::new(self.file, start as u32, start as u32 + 1) });
+                self.error(Error::UnterminatedString {
+                    span: Span::new(self.file, start as u32, start as u32 + 1),
+                });
                 break;
             }
             let interp = matches!(kind, StrKind::Plain);
@@ -498,7 +504,9 @@ impl<'a> Lexer<'a> {
             .strip_prefix('{')
             .and_then(|r| r.split_once('}'))
             .filter(|(hex, _)| !hex.is_empty() && hex.len() <= 6)
-            .and_then(|(hex, _)| Some((hex.len(), char::from_u32(u32::from_str_radix(hex, 16).ok()?)?)));
+            .and_then(|(hex, _)| {
+                Some((hex.len(), char::from_u32(u32::from_str_radix(hex, 16).ok()?)?))
+            });
         match decoded {
             Some((len, c)) => {
                 self.pos += len + 2;
@@ -523,7 +531,9 @@ impl<'a> Lexer<'a> {
         if self.peek() == Some('}') {
             self.pos += 1;
         } else {
-            self.error(Error::UnterminatedInterpolation { span: Span::new(self.file, open as u32, open as u32 + 1) });
+            self.error(Error::UnterminatedInterpolation {
+                span: Span::new(self.file, open as u32, open as u32 + 1),
+            });
         }
         if tokens.last().is_none_or(|t| t.tok != Tok::Eof) {
             tokens.push(Token { tok: Tok::Eof, span: self.span(self.pos), newline_before: false });
@@ -597,6 +607,9 @@ mod tests {
     #[test]
     fn dedents_yaml() {
         let toks = kinds("yaml\"\"\"\n    a: 1\n    b:\n      c: 2\n  \"\"\"");
-        assert_eq!(toks[0], Tok::Str(StrKind::Yaml, vec![StrPart::Text("a: 1\nb:\n  c: 2\n".into())]));
+        assert_eq!(
+            toks[0],
+            Tok::Str(StrKind::Yaml, vec![StrPart::Text("a: 1\nb:\n  c: 2\n".into())])
+        );
     }
 }

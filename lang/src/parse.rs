@@ -91,7 +91,10 @@ impl<'t> Parser<'t> {
     }
 
     fn prev_span(&self) -> Span {
-        self.pos.checked_sub(1).and_then(|i| self.tokens.get(i)).map_or_else(|| self.span(), |t| t.span)
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i))
+            .map_or_else(|| self.span(), |t| t.span)
     }
 
     fn newline_before(&self) -> bool {
@@ -277,7 +280,10 @@ impl<'t> Parser<'t> {
             }
             segments.push(self.ident("a module or declaration name")?);
         }
-        let span = segments.first().map_or(start, |s| s.span).to(segments.last().map_or(start, |s| s.span));
+        let span = segments
+            .first()
+            .map_or(start, |s| s.span)
+            .to(segments.last().map_or(start, |s| s.span));
         let module = Path { segments, span };
         let alias = if self.eat_kw(Kw::As) { Some(self.ident("an alias")?) } else { None };
         Ok(Use { module, names, alias, span: start.to(self.prev_span()) })
@@ -409,7 +415,11 @@ impl<'t> Parser<'t> {
         Ok(TestDecl { name, body, span: start.to(self.prev_span()) })
     }
 
-    fn comma_list<T>(&mut self, close: P, mut each: impl FnMut(&mut Self) -> Res<T>) -> Res<Vec<T>> {
+    fn comma_list<T>(
+        &mut self,
+        close: P,
+        mut each: impl FnMut(&mut Self) -> Res<T>,
+    ) -> Res<Vec<T>> {
         let mut out = Vec::new();
         while !self.is(close) && !self.at_eof() {
             out.push(each(self)?);
@@ -448,7 +458,10 @@ impl<'t> Parser<'t> {
         let mut t = self.ty_atom()?;
         while self.is(P::Question) {
             self.bump();
-            t = TypeExpr { span: t.span.to(self.prev_span()), kind: TypeExprKind::Optional(Box::new(t)) };
+            t = TypeExpr {
+                span: t.span.to(self.prev_span()),
+                kind: TypeExprKind::Optional(Box::new(t)),
+            };
         }
         Ok(t)
     }
@@ -697,7 +710,9 @@ impl<'t> Parser<'t> {
         if self.enter().is_err() {
             return Expr { kind: ExprKind::Error, span: start };
         }
-        let e = self.binary(min).unwrap_or(Expr { kind: ExprKind::Error, span: start.to(self.prev_span()) });
+        let e = self
+            .binary(min)
+            .unwrap_or(Expr { kind: ExprKind::Error, span: start.to(self.prev_span()) });
         self.leave();
         e
     }
@@ -905,7 +920,9 @@ impl<'t> Parser<'t> {
                     .into_iter()
                     .map(|p| match p {
                         StrPart::Text(t) => StrSeg::Text(t),
-                        StrPart::Interp(tokens, span) => StrSeg::Expr(self.interpolated(&tokens, span)),
+                        StrPart::Interp(tokens, span) => {
+                            StrSeg::Expr(self.interpolated(&tokens, span))
+                        }
                     })
                     .collect();
                 ExprKind::Str(segs)
@@ -917,7 +934,11 @@ impl<'t> Parser<'t> {
         let mut sub = Parser::new(tokens);
         sub.depth = self.depth;
         let e = if sub.at_eof() {
-            sub.errors.push(Error::Expected { span, expected: "an expression".into(), found: "`}`".into() });
+            sub.errors.push(Error::Expected {
+                span,
+                expected: "an expression".into(),
+                found: "`}`".into(),
+            });
             Expr { kind: ExprKind::Error, span }
         } else {
             sub.expr()
@@ -1003,7 +1024,17 @@ impl<'t> Parser<'t> {
 const PREC_DEFAULT: u8 = 1;
 
 fn is_comparison(op: BinOp) -> bool {
-    matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn)
+    matches!(
+        op,
+        BinOp::Eq
+            | BinOp::Ne
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge
+            | BinOp::In
+            | BinOp::NotIn
+    )
 }
 
 #[cfg(test)]

@@ -128,13 +128,22 @@ pub struct TypeDef {
 impl TypeDef {
     /// A new definition.
     pub fn new(name: String, module: String, span: Span) -> Self {
-        TypeDef { name, module, body: TypeBody::Pending, kind: None, docs: Vec::new(), span, field_index: HashMap::new() }
+        TypeDef {
+            name,
+            module,
+            body: TypeBody::Pending,
+            kind: None,
+            docs: Vec::new(),
+            span,
+            field_index: HashMap::new(),
+        }
     }
 
     /// Sets the body, indexing record fields.
     pub fn set_body(&mut self, body: TypeBody) {
         if let TypeBody::Record(fields) = &body {
-            self.field_index = fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
+            self.field_index =
+                fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
         }
         self.body = body;
     }
@@ -243,7 +252,9 @@ impl TypeTable {
             (List(a), List(b)) => self.sub(a, b, seen),
             (Map(ka, va), Map(kb, vb)) => self.sub(ka, kb, seen) && self.sub(va, vb, seen),
             (Fn(pa, ra), Fn(pb, rb)) => {
-                pa.len() == pb.len() && pa.iter().zip(pb).all(|(a, b)| self.sub(b, a, seen)) && self.sub(ra, rb, seen)
+                pa.len() == pb.len()
+                    && pa.iter().zip(pb).all(|(a, b)| self.sub(b, a, seen))
+                    && self.sub(ra, rb, seen)
             }
             (Type(a), Type(b)) => self.sub(a, b, seen),
             _ => false,
@@ -352,7 +363,9 @@ impl fmt::Display for Show<'_> {
             }
             Ty::Inputs => write!(f, "Inputs"),
             Ty::Type(t) => write!(f, "type {}", show(t)),
-            Ty::Var(i) => write!(f, "{}", ["T", "U", "V", "W"].get(*i as usize).copied().unwrap_or("T")),
+            Ty::Var(i) => {
+                write!(f, "{}", ["T", "U", "V", "W"].get(*i as usize).copied().unwrap_or("T"))
+            }
         }
     }
 }

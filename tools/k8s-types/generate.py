@@ -153,6 +153,10 @@ def group_rank(group: str) -> tuple[int, str]:
     return (len(GROUP_PRIORITY), group)
 
 
+# Names declared by hand in the standard library's `k8s` module.
+RESERVED = {"Workload"}
+
+
 def priority(d: Def) -> tuple:
     tier = 0 if d.group in ("core", "meta") else 1
     stability, neg_major, neg_sub = version_key(d.version)
@@ -167,8 +171,12 @@ def assign_names(defs: dict[str, Def]) -> list[tuple[str, str]]:
     renamed = []
     for short in sorted(by_short):
         group = sorted(by_short[short], key=priority)
-        group[0].ward = short
-        for d in group[1:]:
+        # Names the hand-written standard library declares (stdlib/k8s/workload.ward) are
+        # reserved: every generated definition with such a name gets the suffix.
+        first = 1 if short in RESERVED else 0
+        if short not in RESERVED:
+            group[0].ward = short
+        for d in group[1 - first:]:
             d.ward = f"{short}_{d.group}_{d.version}" if d.version else f"{short}_{d.group}"
             renamed.append((d.full, d.ward))
     seen: dict[str, str] = {}

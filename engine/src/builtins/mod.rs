@@ -2,8 +2,8 @@
 //! place. The checker reads the signatures (through [`signatures`]) and the compiler the
 //! implementations, so the two cannot disagree.
 
-pub mod domain;
 mod core;
+pub mod domain;
 mod k8s;
 
 use crate::value::{Docs, Value};
@@ -84,8 +84,14 @@ pub(crate) const fn pure(
 }
 
 /// The string argument `i`.
-pub(crate) fn arg_str<'a>(args: &'a [Value], i: usize, docs: &'a dyn Docs) -> Result<&'a str, String> {
-    args.get(i).and_then(|v| as_str_dyn(v, docs)).ok_or_else(|| format!("argument {} is not a string", i + 1))
+pub(crate) fn arg_str<'a>(
+    args: &'a [Value],
+    i: usize,
+    docs: &'a dyn Docs,
+) -> Result<&'a str, String> {
+    args.get(i)
+        .and_then(|v| as_str_dyn(v, docs))
+        .ok_or_else(|| format!("argument {} is not a string", i + 1))
 }
 
 /// Orders two values: numbers, then strings.

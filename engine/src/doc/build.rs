@@ -38,7 +38,14 @@ pub struct Builder {
 impl Builder {
     /// A builder into `arena`.
     pub fn new(arena: Arena, max_depth: usize, alias_budget: usize) -> Self {
-        Builder { arena, stack: Vec::new(), scratch: Vec::new(), key: None, max_depth, alias_budget }
+        Builder {
+            arena,
+            stack: Vec::new(),
+            scratch: Vec::new(),
+            key: None,
+            max_depth,
+            alias_budget,
+        }
     }
 
     /// Whether no container is open.
@@ -95,7 +102,11 @@ impl Builder {
         if self.stack.len() >= self.max_depth {
             return Err(BuildError::TooDeep);
         }
-        let kind = if map { NodeKind::Map { start: 0, len: 0 } } else { NodeKind::List { start: 0, len: 0 } };
+        let kind = if map {
+            NodeKind::Map { start: 0, len: 0 }
+        } else {
+            NodeKind::List { start: 0, len: 0 }
+        };
         let node = self.add(kind, pos);
         self.stack.push(Frame { node, map, start: self.scratch.len() });
         Ok(node)
@@ -119,23 +130,29 @@ impl Builder {
         }
         self.arena.edges.extend(entries);
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
-            n.kind = if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+            n.kind =
+                if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
         }
         Ok(Some(f.node))
     }
 
     /// Applies YAML `<<` merge keys: entries of the merged maps that the map lacks are copied in.
     fn merge_keys(&mut self, entries: Vec<Edge>) -> Result<Vec<Edge>, BuildError> {
-        let Some(merge) = self.arena.symbols.get("<<").or_else(|| self.arena_key("<<")) else { return Ok(entries) };
+        let Some(merge) = self.arena.symbols.get("<<").or_else(|| self.arena_key("<<")) else {
+            return Ok(entries);
+        };
         if !entries.iter().any(|e| e.key == merge) {
             return Ok(entries);
         }
-        let (merges, mut own): (Vec<Edge>, Vec<Edge>) = entries.into_iter().partition(|e| e.key == merge);
+        let (merges, mut own): (Vec<Edge>, Vec<Edge>) =
+            entries.into_iter().partition(|e| e.key == merge);
         let mut sources = Vec::new();
         for m in &merges {
             match self.arena.node(m.node).map(|n| n.kind) {
                 Some(NodeKind::Map { .. }) => sources.push(m.node),
-                Some(NodeKind::List { .. }) => sources.extend(self.arena.children(m.node).iter().map(|e| e.node)),
+                Some(NodeKind::List { .. }) => {
+                    sources.extend(self.arena.children(m.node).iter().map(|e| e.node))
+                }
                 _ => {}
             }
         }
@@ -213,7 +230,11 @@ impl Builder {
 
 fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
     let dup = if entries.len() <= 16 {
-        entries.iter().enumerate().find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key)).map(|(_, e)| e.key)
+        entries
+            .iter()
+            .enumerate()
+            .find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key))
+            .map(|(_, e)| e.key)
     } else {
         let mut seen = HashSet::new();
         entries.iter().find(|e| !seen.insert(e.key)).map(|e| e.key)

@@ -143,7 +143,11 @@ impl Reader<'_> {
                     }
                     None => return Err(self.err("unexpected end of input")),
                     Some(_) => {
-                        return Err(self.err(if in_map { "expected `,` or `}`" } else { "expected `,` or `]`" }));
+                        return Err(self.err(if in_map {
+                            "expected `,` or `}`"
+                        } else {
+                            "expected `,` or `]`"
+                        }));
                     }
                 }
             }
@@ -234,7 +238,10 @@ impl Reader<'_> {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(NodeKind::Float(f)),
-            _ => Err(JsonError { offset: start, message: format!("number `{text}` is out of range") }),
+            _ => Err(JsonError {
+                offset: start,
+                message: format!("number `{text}` is out of range"),
+            }),
         }
     }
 
@@ -258,7 +265,9 @@ impl Reader<'_> {
                 }
                 Some(b'\\') => self.escape(&mut out)?,
                 Some(_) => return Err(self.err("control character in a string")),
-                None => return Err(JsonError { offset: open, message: "unterminated string".into() }),
+                None => {
+                    return Err(JsonError { offset: open, message: "unterminated string".into() });
+                }
             }
         }
     }
@@ -284,7 +293,10 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let hex = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.err("invalid unicode escape"))?;
+        let hex = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err("invalid unicode escape"))?;
         let v = u32::from_str_radix(hex, 16).map_err(|_| self.err("invalid unicode escape"))?;
         self.pos += 4;
         Ok(v)

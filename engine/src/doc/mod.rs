@@ -172,7 +172,9 @@ impl Arena {
     pub fn key_str(&self, key: Key) -> &str {
         self.symbols
             .name(key)
-            .or_else(|| self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?).map(|s| &**s))
+            .or_else(|| {
+                self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?).map(|s| &**s)
+            })
             .unwrap_or("")
     }
 
@@ -210,7 +212,9 @@ impl Arena {
     /// The child of map `id` under the key spelled `name`.
     pub fn get_str(&self, id: NodeId, name: &str) -> Option<NodeId> {
         match self.node(id)?.kind {
-            NodeKind::Map { .. } => self.children(id).iter().find(|e| self.key_str(e.key) == name).map(|e| e.node),
+            NodeKind::Map { .. } => {
+                self.children(id).iter().find(|e| self.key_str(e.key) == name).map(|e| e.node)
+            }
             _ => None,
         }
     }
@@ -226,9 +230,10 @@ impl Arena {
             }
             let Some(parent) = self.node(n.parent) else { break };
             let seg = match parent.kind {
-                NodeKind::Map { start, .. } => {
-                    self.edges.get((start + n.slot) as usize).map_or(String::new(), |e| escape_pointer(self.key_str(e.key)))
-                }
+                NodeKind::Map { start, .. } => self
+                    .edges
+                    .get((start + n.slot) as usize)
+                    .map_or(String::new(), |e| escape_pointer(self.key_str(e.key))),
                 _ => n.slot.to_string(),
             };
             segs.push(seg);
@@ -264,9 +269,14 @@ impl Arena {
             NodeKind::Int(i) => J::from(i),
             NodeKind::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
             NodeKind::Str { .. } => J::String(self.str(id).unwrap_or("").to_string()),
-            NodeKind::List { .. } => J::Array(self.children(id).iter().map(|e| self.to_json(e.node)).collect()),
+            NodeKind::List { .. } => {
+                J::Array(self.children(id).iter().map(|e| self.to_json(e.node)).collect())
+            }
             NodeKind::Map { .. } => J::Object(
-                self.children(id).iter().map(|e| (self.key_str(e.key).to_string(), self.to_json(e.node))).collect(),
+                self.children(id)
+                    .iter()
+                    .map(|e| (self.key_str(e.key).to_string(), self.to_json(e.node)))
+                    .collect(),
             ),
         }
     }
@@ -309,7 +319,13 @@ pub struct Document {
 
 impl Document {
     /// Makes a document of `root`, reading its identity from the usual Kubernetes fields.
-    pub fn new(arena: Arc<Arena>, root: NodeId, file: Arc<str>, index: u32, format: Arc<str>) -> Self {
+    pub fn new(
+        arena: Arc<Arena>,
+        root: NodeId,
+        file: Arc<str>,
+        index: u32,
+        format: Arc<str>,
+    ) -> Self {
         let s = |path: &[&str]| {
             let mut cur = root;
             for p in path {
@@ -377,7 +393,9 @@ impl<'a> LineIndex<'a> {
     /// Indexes the lines of `src`.
     pub fn new(src: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1));
+        starts.extend(
+            src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1),
+        );
         LineIndex { src, starts, ascii: src.is_ascii() }
     }
 
@@ -389,7 +407,9 @@ impl<'a> LineIndex<'a> {
         let col = if self.ascii {
             offset - start
         } else {
-            self.src.get(start as usize..offset as usize).map_or(offset - start, |s| s.chars().count() as u32)
+            self.src
+                .get(start as usize..offset as usize)
+                .map_or(offset - start, |s| s.chars().count() as u32)
         };
         Pos { line: line as u32, col: col + 1, offset }
     }

@@ -33,7 +33,8 @@ pub fn read(src: &str, b: &mut Builder) -> (Vec<NodeId>, Vec<YamlError>) {
         let (mut found, err) = read_from(rest, base, &lines, b);
         roots.append(&mut found);
         let Some(e) = err else { break };
-        let line_start = src.get(..e.pos.offset as usize).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+        let line_start =
+            src.get(..e.pos.offset as usize).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
         let resume = next_document(src, line_start)
             .filter(|n| *n > base)
             .or_else(|| next_document(src, (e.pos.offset as usize).max(base + 1)));
@@ -52,7 +53,9 @@ fn next_document(src: &str, offset: usize) -> Option<usize> {
     let mut at = offset;
     loop {
         let line = src.get(at..)?;
-        if line.starts_with("---") && line.get(3..4).is_none_or(|c| c == " " || c == "\n" || c == "\r" || c == "\t") {
+        if line.starts_with("---")
+            && line.get(3..4).is_none_or(|c| c == " " || c == "\n" || c == "\r" || c == "\t")
+        {
             return Some(at);
         }
         at += line.find('\n')? + 1;
@@ -67,9 +70,15 @@ struct Reader<'a> {
     anchors: HashMap<usize, NodeId>,
 }
 
-fn read_from(src: &str, base: usize, lines: &LineIndex<'_>, b: &mut Builder) -> (Vec<NodeId>, Option<YamlError>) {
-    let char_bytes =
-        (!src.is_ascii()).then(|| src.char_indices().map(|(i, _)| i as u32).chain(std::iter::once(src.len() as u32)).collect());
+fn read_from(
+    src: &str,
+    base: usize,
+    lines: &LineIndex<'_>,
+    b: &mut Builder,
+) -> (Vec<NodeId>, Option<YamlError>) {
+    let char_bytes = (!src.is_ascii()).then(|| {
+        src.char_indices().map(|(i, _)| i as u32).chain(std::iter::once(src.len() as u32)).collect()
+    });
     let mut r = Reader { char_bytes, base, lines, anchors: HashMap::new() };
     let mut parser = Parser::new_from_str(src);
     let mut roots = Vec::new();
@@ -120,15 +129,29 @@ fn read_from(src: &str, base: usize, lines: &LineIndex<'_>, b: &mut Builder) -> 
                 Ok(Some(id))
             }
             Event::Alias(anchor) if is_key => {
-                return (roots, Some(YamlError { pos, message: format!("alias used as a map key (anchor {anchor})") }));
+                return (
+                    roots,
+                    Some(YamlError {
+                        pos,
+                        message: format!("alias used as a map key (anchor {anchor})"),
+                    }),
+                );
             }
             Event::Alias(anchor) => match r.anchors.get(&anchor) {
                 Some(src) => b.alias(*src).map(Some),
-                None => return (roots, Some(YamlError { pos, message: "alias to an unknown anchor".into() })),
+                None => {
+                    return (
+                        roots,
+                        Some(YamlError { pos, message: "alias to an unknown anchor".into() }),
+                    );
+                }
             },
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) if is_key => {
                 let _ = anchor;
-                return (roots, Some(YamlError { pos, message: "complex map keys are not supported".into() }));
+                return (
+                    roots,
+                    Some(YamlError { pos, message: "complex map keys are not supported".into() }),
+                );
             }
             Event::MappingStart(anchor, _) => {
                 let id = b.open(true, pos);
@@ -257,7 +280,9 @@ fn float11(v: &str) -> Option<f64> {
         ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
         _ => {}
     }
-    let ok = v.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
+    let ok = v
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
         && v.bytes().any(|c| c.is_ascii_digit())
         && v.contains(['.', 'e', 'E']);
     if !ok {

@@ -29,7 +29,14 @@ fn err(span: Span) -> hir::Expr {
 
 impl<'c, 'b> Body<'c, 'b> {
     pub fn new(cx: &'c mut Cx<'b>, scope: &FileScope, current_fn: Option<u32>) -> Self {
-        Body { cx, scope: scope.clone(), current_fn, locals: Vec::new(), next: 0, narrowed: Vec::new() }
+        Body {
+            cx,
+            scope: scope.clone(),
+            current_fn,
+            locals: Vec::new(),
+            next: 0,
+            narrowed: Vec::new(),
+        }
     }
 
     pub fn bind(&mut self, name: &str, ty: Ty) -> Local {
@@ -140,12 +147,20 @@ impl<'c, 'b> Body<'c, 'b> {
                 hir::Stmt::Finding { kind: f.kind, message, at, fixes, span: s.span }
             }
             StmtKind::Expect(ast::Expect::True(e)) => hir::Stmt::ExpectTrue(self.cond(e), s.span),
-            StmtKind::Expect(ast::Expect::Finding { present, call, at }) => self.expect_finding(*present, call, at, s.span)?,
+            StmtKind::Expect(ast::Expect::Finding { present, call, at }) => {
+                self.expect_finding(*present, call, at, s.span)?
+            }
             StmtKind::Error => return None,
         })
     }
 
-    fn expect_finding(&mut self, present: bool, call: &ast::Expr, at: &Option<ast::Expr>, span: Span) -> Option<hir::Stmt> {
+    fn expect_finding(
+        &mut self,
+        present: bool,
+        call: &ast::Expr,
+        at: &Option<ast::Expr>,
+        span: Span,
+    ) -> Option<hir::Stmt> {
         let E::Call(name, args) = &call.kind else {
             self.error(Error::NotARule { span: call.span, name: "this expression".into() });
             return None;
@@ -155,7 +170,12 @@ impl<'c, 'b> Body<'c, 'b> {
             return None;
         };
         let [doc] = args.as_slice() else {
-            self.error(Error::Arity { span: call.span, name: name.text.clone(), expected: 1, found: args.len() });
+            self.error(Error::Arity {
+                span: call.span,
+                name: name.text.clone(),
+                expected: 1,
+                found: args.len(),
+            });
             return None;
         };
         let doc = self.expr(doc, None);
@@ -188,7 +208,11 @@ impl<'c, 'b> Body<'c, 'b> {
             Ty::Any | Ty::Never => resolved,
             Ty::Opt(_) | Ty::Null => {
                 let ty = self.show(&coll.ty);
-                self.error(Error::MaybeAbsent { span: coll.span, what: "the collection".into(), ty });
+                self.error(Error::MaybeAbsent {
+                    span: coll.span,
+                    what: "the collection".into(),
+                    ty,
+                });
                 Ty::Never
             }
             _ => {
@@ -235,7 +259,9 @@ impl<'c, 'b> Body<'c, 'b> {
                 }
             }
         }
-        if !matches!(root.kind, H::Local(_) | H::Call(..) | H::Builtin(..) | H::Let(..) | H::Error) && segs.is_empty() {
+        if !matches!(root.kind, H::Local(_) | H::Call(..) | H::Builtin(..) | H::Let(..) | H::Error)
+            && segs.is_empty()
+        {
             self.error(Error::NotAPath { span: e.span });
         }
         hir::PathExpr { root: Box::new(root), segs, span: e.span }
@@ -297,7 +323,11 @@ impl<'c, 'b> Body<'c, 'b> {
 
     fn string(&mut self, segs: &[ast::StrSeg], span: Span) -> hir::Expr {
         if let [ast::StrSeg::Text(t)] = segs {
-            return mk(H::Const(Const::Str(t.as_str().into())), Ty::StrLit(t.as_str().into()), span);
+            return mk(
+                H::Const(Const::Str(t.as_str().into())),
+                Ty::StrLit(t.as_str().into()),
+                span,
+            );
         }
         let parts = segs
             .iter()
@@ -319,14 +349,23 @@ impl<'c, 'b> Body<'c, 'b> {
             .iter()
             .map(|i| {
                 let x = self.expr(i, elem_expected.as_ref());
-                elem = if elem == Ty::Never { widen(&x.ty) } else { self.cx.program.types.join(&elem, &widen(&x.ty)) };
+                elem = if elem == Ty::Never {
+                    widen(&x.ty)
+                } else {
+                    self.cx.program.types.join(&elem, &widen(&x.ty))
+                };
                 x
             })
             .collect();
         mk(H::List(items), Ty::List(Box::new(elem)), span)
     }
 
-    fn map(&mut self, entries: &[(ast::Expr, ast::Expr)], _expected: Option<&Ty>, span: Span) -> hir::Expr {
+    fn map(
+        &mut self,
+        entries: &[(ast::Expr, ast::Expr)],
+        _expected: Option<&Ty>,
+        span: Span,
+    ) -> hir::Expr {
         let mut vt = Ty::Never;
         let entries: Vec<(hir::Expr, hir::Expr)> = entries
             .iter()
@@ -334,7 +373,11 @@ impl<'c, 'b> Body<'c, 'b> {
                 let k = self.expr(k, Some(&Ty::Str));
                 self.require(&k, &Ty::Str, "map keys are strings");
                 let v = self.expr(v, None);
-                vt = if vt == Ty::Never { widen(&v.ty) } else { self.cx.program.types.join(&vt, &widen(&v.ty)) };
+                vt = if vt == Ty::Never {
+                    widen(&v.ty)
+                } else {
+                    self.cx.program.types.join(&vt, &widen(&v.ty))
+                };
                 (k, v)
             })
             .collect();
@@ -354,7 +397,8 @@ impl<'c, 'b> Body<'c, 'b> {
         match self.cx.lookup_path(&self.scope, &[n.text.as_str()]) {
             Some(d) => self.decl_value(d, &n.text, e, span),
             None => {
-                let mut cands: Vec<String> = self.locals.iter().map(|(n, _, _)| n.clone()).collect();
+                let mut cands: Vec<String> =
+                    self.locals.iter().map(|(n, _, _)| n.clone()).collect();
                 cands.extend(self.cx.visible_names(&self.scope));
                 let suggestion = suggest(&n.text, cands.iter().map(String::as_str));
                 self.error(Error::UnknownName { span, name: n.text.clone(), suggestion });
@@ -396,14 +440,29 @@ impl<'c, 'b> Body<'c, 'b> {
         self.cx.modules.contains_key(&key).then_some(key)
     }
 
-    fn field(&mut self, e: &ast::Expr, base: &ast::Expr, name: &ast::Name, optional: bool) -> hir::Expr {
+    fn field(
+        &mut self,
+        e: &ast::Expr,
+        base: &ast::Expr,
+        name: &ast::Name,
+        optional: bool,
+    ) -> hir::Expr {
         let span = e.span;
         if let Some(module) = self.module_of(base) {
             return match self.cx.lookup_in(&module, &name.text) {
                 Some((d, _)) => self.decl_value(d, &name.text, e, span),
                 None => {
-                    let suggestion = self.cx.modules.get(&module).and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
-                    self.error(Error::UnknownImport { span: name.span, module, name: name.text.clone(), suggestion });
+                    let suggestion = self
+                        .cx
+                        .modules
+                        .get(&module)
+                        .and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
+                    self.error(Error::UnknownImport {
+                        span: name.span,
+                        module,
+                        name: name.text.clone(),
+                        suggestion,
+                    });
                     err(span)
                 }
             };
@@ -437,8 +496,12 @@ impl<'c, 'b> Body<'c, 'b> {
             Ty::Named(id) => match types.get(*id) {
                 Some(def) => match &def.body {
                     TypeBody::Record(fields) => match def.field(&name.text) {
-                        Some(f) => Ok(if f.optional { f.ty.clone().optional() } else { f.ty.clone() }),
-                        None => Err(Some(fields.iter().map(|f| f.name.to_string()).collect::<Vec<_>>())),
+                        Some(f) => {
+                            Ok(if f.optional { f.ty.clone().optional() } else { f.ty.clone() })
+                        }
+                        None => {
+                            Err(Some(fields.iter().map(|f| f.name.to_string()).collect::<Vec<_>>()))
+                        }
                     },
                     _ => Err(None),
                 },
@@ -463,7 +526,13 @@ impl<'c, 'b> Body<'c, 'b> {
             Err(Some(fields)) => {
                 let suggestion = suggest(&name.text, fields.iter().map(String::as_str));
                 let ty = self.show(ty);
-                self.error(Error::UnknownField { span: name.span, field: name.text.clone(), ty, suggestion, fields });
+                self.error(Error::UnknownField {
+                    span: name.span,
+                    field: name.text.clone(),
+                    ty,
+                    suggestion,
+                    fields,
+                });
                 None
             }
             Err(None) => {
@@ -479,7 +548,11 @@ impl<'c, 'b> Body<'c, 'b> {
         let i = self.expr(index, None);
         if b.ty.is_optional() {
             let ty = self.show(&b.ty);
-            self.error(Error::MaybeAbsent { span: base.span, what: narrow::key(base).unwrap_or("this value".into()), ty });
+            self.error(Error::MaybeAbsent {
+                span: base.span,
+                what: narrow::key(base).unwrap_or("this value".into()),
+                ty,
+            });
         }
         let ty = match self.cx.program.types.resolve(&b.ty.definite()) {
             Ty::List(t) => {
@@ -519,7 +592,10 @@ impl<'c, 'b> Body<'c, 'b> {
                 self.call_fn(f, name, args, span)
             }
             Some(Decl::Rule(_)) => {
-                self.error(Error::NotAFunction { span: name.span, found: format!("rule `{}`", name.text) });
+                self.error(Error::NotAFunction {
+                    span: name.span,
+                    found: format!("rule `{}`", name.text),
+                });
                 err(span)
             }
             _ => self.call_builtin(name, None, args, span),
@@ -532,7 +608,12 @@ impl<'c, 'b> Body<'c, 'b> {
             self.cx.calls.push((from, f, name.span));
         }
         if params.len() != args.len() {
-            self.error(Error::Arity { span, name: name.text.clone(), expected: params.len(), found: args.len() });
+            self.error(Error::Arity {
+                span,
+                name: name.text.clone(),
+                expected: params.len(),
+                found: args.len(),
+            });
             return err(span);
         }
         for (a, p) in args.iter().zip(&params) {
@@ -542,7 +623,13 @@ impl<'c, 'b> Body<'c, 'b> {
     }
 
     /// Checks a builtin call; `recv` is an already-checked method receiver.
-    fn call_builtin(&mut self, name: &ast::Name, recv: Option<hir::Expr>, args: &[ast::Expr], span: Span) -> hir::Expr {
+    fn call_builtin(
+        &mut self,
+        name: &ast::Name,
+        recv: Option<hir::Expr>,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> hir::Expr {
         let Some(cands) = self.cx.builtin_index.get(name.text.as_str()).cloned() else {
             let recv_ty = recv.as_ref().map(|r| self.show(&r.ty));
             let mut names: Vec<&str> = self.cx.builtin_index.keys().copied().collect();
@@ -550,8 +637,17 @@ impl<'c, 'b> Body<'c, 'b> {
             names.extend(visible.iter().map(String::as_str));
             let suggestion = suggest(&name.text, names);
             match recv_ty {
-                Some(ty) => self.error(Error::NoMethod { span: name.span, name: name.text.clone(), ty, suggestion }),
-                None => self.error(Error::UnknownName { span: name.span, name: name.text.clone(), suggestion }),
+                Some(ty) => self.error(Error::NoMethod {
+                    span: name.span,
+                    name: name.text.clone(),
+                    ty,
+                    suggestion,
+                }),
+                None => self.error(Error::UnknownName {
+                    span: name.span,
+                    name: name.text.clone(),
+                    suggestion,
+                }),
             }
             return err(span);
         };
@@ -576,7 +672,12 @@ impl<'c, 'b> Body<'c, 'b> {
         let Some(id) = pick.or_else(|| cands.first().copied()) else { return err(span) };
         let Some(sig) = self.cx.builtins.get(id as usize).cloned() else { return err(span) };
         if sig.params.len() != n_args {
-            self.error(Error::Arity { span, name: name.text.clone(), expected: sig.params.len(), found: n_args });
+            self.error(Error::Arity {
+                span,
+                name: name.text.clone(),
+                expected: sig.params.len(),
+                found: n_args,
+            });
             return err(span);
         }
         let mut bindings: Vec<Option<Ty>> = vec![None; 4];
@@ -588,7 +689,12 @@ impl<'c, 'b> Body<'c, 'b> {
                 let want = subst(p, &bindings);
                 if !self.fits_generic(&r.ty, p) {
                     let (expected, found) = (self.show(&want), self.show(&r.ty));
-                    self.error(Error::NoMethod { span: name.span, name: name.text.clone(), ty: found.clone(), suggestion: None });
+                    self.error(Error::NoMethod {
+                        span: name.span,
+                        name: name.text.clone(),
+                        ty: found.clone(),
+                        suggestion: None,
+                    });
                     let _ = expected;
                 }
             }
@@ -638,7 +744,14 @@ impl<'c, 'b> Body<'c, 'b> {
         }
     }
 
-    fn method(&mut self, recv: &ast::Expr, name: &ast::Name, args: &[ast::Expr], optional: bool, span: Span) -> hir::Expr {
+    fn method(
+        &mut self,
+        recv: &ast::Expr,
+        name: &ast::Name,
+        args: &[ast::Expr],
+        optional: bool,
+        span: Span,
+    ) -> hir::Expr {
         if let Some(module) = self.module_of(recv) {
             return match self.cx.lookup_in(&module, &name.text) {
                 Some((Decl::Fn(f), _)) => {
@@ -646,8 +759,17 @@ impl<'c, 'b> Body<'c, 'b> {
                     self.call_fn(f, name, args, span)
                 }
                 _ => {
-                    let suggestion = self.cx.modules.get(&module).and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
-                    self.error(Error::UnknownImport { span: name.span, module, name: name.text.clone(), suggestion });
+                    let suggestion = self
+                        .cx
+                        .modules
+                        .get(&module)
+                        .and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
+                    self.error(Error::UnknownImport {
+                        span: name.span,
+                        module,
+                        name: name.text.clone(),
+                        suggestion,
+                    });
                     err(span)
                 }
             };
@@ -655,13 +777,26 @@ impl<'c, 'b> Body<'c, 'b> {
         let r = self.expr(recv, None);
         let user_fn = match self.cx.lookup_path(&self.scope, &[name.text.as_str()]) {
             Some(Decl::Fn(f)) => Some(f),
-            _ => None,
+            // Method syntax also finds functions in the module that declares the receiver's type.
+            _ => match self.type_module(&r.ty).and_then(|m| self.cx.lookup_in(&m, &name.text)) {
+                Some((Decl::Fn(f), _)) => Some(f),
+                _ => None,
+            },
         };
         // `x?.f()` on an optional `x`: call `f` on the present value, absent otherwise.
         let takes_optional = |b: &Self, t: &Ty| match user_fn {
-            Some(f) => b.cx.fn_sigs.get(f as usize).and_then(|s| s.0.first()).is_some_and(|p| b.cx.program.types.assignable(t, p)),
+            Some(f) => {
+                b.cx.fn_sigs
+                    .get(f as usize)
+                    .and_then(|s| s.0.first())
+                    .is_some_and(|p| b.cx.program.types.assignable(t, p))
+            }
             None => b.cx.builtin_index.get(name.text.as_str()).is_some_and(|c| {
-                c.iter().any(|i| b.cx.builtins.get(*i as usize).and_then(|s| s.params.first()).is_some_and(|p| b.fits_generic(t, p) && p.is_optional() || matches!(p, Ty::Var(_) | Ty::Any)))
+                c.iter().any(|i| {
+                    b.cx.builtins.get(*i as usize).and_then(|s| s.params.first()).is_some_and(|p| {
+                        b.fits_generic(t, p) && p.is_optional() || matches!(p, Ty::Var(_) | Ty::Any)
+                    })
+                })
             }),
         };
         if r.ty.is_optional() && !takes_optional(self, &r.ty) {
@@ -679,7 +814,14 @@ impl<'c, 'b> Body<'c, 'b> {
         self.apply_method(user_fn, name, r, args, span)
     }
 
-    fn apply_method(&mut self, user_fn: Option<u32>, name: &ast::Name, recv: hir::Expr, args: &[ast::Expr], span: Span) -> hir::Expr {
+    fn apply_method(
+        &mut self,
+        user_fn: Option<u32>,
+        name: &ast::Name,
+        recv: hir::Expr,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> hir::Expr {
         match user_fn {
             Some(f) => {
                 let mut all = vec![recv];
@@ -687,6 +829,14 @@ impl<'c, 'b> Body<'c, 'b> {
                 self.call_fn(f, name, all, span)
             }
             None => self.call_builtin(name, Some(recv), args, span),
+        }
+    }
+
+    /// The module that declares a value's (named) type.
+    fn type_module(&self, ty: &Ty) -> Option<String> {
+        match ty.definite() {
+            Ty::Named(id) => self.cx.program.types.get(id).map(|d| d.module.clone()),
+            _ => None,
         }
     }
 
@@ -702,7 +852,12 @@ impl<'c, 'b> Body<'c, 'b> {
                     t @ (Ty::Int | Ty::Float | Ty::Any | Ty::Never) => t,
                     _ => {
                         let t = self.show(&x.ty);
-                        self.error(Error::BadOperands { span, op: "-".into(), left: t.clone(), right: t });
+                        self.error(Error::BadOperands {
+                            span,
+                            op: "-".into(),
+                            left: t.clone(),
+                            right: t,
+                        });
                         Ty::Never
                     }
                 };
@@ -725,7 +880,11 @@ impl<'c, 'b> Body<'c, 'b> {
                 let a = self.expr(l, None);
                 let want = a.ty.definite();
                 let b = self.expr(r, Some(&want));
-                let ty = if matches!(a.ty, Ty::Any) { Ty::Any } else { self.cx.program.types.join(&want, &b.ty) };
+                let ty = if matches!(a.ty, Ty::Any) {
+                    Ty::Any
+                } else {
+                    self.cx.program.types.join(&want, &b.ty)
+                };
                 let ty = if ty == Ty::Never { b.ty.clone() } else { ty };
                 mk(H::Binary(op, Box::new(a), Box::new(b)), ty, span)
             }
@@ -747,13 +906,32 @@ impl<'c, 'b> Body<'c, 'b> {
             Ty::Never
         };
         if matches!(ta, Ty::Never) || matches!(tb, Ty::Never) {
-            return if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn) { Ty::Bool } else { Ty::Never };
+            return if matches!(
+                op,
+                BinOp::Eq
+                    | BinOp::Ne
+                    | BinOp::Lt
+                    | BinOp::Le
+                    | BinOp::Gt
+                    | BinOp::Ge
+                    | BinOp::In
+                    | BinOp::NotIn
+            ) {
+                Ty::Bool
+            } else {
+                Ty::Never
+            };
         }
         match op {
             BinOp::Eq | BinOp::Ne => {
-                let comparable = types.assignable(&ta, &tb) || types.assignable(&tb, &ta)
-                    || types.assignable(&ta.definite(), &tb.definite()) || types.assignable(&tb.definite(), &ta.definite())
-                    || matches!((&ta.definite(), &tb.definite()), (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_)));
+                let comparable = types.assignable(&ta, &tb)
+                    || types.assignable(&tb, &ta)
+                    || types.assignable(&ta.definite(), &tb.definite())
+                    || types.assignable(&tb.definite(), &ta.definite())
+                    || matches!(
+                        (&ta.definite(), &tb.definite()),
+                        (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_))
+                    );
                 if !comparable {
                     return bad(self);
                 }
@@ -765,24 +943,43 @@ impl<'c, 'b> Body<'c, 'b> {
                 for x in [a, b] {
                     if x.ty.is_optional() {
                         let ty = self.show(&x.ty);
-                        self.error(Error::MaybeAbsent { span: x.span, what: "this operand".into(), ty });
+                        self.error(Error::MaybeAbsent {
+                            span: x.span,
+                            what: "this operand".into(),
+                            ty,
+                        });
                         return Ty::Bool;
                     }
                 }
                 match (ta, tb) {
                     (Ty::Int | Ty::Float | Ty::Any, Ty::Int | Ty::Float | Ty::Any) => Ty::Bool,
-                    (Ty::Str | Ty::StrLit(_) | Ty::Any, Ty::Str | Ty::StrLit(_) | Ty::Any) => Ty::Bool,
+                    (Ty::Str | Ty::StrLit(_) | Ty::Any, Ty::Str | Ty::StrLit(_) | Ty::Any) => {
+                        Ty::Bool
+                    }
                     _ => bad(self),
                 }
             }
             BinOp::In | BinOp::NotIn => match tb {
-                Ty::List(elem) if types.assignable(&ta, &elem) || types.assignable(&elem, &ta) || matches!((&ta, &*elem), (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_))) => Ty::Bool,
+                Ty::List(elem)
+                    if types.assignable(&ta, &elem)
+                        || types.assignable(&elem, &ta)
+                        || matches!(
+                            (&ta, &*elem),
+                            (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_))
+                        ) =>
+                {
+                    Ty::Bool
+                }
                 Ty::Map(k, _) if types.assignable(&ta, &k) => Ty::Bool,
                 Ty::Str | Ty::StrLit(_) if types.assignable(&ta, &Ty::Str) => Ty::Bool,
                 Ty::Any => Ty::Bool,
                 Ty::Opt(_) | Ty::Null => {
                     let ty = self.show(&b.ty);
-                    self.error(Error::MaybeAbsent { span: b.span, what: "the collection".into(), ty });
+                    self.error(Error::MaybeAbsent {
+                        span: b.span,
+                        what: "the collection".into(),
+                        ty,
+                    });
                     Ty::Bool
                 }
                 _ => bad(self),
@@ -790,9 +987,15 @@ impl<'c, 'b> Body<'c, 'b> {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (ta, tb) {
                 (Ty::Int, Ty::Int) => Ty::Int,
                 (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => Ty::Float,
-                (Ty::Any, Ty::Int | Ty::Float | Ty::Any) | (Ty::Int | Ty::Float, Ty::Any) if op != BinOp::Add => Ty::Float,
+                (Ty::Any, Ty::Int | Ty::Float | Ty::Any) | (Ty::Int | Ty::Float, Ty::Any)
+                    if op != BinOp::Add =>
+                {
+                    Ty::Float
+                }
                 (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_)) if op == BinOp::Add => Ty::Str,
-                (Ty::List(x), Ty::List(y)) if op == BinOp::Add => Ty::List(Box::new(types.join(&x, &y))),
+                (Ty::List(x), Ty::List(y)) if op == BinOp::Add => {
+                    Ty::List(Box::new(types.join(&x, &y)))
+                }
                 (Ty::Any, _) | (_, Ty::Any) if op == BinOp::Add => Ty::Any,
                 _ => bad(self),
             },
@@ -825,20 +1028,41 @@ impl<'c, 'b> Body<'c, 'b> {
         }
         let suggestion = suggest(value, allowed.iter().map(|a| &**a));
         let list = allowed.iter().map(|a| format!("`{a:?}`")).collect::<Vec<_>>().join(", ");
-        self.error(Error::ImpossibleLiteral { span: lit.span, value: value.to_string(), allowed: list, always: !eq, suggestion });
+        self.error(Error::ImpossibleLiteral {
+            span: lit.span,
+            value: value.to_string(),
+            allowed: list,
+            always: !eq,
+            suggestion,
+        });
     }
 
-    fn lambda(&mut self, params: &[ast::Name], body: &ast::Expr, expected: Option<&Ty>, span: Span) -> hir::Expr {
+    fn lambda(
+        &mut self,
+        params: &[ast::Name],
+        body: &ast::Expr,
+        expected: Option<&Ty>,
+        span: Span,
+    ) -> hir::Expr {
         let Some(Ty::Fn(ptys, ret)) = expected.map(|t| self.cx.program.types.resolve(t)) else {
-            self.error(Error::NotAFunction { span, found: "a lambda where no function is expected".into() });
+            self.error(Error::NotAFunction {
+                span,
+                found: "a lambda where no function is expected".into(),
+            });
             return err(span);
         };
         if ptys.len() != params.len() {
-            self.error(Error::Arity { span, name: "lambda".into(), expected: ptys.len(), found: params.len() });
+            self.error(Error::Arity {
+                span,
+                name: "lambda".into(),
+                expected: ptys.len(),
+                found: params.len(),
+            });
             return err(span);
         }
         self.scoped(|b| {
-            let slots: Vec<Local> = params.iter().zip(ptys.iter()).map(|(p, t)| b.bind(&p.text, t.clone())).collect();
+            let slots: Vec<Local> =
+                params.iter().zip(ptys.iter()).map(|(p, t)| b.bind(&p.text, t.clone())).collect();
             let want = if matches!(*ret, Ty::Var(_)) { None } else { Some(&*ret) };
             let body = b.expr(body, want);
             let ty = Ty::Fn(ptys.clone(), Box::new(body.ty.clone()));
@@ -867,19 +1091,31 @@ impl<'c, 'b> Body<'c, 'b> {
                     match l.kind {
                         H::Const(c) => (hir::Pat::Const(c), None, None),
                         _ => {
-                            self.error(Error::Expected { span: e.span, expected: "a literal pattern".into(), found: "an expression".into() });
+                            self.error(Error::Expected {
+                                span: e.span,
+                                expected: "a literal pattern".into(),
+                                found: "an expression".into(),
+                            });
                             (hir::Pat::Wild, None, None)
                         }
                     }
                 }
                 ast::Pattern::Type(path) | ast::Pattern::Bind(_, path) => {
-                    let texpr = ast::TypeExpr { kind: ast::TypeExprKind::Named(path.clone()), span: path.span };
+                    let texpr = ast::TypeExpr {
+                        kind: ast::TypeExprKind::Named(path.clone()),
+                        span: path.span,
+                    };
                     let scope = self.scope.clone();
                     let ty = self.cx.resolve_ty(&scope, &texpr);
                     let kinds = self.cx.program.types.kinds_of(&ty).unwrap_or_default();
                     if kinds.is_empty() && ty != Ty::Never {
                         let t = self.show(&ty);
-                        self.error(Error::Mismatch { span: path.span, expected: "a document kind".into(), found: t, context: "patterns name document kinds".into() });
+                        self.error(Error::Mismatch {
+                            span: path.span,
+                            expected: "a document kind".into(),
+                            found: t,
+                            context: "patterns name document kinds".into(),
+                        });
                     }
                     if kinds.iter().all(|k| covered.contains(k)) && !kinds.is_empty() {
                         self.error(Error::UnreachableArm { span: arm.span });
@@ -918,10 +1154,16 @@ impl<'c, 'b> Body<'c, 'b> {
                     .filter_map(|k| self.cx.program.types.get(*k).map(|d| format!("`{}`", d.name)))
                     .collect();
                 if !missing.is_empty() {
-                    self.error(Error::NonExhaustive { span: scrutinee.span, missing: missing.join(", ") });
+                    self.error(Error::NonExhaustive {
+                        span: scrutinee.span,
+                        missing: missing.join(", "),
+                    });
                 }
             } else {
-                self.error(Error::NonExhaustive { span: scrutinee.span, missing: "every value".into() });
+                self.error(Error::NonExhaustive {
+                    span: scrutinee.span,
+                    missing: "every value".into(),
+                });
             }
         }
         mk(H::Match(Box::new(s), out), out_ty.unwrap_or(Ty::Never), span)

@@ -29,14 +29,16 @@ pub struct BuiltinSig {
 
 impl BuiltinSig {
     /// Parses a signature such as `fn(list<T>, fn(T) -> bool) -> bool`. `T`, `U`, `V` are type
-    /// variables; `type<T>` is a type passed as a value.
+    /// variables; `Kinds<T>` is a kind (or union of kinds) passed as a value.
     pub fn parse(name: &str, sig: &str) -> Result<BuiltinSig, String> {
         let (texpr, errors) = crate::parse::parse_type(FileId(u32::MAX), sig);
         if let Some(e) = errors.first() {
             return Err(format!("bad signature for `{name}`: {e}"));
         }
         match texpr.map(|t| sig_ty(&t)) {
-            Some(Ok(Ty::Fn(params, ret))) => Ok(BuiltinSig { name: name.to_string(), params, ret: *ret }),
+            Some(Ok(Ty::Fn(params, ret))) => {
+                Ok(BuiltinSig { name: name.to_string(), params, ret: *ret })
+            }
             Some(Err(e)) => Err(format!("bad signature for `{name}`: {e}")),
             _ => Err(format!("bad signature for `{name}`: not a function type")),
         }
@@ -57,7 +59,9 @@ fn sig_ty(t: &ast::TypeExpr) -> Result<Ty, String> {
         }
         TypeExprKind::Optional(t) => sig_ty(t)?.optional(),
         TypeExprKind::Union(ts) => Ty::Union(ts.iter().map(sig_ty).collect::<Result<_, _>>()?),
-        TypeExprKind::Fn(ps, r) => Ty::Fn(ps.iter().map(sig_ty).collect::<Result<_, _>>()?, Box::new(sig_ty(r)?)),
+        TypeExprKind::Fn(ps, r) => {
+            Ty::Fn(ps.iter().map(sig_ty).collect::<Result<_, _>>()?, Box::new(sig_ty(r)?))
+        }
         TypeExprKind::StrLit(s) => Ty::StrLit(s.as_str().into()),
         TypeExprKind::Record(_) | TypeExprKind::Error => return Err("unsupported type".into()),
     })
@@ -79,7 +83,7 @@ fn primitive(name: &str) -> Option<Ty> {
 fn generic(name: &str, mut args: Vec<Ty>) -> Option<Ty> {
     match (name, args.len()) {
         ("list", 1) => Some(Ty::List(Box::new(args.pop()?))),
-        ("type", 1) => Some(Ty::Type(Box::new(args.pop()?))),
+        ("Kinds", 1) => Some(Ty::Type(Box::new(args.pop()?))),
         ("map", 2) => {
             let v = args.pop()?;
             let k = args.pop()?;
@@ -218,7 +222,11 @@ impl<'b> Cx<'b> {
         };
         let m = self.modules.entry(module.to_string()).or_default();
         if let Some((_, first)) = m.decls.get(&name.text) {
-            self.errors.push(Error::Duplicate { span: name.span, name: name.text.clone(), first: *first });
+            self.errors.push(Error::Duplicate {
+                span: name.span,
+                name: name.text.clone(),
+                first: *first,
+            });
         } else {
             m.decls.insert(name.text.clone(), (decl, name.span));
         }
@@ -241,7 +249,9 @@ impl<'b> Cx<'b> {
         let path = u.module.dotted();
         let (module, last) = if self.modules.contains_key(&path) {
             (path.clone(), None)
-        } else if let Some((m, last)) = path.rsplit_once('.').filter(|(m, _)| self.modules.contains_key(*m)) {
+        } else if let Some((m, last)) =
+            path.rsplit_once('.').filter(|(m, _)| self.modules.contains_key(*m))
+        {
             (m.to_string(), Some(last.to_string()))
         } else {
             let suggestion = suggest(&path, self.modules.keys().map(String::as_str));
@@ -253,15 +263,26 @@ impl<'b> Cx<'b> {
         }
         let mut wanted: Vec<(ast::Name, String)> = Vec::new();
         if let Some(last) = last {
-            let seg = u.module.segments.last().cloned().unwrap_or(ast::Name { text: last.clone(), span: u.span });
+            let seg = u
+                .module
+                .segments
+                .last()
+                .cloned()
+                .unwrap_or(ast::Name { text: last.clone(), span: u.span });
             let local = u.alias.as_ref().map_or(last, |a| a.text.clone());
             wanted.push((seg, local));
         } else if let Some(names) = &u.names {
             for n in names {
-                wanted.push((n.name.clone(), n.alias.as_ref().map_or_else(|| n.name.text.clone(), |a| a.text.clone())));
+                wanted.push((
+                    n.name.clone(),
+                    n.alias.as_ref().map_or_else(|| n.name.text.clone(), |a| a.text.clone()),
+                ));
             }
         } else {
-            let local = u.alias.as_ref().map_or_else(|| u.module.segments.last().map_or(path.clone(), |s| s.text.clone()), |a| a.text.clone());
+            let local = u.alias.as_ref().map_or_else(
+                || u.module.segments.last().map_or(path.clone(), |s| s.text.clone()),
+                |a| a.text.clone(),
+            );
             scope.aliases.insert(local, module);
             return;
         }
@@ -273,7 +294,12 @@ impl<'b> Cx<'b> {
                 }
                 None => {
                     let suggestion = suggest(&name.text, m.decls.keys().map(String::as_str));
-                    self.errors.push(Error::UnknownImport { span: name.span, module: module.clone(), name: name.text, suggestion });
+                    self.errors.push(Error::UnknownImport {
+                        span: name.span,
+                        module: module.clone(),
+                        name: name.text,
+                        suggestion,
+                    });
                 }
             }
         }
@@ -283,7 +309,12 @@ impl<'b> Cx<'b> {
         let graph: BTreeMap<&str, Vec<(&str, Span)>> = self
             .modules
             .iter()
-            .map(|(k, m)| (k.as_str(), m.uses.iter().map(|(t, s)| (t.as_str(), *s)).filter(|(t, _)| t != k).collect()))
+            .map(|(k, m)| {
+                (
+                    k.as_str(),
+                    m.uses.iter().map(|(t, s)| (t.as_str(), *s)).filter(|(t, _)| t != k).collect(),
+                )
+            })
             .collect();
         let mut reported = HashSet::new();
         for start in graph.keys() {
@@ -303,7 +334,9 @@ impl<'b> Cx<'b> {
             let scope = self.files.get(id).cloned().unwrap_or_default();
             for item in &file.items {
                 let Item::Type(t) = item else { continue };
-                let Some((Decl::Type(tid), _)) = self.lookup_in(&scope.module, &t.name.text) else { continue };
+                let Some((Decl::Type(tid), _)) = self.lookup_in(&scope.module, &t.name.text) else {
+                    continue;
+                };
                 if self.program.types.get(tid).is_some_and(|d| d.span != t.name.span) {
                     continue;
                 }
@@ -340,7 +373,8 @@ impl<'b> Cx<'b> {
             }
         }
         if d.fields.is_empty() && d.format.is_none() {
-            self.errors.push(Error::NoDiscriminator { span: t.name.span, name: t.name.text.clone() });
+            self.errors
+                .push(Error::NoDiscriminator { span: t.name.span, name: t.name.text.clone() });
         }
         d
     }
@@ -350,7 +384,11 @@ impl<'b> Cx<'b> {
         let mut out = Vec::new();
         for f in fields {
             if let Some(first) = seen.insert(&f.name.text, f.name.span) {
-                self.errors.push(Error::Duplicate { span: f.name.span, name: f.name.text.clone(), first });
+                self.errors.push(Error::Duplicate {
+                    span: f.name.span,
+                    name: f.name.text.clone(),
+                    first,
+                });
                 continue;
             }
             out.push(FieldDef {
@@ -370,7 +408,11 @@ impl<'b> Cx<'b> {
     /// Finds a declaration by a possibly qualified path from a file's scope.
     fn lookup_path(&self, scope: &FileScope, segs: &[&str]) -> Option<Decl> {
         match segs {
-            [name] => scope.names.get(*name).copied().or_else(|| self.lookup_in(&scope.module, name).map(|d| d.0)),
+            [name] => scope
+                .names
+                .get(*name)
+                .copied()
+                .or_else(|| self.lookup_in(&scope.module, name).map(|d| d.0)),
             [prefix @ .., name] => {
                 let joined = prefix.join(".");
                 let module = scope.aliases.get(&joined).cloned().unwrap_or(joined);
@@ -402,7 +444,9 @@ impl<'b> Cx<'b> {
                     _ => {
                         let name = path.dotted();
                         let mut cands = self.visible_names(scope);
-                        cands.extend(["bool", "int", "float", "string", "any", "Inputs"].map(String::from));
+                        cands.extend(
+                            ["bool", "int", "float", "string", "any", "Inputs"].map(String::from),
+                        );
                         let suggestion = suggest(&name, cands.iter().map(String::as_str));
                         self.errors.push(Error::UnknownType { span: path.span, name, suggestion });
                         Ty::Never
@@ -421,21 +465,28 @@ impl<'b> Cx<'b> {
                 })
             }
             TypeExprKind::Optional(inner) => self.resolve_ty(scope, inner).optional(),
-            TypeExprKind::Union(alts) => Ty::Union(alts.iter().map(|a| self.resolve_ty(scope, a)).collect()),
+            TypeExprKind::Union(alts) => {
+                Ty::Union(alts.iter().map(|a| self.resolve_ty(scope, a)).collect())
+            }
             TypeExprKind::Record(fields) => {
                 let fields = self.fields(scope, fields);
                 let desc = format!(
                     "{{ {} }}",
-                    fields.iter().map(|f| format!("{}{}", f.name, if f.optional { "?" } else { "" })).collect::<Vec<_>>().join(", ")
+                    fields
+                        .iter()
+                        .map(|f| format!("{}{}", f.name, if f.optional { "?" } else { "" }))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 let mut def = TypeDef::new(desc, scope.module.clone(), t.span);
                 def.set_body(TypeBody::Record(fields));
                 Ty::Named(self.program.types.add(def))
             }
             TypeExprKind::StrLit(s) => Ty::StrLit(s.as_str().into()),
-            TypeExprKind::Fn(ps, r) => {
-                Ty::Fn(ps.iter().map(|p| self.resolve_ty(scope, p)).collect(), Box::new(self.resolve_ty(scope, r)))
-            }
+            TypeExprKind::Fn(ps, r) => Ty::Fn(
+                ps.iter().map(|p| self.resolve_ty(scope, p)).collect(),
+                Box::new(self.resolve_ty(scope, r)),
+            ),
             TypeExprKind::Error => Ty::Never,
         }
     }
@@ -447,22 +498,35 @@ impl<'b> Cx<'b> {
             for item in &file.items {
                 match item {
                     Item::Fn(f) => {
-                        let Some((Decl::Fn(fid), _)) = self.lookup_in(&scope.module, &f.name.text) else { continue };
-                        let params = f.params.iter().map(|p| self.resolve_ty(&scope, &p.ty)).collect();
+                        let Some((Decl::Fn(fid), _)) = self.lookup_in(&scope.module, &f.name.text)
+                        else {
+                            continue;
+                        };
+                        let params =
+                            f.params.iter().map(|p| self.resolve_ty(&scope, &p.ty)).collect();
                         let ret = f.ret.as_ref().map_or(Ty::Never, |r| self.resolve_ty(&scope, r));
                         if let Some(s) = self.fn_sigs.get_mut(fid as usize) {
                             *s = (params, ret);
                         }
                     }
                     Item::Rule(r) => {
-                        let Some((Decl::Rule(rid), _)) = self.lookup_in(&scope.module, &r.name.text) else { continue };
-                        let params = r.params.iter().map(|p| self.resolve_ty(&scope, &p.ty)).collect();
+                        let Some((Decl::Rule(rid), _)) =
+                            self.lookup_in(&scope.module, &r.name.text)
+                        else {
+                            continue;
+                        };
+                        let params =
+                            r.params.iter().map(|p| self.resolve_ty(&scope, &p.ty)).collect();
                         if let Some(s) = self.rule_params.get_mut(rid as usize) {
                             *s = params;
                         }
                     }
                     Item::Param(p) => {
-                        let Some((Decl::Param(pid), _)) = self.lookup_in(&scope.module, &p.name.text) else { continue };
+                        let Some((Decl::Param(pid), _)) =
+                            self.lookup_in(&scope.module, &p.name.text)
+                        else {
+                            continue;
+                        };
                         let ty = self.resolve_ty(&scope, &p.ty);
                         if let Some(param) = self.program.params.get_mut(pid as usize) {
                             param.ty = ty;
@@ -491,7 +555,9 @@ impl<'b> Cx<'b> {
     }
 
     fn check_fn(&mut self, scope: &FileScope, f: &ast::FnDecl) {
-        let Some((Decl::Fn(fid), span)) = self.lookup_in(&scope.module, &f.name.text) else { return };
+        let Some((Decl::Fn(fid), span)) = self.lookup_in(&scope.module, &f.name.text) else {
+            return;
+        };
         if span != f.name.span {
             return;
         }
@@ -513,7 +579,9 @@ impl<'b> Cx<'b> {
     }
 
     fn check_param(&mut self, scope: &FileScope, p: &ast::ParamDecl) {
-        let Some((Decl::Param(pid), span)) = self.lookup_in(&scope.module, &p.name.text) else { return };
+        let Some((Decl::Param(pid), span)) = self.lookup_in(&scope.module, &p.name.text) else {
+            return;
+        };
         if span != p.name.span {
             return;
         }
@@ -523,7 +591,12 @@ impl<'b> Cx<'b> {
         let e = b.expr(default, Some(&ty));
         if !b.cx.program.types.assignable(&e.ty, &ty) {
             let (expected, found) = (b.cx.show(&ty), b.cx.show(&e.ty));
-            b.cx.errors.push(Error::BadParamValue { span: default.span, name: p.name.text.clone(), expected, found: format!("`{found}`") });
+            b.cx.errors.push(Error::BadParamValue {
+                span: default.span,
+                name: p.name.text.clone(),
+                expected,
+                found: format!("`{found}`"),
+            });
         }
         if let Some(param) = self.program.params.get_mut(pid as usize) {
             param.default = Some(e);
@@ -531,7 +604,9 @@ impl<'b> Cx<'b> {
     }
 
     fn check_rule(&mut self, scope: &FileScope, r: &ast::RuleDecl) {
-        let Some((Decl::Rule(rid), span)) = self.lookup_in(&scope.module, &r.name.text) else { return };
+        let Some((Decl::Rule(rid), span)) = self.lookup_in(&scope.module, &r.name.text) else {
+            return;
+        };
         if span != r.name.span {
             return;
         }
@@ -562,7 +637,8 @@ impl<'b> Cx<'b> {
             b.bind(&p.name.text, t);
         }
         if r.params.is_empty() {
-            b.cx.errors.push(Error::BadRuleParam { span: r.name.span, found: "no parameter".into() });
+            b.cx.errors
+                .push(Error::BadRuleParam { span: r.name.span, found: "no parameter".into() });
         }
         rule.body = b.stmts(&r.body);
         rule.locals = b.locals();
@@ -579,13 +655,16 @@ impl<'b> Cx<'b> {
                 ("controls", Some(v)) => rule.controls = v,
                 ("tags", Some(v)) => rule.tags = v,
                 ("severity", _) => match a.args.as_slice() {
-                    [ast::Expr { kind: ast::ExprKind::Name(n), .. }] if Severity::parse(&n.text).is_some() => {
+                    [ast::Expr { kind: ast::ExprKind::Name(n), .. }]
+                        if Severity::parse(&n.text).is_some() =>
+                    {
                         rule.severity = Severity::parse(&n.text).unwrap_or(Severity::Medium);
                     }
                     _ => self.errors.push(Error::BadAttribute {
                         span: a.span,
                         name: "severity".into(),
-                        help: "write `@severity(critical)`, `high`, `medium`, `low` or `info`".into(),
+                        help: "write `@severity(critical)`, `high`, `medium`, `low` or `info`"
+                            .into(),
                     }),
                 },
                 (name @ ("id" | "controls" | "tags"), _) => self.errors.push(Error::BadAttribute {
@@ -606,7 +685,13 @@ impl<'b> Cx<'b> {
         let mut b = body::Body::new(self, scope, None);
         let body = b.stmts(&t.body);
         let locals = b.locals();
-        self.program.tests.push(hir::Test { name: t.name.clone(), module: scope.module.clone(), locals, body, span: t.span });
+        self.program.tests.push(hir::Test {
+            name: t.name.clone(),
+            module: scope.module.clone(),
+            locals,
+            body,
+            span: t.span,
+        });
     }
 
     fn check_recursion(&mut self) {
@@ -614,15 +699,21 @@ impl<'b> Cx<'b> {
         for (from, to, span) in &self.calls {
             graph.entry(*from).or_default().push((*to, *span));
         }
-        let names: HashMap<u32, String> =
-            self.program.functions.iter().enumerate().map(|(i, f)| (i as u32, f.name.clone())).collect();
+        let names: HashMap<u32, String> = self
+            .program
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32, f.name.clone()))
+            .collect();
         let mut reported = HashSet::new();
         for start in graph.keys() {
             if let Some((cycle, span)) = find_cycle(&graph, start) {
                 let mut key = cycle.clone();
                 key.sort();
                 if reported.insert(key) {
-                    let named: Vec<String> = cycle.iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
+                    let named: Vec<String> =
+                        cycle.iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
                     let name = named.first().cloned().unwrap_or_default();
                     self.errors.push(Error::Recursion { span, name, cycle: named.join(" → ") });
                 }
@@ -637,7 +728,10 @@ impl<'b> Cx<'b> {
 
 /// A cycle through `start`, as the list of nodes from `start` back to it, and the span of the
 /// edge that closes it.
-fn find_cycle<N: Ord + Copy>(graph: &BTreeMap<N, Vec<(N, Span)>>, start: &N) -> Option<(Vec<N>, Span)> {
+fn find_cycle<N: Ord + Copy>(
+    graph: &BTreeMap<N, Vec<(N, Span)>>,
+    start: &N,
+) -> Option<(Vec<N>, Span)> {
     let mut stack: Vec<(N, usize)> = vec![(*start, 0)];
     let mut on_path: Vec<N> = vec![*start];
     let mut visited: HashSet<usize> = HashSet::new();

@@ -17,7 +17,9 @@ pub fn key(e: &Expr) -> Option<String> {
 
 /// Every prefix of a path key, shortest first, including the key itself.
 fn prefixes(k: &str) -> impl Iterator<Item = String> + '_ {
-    k.match_indices('.').map(|(i, _)| k.get(..i).unwrap_or_default().to_string()).chain(std::iter::once(k.to_string()))
+    k.match_indices('.')
+        .map(|(i, _)| k.get(..i).unwrap_or_default().to_string())
+        .chain(std::iter::once(k.to_string()))
 }
 
 /// Path keys that are known present when `cond` evaluates to `truth`.
@@ -43,9 +45,19 @@ fn collect(cond: &Expr, truth: bool, out: &mut Vec<String>) {
                 present(arg, out);
             }
         }
-        ExprKind::Method(recv, name, args, _) if name.text == "exists" && truth && args.is_empty() => present(recv, out),
+        ExprKind::Method(recv, name, args, _)
+            if name.text == "exists" && truth && args.is_empty() =>
+        {
+            present(recv, out)
+        }
         ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-            let (path, other) = if is_null(b) { (a, b) } else if is_null(a) { (b, a) } else { (a, b) };
+            let (path, other) = if is_null(b) {
+                (a, b)
+            } else if is_null(a) {
+                (b, a)
+            } else {
+                (a, b)
+            };
             let proves_present = match (op, is_null(other)) {
                 (BinOp::Ne, true) => truth,
                 (BinOp::Eq, true) => !truth,

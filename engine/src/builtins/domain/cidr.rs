@@ -58,14 +58,10 @@ pub fn parse_ip(s: &str) -> Result<IpAddr, CidrError> {
 ///
 /// The prefix is decimal without sign or leading zeros and at most the family's bits.
 pub fn parse_cidr(s: &str) -> Result<Cidr, CidrError> {
-    let (ip, prefix) = s
-        .split_once('/')
-        .ok_or_else(|| CidrError::MissingPrefix(s.to_string()))?;
+    let (ip, prefix) = s.split_once('/').ok_or_else(|| CidrError::MissingPrefix(s.to_string()))?;
     let addr = parse_ip(ip)?;
-    let bad_prefix = || CidrError::InvalidPrefix {
-        input: s.to_string(),
-        prefix: prefix.to_string(),
-    };
+    let bad_prefix =
+        || CidrError::InvalidPrefix { input: s.to_string(), prefix: prefix.to_string() };
     let canonical = prefix == "0" || !prefix.starts_with('0');
     if !canonical || !prefix.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad_prefix());
@@ -105,10 +101,7 @@ impl Cidr {
             IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(u32::try_from(masked).unwrap_or(0))),
             IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(masked)),
         };
-        Cidr {
-            addr,
-            prefix: self.prefix,
-        }
+        Cidr { addr, prefix: self.prefix }
     }
 
     /// Whether `ip` is in the block: `10.0.0.0/8` contains `10.9.9.9`.
@@ -181,12 +174,7 @@ pub fn is_unspecified(ip: &IpAddr) -> bool {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -233,10 +221,7 @@ mod tests {
 
     #[test]
     fn cidr_errors() {
-        assert_eq!(
-            parse_cidr("10.0.0.0"),
-            Err(CidrError::MissingPrefix("10.0.0.0".into()))
-        );
+        assert_eq!(parse_cidr("10.0.0.0"), Err(CidrError::MissingPrefix("10.0.0.0".into())));
         for s in [
             "10.0.0.0/33",
             "::/129",
@@ -247,10 +232,7 @@ mod tests {
             "10.0.0.0/8/8",
             "10.0.0.0/999999999999",
         ] {
-            assert!(
-                matches!(parse_cidr(s), Err(CidrError::InvalidPrefix { .. })),
-                "{s}"
-            );
+            assert!(matches!(parse_cidr(s), Err(CidrError::InvalidPrefix { .. })), "{s}");
         }
         assert!(matches!(parse_cidr("x/8"), Err(CidrError::InvalidIp(_))));
         assert_eq!(
@@ -368,13 +350,7 @@ mod tests {
 
     #[test]
     fn network_is_idempotent() {
-        for s in [
-            "10.1.2.3/8",
-            "172.20.1.1/12",
-            "2001:db8:1:2::5/64",
-            "1.2.3.4/0",
-            "::1/0",
-        ] {
+        for s in ["10.1.2.3/8", "172.20.1.1/12", "2001:db8:1:2::5/64", "1.2.3.4/0", "::1/0"] {
             let n = c(s).network();
             assert_eq!(n.network(), n, "{s}");
             assert!(n.contains_cidr(&c(s)), "{s}");

@@ -111,11 +111,7 @@ pub fn parse(s: &str) -> Result<Duration, DurationError> {
         total = total.saturating_add(nanos);
         rest = after;
     }
-    let limit = if negative {
-        MAX_MAGNITUDE
-    } else {
-        MAX_MAGNITUDE - 1
-    };
+    let limit = if negative { MAX_MAGNITUDE } else { MAX_MAGNITUDE - 1 };
     if total > limit {
         return Err(DurationError::Overflow(s.to_string()));
     }
@@ -133,9 +129,7 @@ fn parse_component<'a>(s: &'a str, input: &str) -> Result<(u128, &'a str), Durat
     if int.is_empty() && frac.is_empty() {
         return Err(DurationError::Invalid(input.to_string()));
     }
-    let unit_end = rest
-        .find(|c: char| c == '.' || c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let unit_end = rest.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(rest.len());
     let (unit, rest) = rest.split_at_checked(unit_end).unwrap_or((rest, ""));
     if unit.is_empty() {
         return Err(DurationError::MissingUnit(input.to_string()));
@@ -159,8 +153,7 @@ fn split_digits(s: &str) -> (&str, &str) {
 /// Value of an ASCII digit string (empty is 0); `None` on overflow.
 fn parse_int(digits: &str) -> Option<u128> {
     digits.bytes().try_fold(0u128, |acc, b| {
-        acc.checked_mul(10)?
-            .checked_add(u128::from(b.wrapping_sub(b'0')))
+        acc.checked_mul(10)?.checked_add(u128::from(b.wrapping_sub(b'0')))
     })
 }
 
@@ -257,14 +250,9 @@ impl Timestamp {
 /// truncated; the offset is `Z`, `z` or `±HH:MM`.
 pub fn parse_rfc3339(s: &str) -> Result<Timestamp, TimeError> {
     let mut c = Cursor::new(s);
-    let fields = c
-        .fields()
-        .ok_or_else(|| TimeError::Malformed(s.to_string()))?;
+    let fields = c.fields().ok_or_else(|| TimeError::Malformed(s.to_string()))?;
     if let Some(field) = fields.invalid_field() {
-        return Err(TimeError::OutOfRange {
-            input: s.to_string(),
-            field,
-        });
+        return Err(TimeError::OutOfRange { input: s.to_string(), field });
     }
     Ok(Timestamp(fields.unix_nanos()))
 }
@@ -288,17 +276,11 @@ impl Fields {
     fn invalid_field(&self) -> Option<&'static str> {
         let checks = [
             ((1..=12).contains(&self.month), "month"),
-            (
-                self.day >= 1 && self.day <= days_in_month(self.year, self.month),
-                "day",
-            ),
+            (self.day >= 1 && self.day <= days_in_month(self.year, self.month), "day"),
             (self.hour <= 23, "hour"),
             (self.minute <= 59, "minute"),
             (self.second <= 59, "second"),
-            (
-                self.offset_hours <= 23 && self.offset_minutes <= 59,
-                "offset",
-            ),
+            (self.offset_hours <= 23 && self.offset_minutes <= 59, "offset"),
         ];
         checks.iter().find(|(ok, _)| !ok).map(|(_, field)| *field)
     }
@@ -307,11 +289,7 @@ impl Fields {
         let days = days_from_civil(self.year, self.month, self.day);
         let local = days * SECS_PER_DAY + self.hour * 3600 + self.minute * 60 + self.second;
         let offset = (self.offset_hours * 60 + self.offset_minutes) * 60;
-        let offset = if self.offset_negative {
-            -offset
-        } else {
-            offset
-        };
+        let offset = if self.offset_negative { -offset } else { offset };
         (local - offset) * NANOS_PER_SEC + self.nanos
     }
 }
@@ -324,10 +302,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn new(s: &'a str) -> Self {
-        Self {
-            bytes: s.as_bytes(),
-            pos: 0,
-        }
+        Self { bytes: s.as_bytes(), pos: 0 }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -347,11 +322,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.pos += n;
-        Some(
-            digits
-                .iter()
-                .fold(0, |acc, &d| acc * 10 + i128::from(d - b'0')),
-        )
+        Some(digits.iter().fold(0, |acc, &d| acc * 10 + i128::from(d - b'0')))
     }
 
     fn fields(&mut self) -> Option<Fields> {
@@ -396,11 +367,7 @@ impl<'a> Cursor<'a> {
             return None;
         }
         let padded = digits.iter().copied().chain(std::iter::repeat(b'0'));
-        Some(
-            padded
-                .take(9)
-                .fold(0, |acc, d| acc * 10 + i128::from(d - b'0')),
-        )
+        Some(padded.take(9).fold(0, |acc, d| acc * 10 + i128::from(d - b'0')))
     }
 
     /// `Z`, `z` or `±HH:MM` as (negative, hours, minutes).
@@ -462,11 +429,7 @@ impl fmt::Display for Timestamp {
         let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
         let sod = secs.rem_euclid(SECS_PER_DAY);
         let (h, mi, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
-        let year = if y < 0 {
-            format!("-{:04}", -y)
-        } else {
-            format!("{y:04}")
-        };
+        let year = if y < 0 { format!("-{:04}", -y) } else { format!("{y:04}") };
         write!(f, "{year}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
         if nanos != 0 {
             let digits = format!("{nanos:09}");
@@ -486,12 +449,7 @@ impl std::str::FromStr for Timestamp {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -543,45 +501,24 @@ mod tests {
         assert_eq!(parse(""), Err(DurationError::Invalid("".into())));
         assert_eq!(parse("-"), Err(DurationError::Invalid("-".into())));
         assert_eq!(parse("10"), Err(DurationError::MissingUnit("10".into())));
-        assert!(matches!(
-            parse("1d"),
-            Err(DurationError::UnknownUnit { .. })
-        ));
-        assert!(matches!(
-            parse("1H"),
-            Err(DurationError::UnknownUnit { .. })
-        ));
+        assert!(matches!(parse("1d"), Err(DurationError::UnknownUnit { .. })));
+        assert!(matches!(parse("1H"), Err(DurationError::UnknownUnit { .. })));
         assert!(matches!(parse("."), Err(DurationError::Invalid(_))));
         assert!(matches!(parse(".s"), Err(DurationError::Invalid(_))));
-        assert!(matches!(
-            parse("1s "),
-            Err(DurationError::UnknownUnit { .. })
-        ));
+        assert!(matches!(parse("1s "), Err(DurationError::UnknownUnit { .. })));
         assert!(matches!(parse("s"), Err(DurationError::Invalid(_))));
-        assert!(matches!(
-            parse("1.5.5s"),
-            Err(DurationError::MissingUnit(_))
-        ));
-        assert_eq!(
-            parse("3d").unwrap_err().to_string(),
-            "unknown unit `d` in duration `3d`"
-        );
+        assert!(matches!(parse("1.5.5s"), Err(DurationError::MissingUnit(_))));
+        assert_eq!(parse("3d").unwrap_err().to_string(), "unknown unit `d` in duration `3d`");
     }
 
     #[test]
     fn int64_boundaries() {
         assert_eq!(d("9223372036854775807ns"), i128::from(i64::MAX));
         assert_eq!(d("-9223372036854775808ns"), i128::from(i64::MIN));
-        assert!(matches!(
-            parse("9223372036854775808ns"),
-            Err(DurationError::Overflow(_))
-        ));
+        assert!(matches!(parse("9223372036854775808ns"), Err(DurationError::Overflow(_))));
         assert!(matches!(parse("2562048h"), Err(DurationError::Overflow(_))));
         assert_eq!(d("2562047h"), 2_562_047 * 3600 * S);
-        assert!(matches!(
-            parse(&format!("{}h", "9".repeat(100))),
-            Err(DurationError::Overflow(_))
-        ));
+        assert!(matches!(parse(&format!("{}h", "9".repeat(100))), Err(DurationError::Overflow(_))));
     }
 
     #[test]
@@ -633,10 +570,7 @@ mod tests {
         assert!(parse_rfc3339("2000-02-29T00:00:00Z").is_ok());
         assert_eq!(
             parse_rfc3339("2023-02-29T00:00:00Z"),
-            Err(TimeError::OutOfRange {
-                input: "2023-02-29T00:00:00Z".into(),
-                field: "day"
-            })
+            Err(TimeError::OutOfRange { input: "2023-02-29T00:00:00Z".into(), field: "day" })
         );
         assert!(parse_rfc3339("1900-02-29T00:00:00Z").is_err());
         assert!(parse_rfc3339("2024-04-31T00:00:00Z").is_err());
@@ -672,31 +606,19 @@ mod tests {
             "2024-01-01T00:00:00+02",
             "２０２４-01-01T00:00:00Z",
         ] {
-            assert!(
-                matches!(parse_rfc3339(s), Err(TimeError::Malformed(_))),
-                "{s}"
-            );
+            assert!(matches!(parse_rfc3339(s), Err(TimeError::Malformed(_))), "{s}");
         }
-        assert_eq!(
-            parse_rfc3339("x").unwrap_err().to_string(),
-            "invalid rfc 3339 timestamp `x`"
-        );
+        assert_eq!(parse_rfc3339("x").unwrap_err().to_string(), "invalid rfc 3339 timestamp `x`");
     }
 
     #[test]
     fn display_utc() {
         let show = |s: &str| parse_rfc3339(s).unwrap().to_string();
-        assert_eq!(
-            show("2024-02-29T12:00:00.500+02:00"),
-            "2024-02-29T10:00:00.5Z"
-        );
+        assert_eq!(show("2024-02-29T12:00:00.500+02:00"), "2024-02-29T10:00:00.5Z");
         assert_eq!(show("1970-01-01T00:00:00Z"), "1970-01-01T00:00:00Z");
         assert_eq!(show("2000-03-01T00:30:00+01:00"), "2000-02-29T23:30:00Z");
         assert_eq!(show("0000-01-01T00:00:00+01:00"), "-0001-12-31T23:00:00Z");
-        assert_eq!(
-            show("9999-12-31T23:59:59.999999999Z"),
-            "9999-12-31T23:59:59.999999999Z"
-        );
+        assert_eq!(show("9999-12-31T23:59:59.999999999Z"), "9999-12-31T23:59:59.999999999Z");
         assert_eq!(show("1969-12-31T23:59:59.9Z"), "1969-12-31T23:59:59.9Z");
     }
 
@@ -721,9 +643,7 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for s in [
-            "\u{0}", "ééé", "-.", "+", "1e3s", "--1s", "1µ", "µs", "1h-1m",
-        ] {
+        for s in ["\u{0}", "ééé", "-.", "+", "1e3s", "--1s", "1µ", "µs", "1h-1m"] {
             let _ = parse(s);
             let _ = parse_rfc3339(s);
         }
@@ -743,14 +663,8 @@ mod tests {
     #[test]
     fn year_and_month_boundaries() {
         assert_eq!(t("2024-01-01T00:00:00Z") - t("2023-12-31T23:59:59Z"), S);
-        assert_eq!(
-            t("2024-03-01T00:00:00Z") - t("2024-02-29T00:00:00Z"),
-            86_400 * S
-        );
-        assert_eq!(
-            t("2023-03-01T00:00:00Z") - t("2023-02-28T00:00:00Z"),
-            86_400 * S
-        );
+        assert_eq!(t("2024-03-01T00:00:00Z") - t("2024-02-29T00:00:00Z"), 86_400 * S);
+        assert_eq!(t("2023-03-01T00:00:00Z") - t("2023-02-28T00:00:00Z"), 86_400 * S);
         assert_eq!(t("2000-01-01T00:00:00Z"), 946_684_800 * S);
     }
 

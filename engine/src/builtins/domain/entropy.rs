@@ -32,12 +32,7 @@ pub fn looks_like_secret(s: &str, min_len: usize, min_entropy: f64) -> bool {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -66,20 +61,14 @@ mod tests {
         let token = "ghp_Zx8fK2mQ9rT4vL7wN1pS6yB3cD5hJ0aE";
         assert!(looks_like_secret(token, 20, 3.5));
         assert!(!looks_like_secret("password", 8, 3.5));
-        assert!(!looks_like_secret(
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            20,
-            1.0
-        ));
+        assert!(!looks_like_secret("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 20, 1.0));
         assert!(!looks_like_secret("Zx8fK2", 20, 2.0));
         assert!(looks_like_secret("", 0, 0.0));
     }
 
     #[test]
     fn bounded_by_alphabet() {
-        let s: String = (0..1000)
-            .map(|i| char::from(b'a' + (i % 26) as u8))
-            .collect();
+        let s: String = (0..1000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
         let e = shannon_entropy(&s);
         assert!(e <= 26f64.log2() + 1e-9);
         assert!(e > 4.6);

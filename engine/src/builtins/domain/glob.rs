@@ -82,16 +82,9 @@ impl Token {
 ///
 /// Runs of two or more `*` mean `**`; a `]` right after `[` or `[!` is literal.
 pub fn compile(pattern: &str) -> Result<Glob, GlobError> {
-    let mut parser = Parser {
-        pattern,
-        chars: pattern.chars().peekable(),
-        tokens: Vec::new(),
-    };
+    let mut parser = Parser { pattern, chars: pattern.chars().peekable(), tokens: Vec::new() };
     parser.run()?;
-    Ok(Glob {
-        pattern: pattern.to_string(),
-        tokens: parser.tokens,
-    })
+    Ok(Glob { pattern: pattern.to_string(), tokens: parser.tokens })
 }
 
 struct Parser<'a> {
@@ -128,9 +121,7 @@ impl Parser<'_> {
     }
 
     fn escaped(&mut self) -> Result<char, GlobError> {
-        self.chars
-            .next()
-            .ok_or_else(|| GlobError::TrailingEscape(self.pattern.to_string()))
+        self.chars.next().ok_or_else(|| GlobError::TrailingEscape(self.pattern.to_string()))
     }
 
     fn star(&mut self) -> Token {
@@ -138,11 +129,7 @@ impl Parser<'_> {
         while self.chars.next_if_eq(&'*').is_some() {
             double = true;
         }
-        if double {
-            Token::DoubleStar
-        } else {
-            Token::Star
-        }
+        if double { Token::DoubleStar } else { Token::Star }
     }
 
     fn class(&mut self) -> Result<Class, GlobError> {
@@ -161,9 +148,7 @@ impl Parser<'_> {
     }
 
     fn class_char(&mut self) -> Result<char, GlobError> {
-        self.chars
-            .next()
-            .ok_or_else(|| GlobError::UnclosedClass(self.pattern.to_string()))
+        self.chars.next().ok_or_else(|| GlobError::UnclosedClass(self.pattern.to_string()))
     }
 
     /// After `lo`, reads `-hi` if present; a `-` before `]` is literal.
@@ -261,19 +246,12 @@ impl fmt::Display for Glob {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        compile(p)
-            .unwrap_or_else(|e| panic!("{p}: {e}"))
-            .is_match(s)
+        compile(p).unwrap_or_else(|e| panic!("{p}: {e}")).is_match(s)
     }
 
     #[test]
@@ -342,10 +320,7 @@ mod tests {
 
     #[test]
     fn registries_and_tags() {
-        assert!(m(
-            "*.dkr.ecr.*.amazonaws.com/**",
-            "1234.dkr.ecr.us-east-1.amazonaws.com/team/app"
-        ));
+        assert!(m("*.dkr.ecr.*.amazonaws.com/**", "1234.dkr.ecr.us-east-1.amazonaws.com/team/app"));
         assert!(m("docker.io/library/*:*", "docker.io/library/nginx:1.25"));
         assert!(!m("docker.io/library/*:*", "docker.io/library/nginx"));
     }
@@ -370,15 +345,9 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(
-            compile("a[bc"),
-            Err(GlobError::UnclosedClass("a[bc".into()))
-        );
+        assert_eq!(compile("a[bc"), Err(GlobError::UnclosedClass("a[bc".into())));
         assert_eq!(compile("a\\"), Err(GlobError::TrailingEscape("a\\".into())));
-        assert!(matches!(
-            compile("[z-a]"),
-            Err(GlobError::InvalidRange { .. })
-        ));
+        assert!(matches!(compile("[z-a]"), Err(GlobError::InvalidRange { .. })));
         assert!(compile("[").is_err());
         assert!(compile("[]").is_err());
         assert!(compile("[!").is_err());

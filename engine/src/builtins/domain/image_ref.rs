@@ -61,18 +61,14 @@ impl fmt::Display for ImageRefError {
         match self {
             Self::Empty => write!(f, "image reference is empty"),
             Self::NameTooLong(n) => {
-                write!(
-                    f,
-                    "image name is {n} characters long, the limit is {NAME_MAX}"
-                )
+                write!(f, "image name is {n} characters long, the limit is {NAME_MAX}")
             }
             Self::InvalidRegistry(r) => write!(f, "invalid registry `{r}`"),
             Self::InvalidRepository(r) => write!(f, "invalid repository name `{r}`"),
             Self::UppercaseRepository(r) => write!(f, "repository name `{r}` must be lowercase"),
-            Self::HexRepository(r) => write!(
-                f,
-                "repository name `{r}` cannot be a 64-character hexadecimal string"
-            ),
+            Self::HexRepository(r) => {
+                write!(f, "repository name `{r}` cannot be a 64-character hexadecimal string")
+            }
             Self::InvalidTag(t) => write!(f, "invalid tag `{t}`"),
             Self::InvalidDigest(d) => write!(f, "invalid digest `{d}`"),
         }
@@ -254,11 +250,7 @@ fn validate_registry(reg: &str) -> Result<(), ImageRefError> {
             None => valid_domain(reg),
         },
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(ImageRefError::InvalidRegistry(reg.to_string()))
-    }
+    if ok { Ok(()) } else { Err(ImageRefError::InvalidRegistry(reg.to_string())) }
 }
 
 /// Checks `::1]` or `::1]:5000` (the part after the opening bracket).
@@ -308,12 +300,7 @@ fn valid_separator(sep: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -398,10 +385,7 @@ mod tests {
 
     #[test]
     fn bad_ipv6_registry() {
-        assert!(matches!(
-            parse("[::zz]:5000/x"),
-            Err(ImageRefError::InvalidRegistry(_))
-        ));
+        assert!(matches!(parse("[::zz]:5000/x"), Err(ImageRefError::InvalidRegistry(_))));
         assert!(parse("[::1/x").is_err());
     }
 
@@ -459,30 +443,18 @@ mod tests {
 
     #[test]
     fn tag_without_name() {
-        assert!(matches!(
-            parse(":tag"),
-            Err(ImageRefError::InvalidRepository(_))
-        ));
+        assert!(matches!(parse(":tag"), Err(ImageRefError::InvalidRepository(_))));
     }
 
     #[test]
     fn uppercase_repository() {
-        assert_eq!(
-            parse("UPPER/x"),
-            Err(ImageRefError::UppercaseRepository("UPPER/x".into()))
-        );
-        assert!(matches!(
-            parse("ghcr.io/Org/app"),
-            Err(ImageRefError::UppercaseRepository(_))
-        ));
+        assert_eq!(parse("UPPER/x"), Err(ImageRefError::UppercaseRepository("UPPER/x".into())));
+        assert!(matches!(parse("ghcr.io/Org/app"), Err(ImageRefError::UppercaseRepository(_))));
     }
 
     #[test]
     fn short_digest() {
-        assert!(matches!(
-            parse("a@sha256:short"),
-            Err(ImageRefError::InvalidDigest(_))
-        ));
+        assert!(matches!(parse("a@sha256:short"), Err(ImageRefError::InvalidDigest(_))));
         assert!(parse(&format!("a@{}", &SHA[..SHA.len() - 1])).is_err());
         assert!(parse(&format!("a@{}", SHA.to_uppercase().replace("SHA", "sha"))).is_err());
     }
@@ -506,26 +478,15 @@ mod tests {
 
     #[test]
     fn bad_paths() {
-        for s in [
-            "a//b", "/a", "a/", "-a", "a-", "a..b", "a___b", "a_.b", "a b", "a/b c",
-        ] {
+        for s in ["a//b", "/a", "a/", "-a", "a-", "a..b", "a___b", "a_.b", "a b", "a/b c"] {
             assert!(parse(s).is_err(), "{s} should fail");
         }
     }
 
     #[test]
     fn bad_registries() {
-        for s in [
-            "-reg.io/x",
-            "reg..io/x",
-            "reg.io:/x",
-            "reg.io:abc/x",
-            "re_g.io/x",
-        ] {
-            assert!(
-                matches!(parse(s), Err(ImageRefError::InvalidRegistry(_))),
-                "{s} should fail"
-            );
+        for s in ["-reg.io/x", "reg..io/x", "reg.io:/x", "reg.io:abc/x", "re_g.io/x"] {
+            assert!(matches!(parse(s), Err(ImageRefError::InvalidRegistry(_))), "{s} should fail");
         }
     }
 
@@ -548,9 +509,7 @@ mod tests {
     fn too_long_and_garbage() {
         let long = format!("a/{}", "b".repeat(300));
         assert!(matches!(parse(&long), Err(ImageRefError::NameTooLong(_))));
-        for s in [
-            "@", "@@@", ":::", "[", "]", "é", "nginx@", "a:b:c", "\0", "a\n",
-        ] {
+        for s in ["@", "@@@", ":::", "[", "]", "é", "nginx@", "a:b:c", "\0", "a\n"] {
             assert!(parse(s).is_err(), "{s:?} should fail");
         }
         let huge = "x".repeat(1_000_000);
@@ -563,10 +522,7 @@ mod tests {
             parse("UPPER/x").unwrap_err().to_string(),
             "repository name `UPPER/x` must be lowercase"
         );
-        assert_eq!(
-            parse("").unwrap_err().to_string(),
-            "image reference is empty"
-        );
+        assert_eq!(parse("").unwrap_err().to_string(), "image reference is empty");
         assert_eq!(parse("a@x").unwrap_err().to_string(), "invalid digest `x`");
     }
 }

@@ -142,11 +142,7 @@ pub fn parse(s: &str) -> Result<Quantity, QuantityError> {
     })?;
     let magnitude = to_nanos(parts.int, parts.frac, suffix);
     let magnitude = i128::try_from(magnitude).unwrap_or(i128::MAX);
-    let nanos = if parts.negative {
-        -magnitude
-    } else {
-        magnitude
-    };
+    let nanos = if parts.negative { -magnitude } else { magnitude };
     Ok(Quantity { nanos })
 }
 
@@ -163,12 +159,7 @@ fn split_parts(s: &str) -> Option<Parts<'_>> {
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    Some(Parts {
-        negative,
-        int,
-        frac,
-        suffix,
-    })
+    Some(Parts { negative, int, frac, suffix })
 }
 
 /// Splits the leading ASCII digits off `s`.
@@ -213,12 +204,8 @@ fn parse_exponent(s: &str) -> Option<i64> {
 /// The magnitude in nano-units, rounded up and capped at `MAX_NANOS`.
 fn to_nanos(int: &str, frac: &str, suffix: Suffix) -> u128 {
     // Little-endian decimal digits of int ++ frac, without leading zeros.
-    let mut digits: Vec<u8> = int
-        .bytes()
-        .chain(frac.bytes())
-        .rev()
-        .map(|b| b.wrapping_sub(b'0'))
-        .collect();
+    let mut digits: Vec<u8> =
+        int.bytes().chain(frac.bytes()).rev().map(|b| b.wrapping_sub(b'0')).collect();
     trim_high_zeros(&mut digits);
     let (pow2, pow10) = match suffix {
         Suffix::Binary(p) => (p, 0),
@@ -263,9 +250,7 @@ fn ceil_scaled(digits: &[u8], exponent: i128) -> u128 {
             return MAX_NANOS;
         }
         let shift = u32::try_from(exponent).unwrap_or(u32::MAX);
-        let scaled = 10u128
-            .checked_pow(shift)
-            .and_then(|p| p.checked_mul(to_u128(digits)));
+        let scaled = 10u128.checked_pow(shift).and_then(|p| p.checked_mul(to_u128(digits)));
         return scaled.map_or(MAX_NANOS, |v| v.min(MAX_NANOS));
     }
     let cut = usize::try_from(-exponent).unwrap_or(usize::MAX);
@@ -280,9 +265,7 @@ fn ceil_scaled(digits: &[u8], exponent: i128) -> u128 {
 
 /// Value of at most 38 little-endian decimal digits.
 fn to_u128(digits: &[u8]) -> u128 {
-    digits.iter().rev().fold(0u128, |acc, &d| {
-        acc.saturating_mul(10).saturating_add(u128::from(d))
-    })
+    digits.iter().rev().fold(0u128, |acc, &d| acc.saturating_mul(10).saturating_add(u128::from(d)))
 }
 
 fn div_away_from_zero(n: i128, d: i128) -> i128 {
@@ -299,12 +282,7 @@ fn fit_i64(v: i128) -> Option<i128> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -341,10 +319,7 @@ mod tests {
         assert_eq!(n("1G"), G * G);
         assert_eq!(parse("1T").unwrap().value(), Some(1_000_000_000_000));
         assert_eq!(parse("1P").unwrap().value(), Some(1_000_000_000_000_000));
-        assert_eq!(
-            parse("1E").unwrap().value(),
-            Some(1_000_000_000_000_000_000)
-        );
+        assert_eq!(parse("1E").unwrap().value(), Some(1_000_000_000_000_000_000));
     }
 
     #[test]
@@ -441,9 +416,7 @@ mod tests {
 
     #[test]
     fn invalid_formats() {
-        for s in [
-            ".", "-", "+", "abc", "--1", "1..2", " 1", "1 ", "1.2.3", "Ki", "m",
-        ] {
+        for s in [".", "-", "+", "abc", "--1", "1..2", " 1", "1 ", "1.2.3", "Ki", "m"] {
             assert!(parse(s).is_err(), "{s} should fail");
         }
         assert_eq!(parse(""), Err(QuantityError::Empty));
@@ -451,17 +424,9 @@ mod tests {
 
     #[test]
     fn invalid_suffixes() {
-        for s in [
-            "1K",
-            "1e",
-            "1E+",
-            "1e1.5",
-            "1KiB",
-            "1gi",
-            "1mi",
-            "1ee3",
-            "1e99999999999999999999",
-        ] {
+        for s in
+            ["1K", "1e", "1E+", "1e1.5", "1KiB", "1gi", "1mi", "1ee3", "1e99999999999999999999"]
+        {
             assert!(
                 matches!(parse(s), Err(QuantityError::InvalidSuffix { .. })),
                 "{s} should fail"
@@ -471,10 +436,7 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        assert_eq!(
-            parse("1K").unwrap_err().to_string(),
-            "unknown suffix `K` in quantity `1K`"
-        );
+        assert_eq!(parse("1K").unwrap_err().to_string(), "unknown suffix `K` in quantity `1K`");
         assert_eq!(parse("x").unwrap_err().to_string(), "invalid quantity `x`");
     }
 
@@ -513,10 +475,7 @@ mod tests {
 
     #[test]
     fn memory_milli_value() {
-        assert_eq!(
-            parse("1.5Gi").unwrap().milli_value(),
-            Some(1_610_612_736_000)
-        );
+        assert_eq!(parse("1.5Gi").unwrap().milli_value(), Some(1_610_612_736_000));
         assert_eq!(parse("128974848").unwrap().value(), Some(128_974_848));
         assert_eq!(parse("129e6").unwrap().value(), Some(129_000_000));
         assert_eq!(parse("123Mi").unwrap().value(), Some(128_974_848));

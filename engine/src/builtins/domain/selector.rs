@@ -150,9 +150,7 @@ impl LabelSelector {
             validate_key(k)?;
             validate_value(v)?;
         }
-        self.match_expressions
-            .iter()
-            .try_for_each(Requirement::validate)
+        self.match_expressions.iter().try_for_each(Requirement::validate)
     }
 
     /// Whether the selector has no requirements and so matches everything.
@@ -167,18 +165,12 @@ impl LabelSelector {
 ///
 /// Call [`LabelSelector::validate`] first to reject selectors Kubernetes refuses.
 pub fn matches(sel: &LabelSelector, labels: &[(String, String)]) -> bool {
-    let labels_ok = sel
-        .match_labels
-        .iter()
-        .all(|(k, v)| lookup(labels, k) == Some(v.as_str()));
+    let labels_ok = sel.match_labels.iter().all(|(k, v)| lookup(labels, k) == Some(v.as_str()));
     labels_ok && sel.match_expressions.iter().all(|r| r.matches(labels))
 }
 
 fn lookup<'a>(labels: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    labels
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// Checks `[prefix/]name`: prefix a DNS subdomain, name at most 63 of
@@ -291,9 +283,7 @@ pub fn parse_selector(s: &str) -> Result<LabelSelector, SelectorError> {
         return Ok(selector);
     }
     loop {
-        selector
-            .match_expressions
-            .push(parse_requirement(&mut tokens)?);
+        selector.match_expressions.push(parse_requirement(&mut tokens)?);
         match tokens.next() {
             None => break,
             Some(Token::Comma) => {}
@@ -307,10 +297,7 @@ pub fn parse_selector(s: &str) -> Result<LabelSelector, SelectorError> {
 type Tokens = std::iter::Peekable<std::vec::IntoIter<Token>>;
 
 fn syntax(expected: &'static str, found: &Token) -> SelectorError {
-    SelectorError::Syntax {
-        expected,
-        found: found.to_string(),
-    }
+    SelectorError::Syntax { expected, found: found.to_string() }
 }
 
 fn expect_word(tokens: &mut Tokens, expected: &'static str) -> Result<String, SelectorError> {
@@ -339,11 +326,7 @@ fn parse_requirement(tokens: &mut Tokens) -> Result<Requirement, SelectorError> 
 }
 
 fn requirement(key: String, operator: Op, values: Vec<String>) -> Requirement {
-    Requirement {
-        key,
-        operator,
-        values,
-    }
+    Requirement { key, operator, values }
 }
 
 /// After `=` or `!=`: one value, empty when the next token is `,` or the end.
@@ -379,20 +362,12 @@ fn value_set(tokens: &mut Tokens) -> Result<Vec<String>, SelectorError> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn sel(s: &str) -> LabelSelector {
@@ -455,11 +430,7 @@ mod tests {
             Requirement::new("env", Op::Equals, &["a", "b"]).validate(),
             Err(SelectorError::NotSingleValue("env".into()))
         );
-        assert!(
-            Requirement::new("env", Op::NotIn, &["a"])
-                .validate()
-                .is_ok()
-        );
+        assert!(Requirement::new("env", Op::NotIn, &["a"]).validate().is_ok());
     }
 
     #[test]
@@ -468,16 +439,7 @@ mod tests {
             assert!(validate_key(k).is_ok(), "{k}");
         }
         let long = "a".repeat(64);
-        for k in [
-            "",
-            "-app",
-            "app-",
-            "a/b/c",
-            "/x",
-            "Ex.com/x",
-            "a b",
-            long.as_str(),
-        ] {
+        for k in ["", "-app", "app-", "a/b/c", "/x", "Ex.com/x", "a b", long.as_str()] {
             assert!(validate_key(k).is_err(), "{k}");
         }
         assert!(validate_value("").is_ok());
@@ -487,10 +449,7 @@ mod tests {
             match_labels: labels(&[("app", "bad value")]),
             match_expressions: vec![],
         };
-        assert_eq!(
-            s.validate(),
-            Err(SelectorError::InvalidValue("bad value".into()))
-        );
+        assert_eq!(s.validate(), Err(SelectorError::InvalidValue("bad value".into())));
     }
 
     #[test]
@@ -539,46 +498,16 @@ mod tests {
 
     #[test]
     fn parse_errors() {
-        assert_eq!(
-            parse_selector("env in ()"),
-            Err(SelectorError::EmptyValues("env".into()))
-        );
-        assert!(matches!(
-            parse_selector("app=web,"),
-            Err(SelectorError::UnexpectedEnd { .. })
-        ));
-        assert!(matches!(
-            parse_selector(",app"),
-            Err(SelectorError::Syntax { .. })
-        ));
-        assert!(matches!(
-            parse_selector("env in (a,b"),
-            Err(SelectorError::UnexpectedEnd { .. })
-        ));
-        assert!(matches!(
-            parse_selector("env in a"),
-            Err(SelectorError::Syntax { .. })
-        ));
-        assert!(matches!(
-            parse_selector("env in (a b)"),
-            Err(SelectorError::Syntax { .. })
-        ));
-        assert!(matches!(
-            parse_selector("app web"),
-            Err(SelectorError::Syntax { .. })
-        ));
-        assert!(matches!(
-            parse_selector("!"),
-            Err(SelectorError::UnexpectedEnd { .. })
-        ));
-        assert!(matches!(
-            parse_selector("app=a=b"),
-            Err(SelectorError::Syntax { .. })
-        ));
-        assert!(matches!(
-            parse_selector("-bad=x"),
-            Err(SelectorError::InvalidKey(_))
-        ));
+        assert_eq!(parse_selector("env in ()"), Err(SelectorError::EmptyValues("env".into())));
+        assert!(matches!(parse_selector("app=web,"), Err(SelectorError::UnexpectedEnd { .. })));
+        assert!(matches!(parse_selector(",app"), Err(SelectorError::Syntax { .. })));
+        assert!(matches!(parse_selector("env in (a,b"), Err(SelectorError::UnexpectedEnd { .. })));
+        assert!(matches!(parse_selector("env in a"), Err(SelectorError::Syntax { .. })));
+        assert!(matches!(parse_selector("env in (a b)"), Err(SelectorError::Syntax { .. })));
+        assert!(matches!(parse_selector("app web"), Err(SelectorError::Syntax { .. })));
+        assert!(matches!(parse_selector("!"), Err(SelectorError::UnexpectedEnd { .. })));
+        assert!(matches!(parse_selector("app=a=b"), Err(SelectorError::Syntax { .. })));
+        assert!(matches!(parse_selector("-bad=x"), Err(SelectorError::InvalidKey(_))));
         assert_eq!(
             parse_selector("app web").unwrap_err().to_string(),
             "expected an operator, found `web`"
@@ -594,17 +523,7 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for s in [
-            "((((",
-            "!=!=",
-            "=,=,",
-            "in",
-            "a in in",
-            "é=ü",
-            "\u{0}",
-            "a notin (",
-            ")",
-        ] {
+        for s in ["((((", "!=!=", "=,=,", "in", "a in in", "é=ü", "\u{0}", "a notin (", ")"] {
             let _ = parse_selector(s);
         }
         let big = "a=b,".repeat(50_000) + "c";

@@ -55,10 +55,8 @@ pub fn parse_loose(s: &str) -> Result<Version, SemverError> {
         _ => "",
     };
     let padded = format!("{core}{padding}{suffix}");
-    Version::parse(&padded).map_err(|e| SemverError::InvalidVersion {
-        input: s.to_string(),
-        reason: e.to_string(),
-    })
+    Version::parse(&padded)
+        .map_err(|e| SemverError::InvalidVersion { input: s.to_string(), reason: e.to_string() })
 }
 
 /// Compares two loose versions by semver precedence, ignoring build metadata:
@@ -80,19 +78,12 @@ pub fn satisfies(version: &str, req: &str) -> Result<bool, SemverError> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     fn v(s: &str) -> String {
-        parse_loose(s)
-            .unwrap_or_else(|e| panic!("{s}: {e}"))
-            .to_string()
+        parse_loose(s).unwrap_or_else(|e| panic!("{s}: {e}")).to_string()
     }
 
     #[test]
@@ -108,20 +99,10 @@ mod tests {
 
     #[test]
     fn invalid_versions() {
-        for s in [
-            "", "v", "1.x", "1.2.3.4", "latest", "01.2.3", "1..2", "-1", "vv1",
-        ] {
-            assert!(
-                matches!(parse_loose(s), Err(SemverError::InvalidVersion { .. })),
-                "{s}"
-            );
+        for s in ["", "v", "1.x", "1.2.3.4", "latest", "01.2.3", "1..2", "-1", "vv1"] {
+            assert!(matches!(parse_loose(s), Err(SemverError::InvalidVersion { .. })), "{s}");
         }
-        assert!(
-            parse_loose("x")
-                .unwrap_err()
-                .to_string()
-                .starts_with("invalid version `x`: ")
-        );
+        assert!(parse_loose("x").unwrap_err().to_string().starts_with("invalid version `x`: "));
     }
 
     #[test]
@@ -130,10 +111,7 @@ mod tests {
         assert_eq!(compare("1.0.0-rc.1", "1.0.0").unwrap(), Ordering::Less);
         assert_eq!(compare("1.0", "v1.0.0").unwrap(), Ordering::Equal);
         assert_eq!(compare("1.0.0+a", "1.0.0+b").unwrap(), Ordering::Equal);
-        assert_eq!(
-            compare("1.0.0-alpha.2", "1.0.0-alpha.10").unwrap(),
-            Ordering::Less
-        );
+        assert_eq!(compare("1.0.0-alpha.2", "1.0.0-alpha.10").unwrap(), Ordering::Less);
         assert!(compare("1", "nope").is_err());
     }
 
@@ -156,14 +134,8 @@ mod tests {
 
     #[test]
     fn invalid_requirements() {
-        assert!(matches!(
-            satisfies("1.0.0", ">>1"),
-            Err(SemverError::InvalidRequirement { .. })
-        ));
-        assert!(matches!(
-            satisfies("bad", ">=1"),
-            Err(SemverError::InvalidVersion { .. })
-        ));
+        assert!(matches!(satisfies("1.0.0", ">>1"), Err(SemverError::InvalidRequirement { .. })));
+        assert!(matches!(satisfies("bad", ">=1"), Err(SemverError::InvalidVersion { .. })));
     }
 
     #[test]

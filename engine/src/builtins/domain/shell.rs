@@ -19,17 +19,13 @@ impl ShellCommand {
     ///
     /// `None` when the command is only assignments, e.g. `FOO=bar`.
     pub fn program(&self) -> Option<&str> {
-        self.program_index()
-            .and_then(|i| self.words.get(i))
-            .map(String::as_str)
+        self.program_index().and_then(|i| self.words.get(i)).map(String::as_str)
     }
 
     /// The words after the program: for `sudo apt-get install -y curl` that is
     /// `["install", "-y", "curl"]`; empty when there is no program.
     pub fn args(&self) -> &[String] {
-        self.program_index()
-            .and_then(|i| self.words.get(i + 1..))
-            .unwrap_or_default()
+        self.program_index().and_then(|i| self.words.get(i + 1..)).unwrap_or_default()
     }
 
     fn program_index(&self) -> Option<usize> {
@@ -61,11 +57,7 @@ fn skip_options(words: &[String], start: usize, takes_arg: &[&str]) -> usize {
         if !w.starts_with('-') || w == "-" {
             return i;
         }
-        i += if takes_arg.contains(&w.as_str()) {
-            2
-        } else {
-            1
-        };
+        i += if takes_arg.contains(&w.as_str()) { 2 } else { 1 };
     }
     i
 }
@@ -76,9 +68,7 @@ fn is_assignment(w: &str) -> bool {
         return false;
     };
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -187,11 +177,7 @@ impl Lexer {
             '#' if !self.in_word => self.comment(),
             ';' | '(' | ')' => self.separator(1),
             '|' => {
-                let len = if matches!(self.peek_at(1), Some('|' | '&')) {
-                    2
-                } else {
-                    1
-                };
+                let len = if matches!(self.peek_at(1), Some('|' | '&')) { 2 } else { 1 };
                 self.separator(len);
             }
             '&' => self.ampersand(),
@@ -369,11 +355,7 @@ impl Lexer {
         self.end_word();
         if !delimiter.is_empty() {
             let command = self.out.len();
-            self.heredocs.push(PendingHeredoc {
-                delimiter,
-                strip_tabs,
-                command,
-            });
+            self.heredocs.push(PendingHeredoc { delimiter, strip_tabs, command });
         }
     }
 
@@ -409,11 +391,8 @@ impl Lexer {
         let mut lines: Vec<String> = Vec::new();
         while self.pos < self.chars.len() {
             let line = self.read_line();
-            let trimmed = if doc.strip_tabs {
-                line.trim_start_matches('\t')
-            } else {
-                line.as_str()
-            };
+            let trimmed =
+                if doc.strip_tabs { line.trim_start_matches('\t') } else { line.as_str() };
             if trimmed == doc.delimiter {
                 break;
             }
@@ -450,12 +429,7 @@ impl Lexer {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -464,26 +438,18 @@ mod tests {
     }
 
     fn w(list: &[&[&str]]) -> Vec<Vec<String>> {
-        list.iter()
-            .map(|c| c.iter().map(|s| s.to_string()).collect())
-            .collect()
+        list.iter().map(|c| c.iter().map(|s| s.to_string()).collect()).collect()
     }
 
     fn programs(s: &str) -> Vec<Option<String>> {
-        split_commands(s)
-            .iter()
-            .map(|c| c.program().map(str::to_string))
-            .collect()
+        split_commands(s).iter().map(|c| c.program().map(str::to_string)).collect()
     }
 
     #[test]
     fn apt_get_and_cleanup() {
         assert_eq!(
             words("apt-get install -y curl && rm -rf /var/lib/apt/lists/*"),
-            w(&[
-                &["apt-get", "install", "-y", "curl"],
-                &["rm", "-rf", "/var/lib/apt/lists/*"]
-            ])
+            w(&[&["apt-get", "install", "-y", "curl"], &["rm", "-rf", "/var/lib/apt/lists/*"]])
         );
     }
 
@@ -494,14 +460,7 @@ mod tests {
             words(s),
             w(&[
                 &["apt-get", "update"],
-                &[
-                    "apt-get",
-                    "install",
-                    "-y",
-                    "--no-install-recommends",
-                    "ca-certificates",
-                    "curl"
-                ],
+                &["apt-get", "install", "-y", "--no-install-recommends", "ca-certificates", "curl"],
                 &["rm", "-rf", "/var/lib/apt/lists/*"],
             ])
         );
@@ -525,11 +484,7 @@ mod tests {
     fn wget_pipe_bash_with_or() {
         assert_eq!(
             programs("wget -qO- https://x.sh | bash || true"),
-            vec![
-                Some("wget".into()),
-                Some("bash".into()),
-                Some("true".into())
-            ]
+            vec![Some("wget".into()), Some("bash".into()), Some("true".into())]
         );
     }
 
@@ -643,10 +598,7 @@ mod tests {
     fn comments() {
         assert_eq!(
             words("apt-get update # refresh && rm -rf /\napt-get install x#not-a-comment"),
-            w(&[
-                &["apt-get", "update"],
-                &["apt-get", "install", "x#not-a-comment"]
-            ])
+            w(&[&["apt-get", "update"], &["apt-get", "install", "x#not-a-comment"]])
         );
     }
 
@@ -654,10 +606,7 @@ mod tests {
     fn redirections_stay_words() {
         assert_eq!(
             words("make >/dev/null 2>&1 & echo started &>log"),
-            w(&[
-                &["make", ">/dev/null", "2>&1"],
-                &["echo", "started", "&>log"]
-            ])
+            w(&[&["make", ">/dev/null", "2>&1"], &["echo", "started", "&>log"]])
         );
     }
 
@@ -713,10 +662,7 @@ mod tests {
 
     #[test]
     fn unbalanced_quotes_take_rest() {
-        assert_eq!(
-            words("echo 'abc && rm -rf /"),
-            w(&[&["echo", "abc && rm -rf /"]])
-        );
+        assert_eq!(words("echo 'abc && rm -rf /"), w(&[&["echo", "abc && rm -rf /"]]));
         assert_eq!(words("echo \"abc; x"), w(&[&["echo", "abc; x"]]));
         assert_eq!(words("echo $(abc; x"), w(&[&["echo", "$(abc; x"]]));
         assert_eq!(words("echo `abc"), w(&[&["echo", "`abc"]]));
@@ -748,9 +694,7 @@ mod tests {
 
     #[test]
     fn program_with_path_and_no_words() {
-        let c = ShellCommand {
-            words: vec!["/usr/bin/python3".into(), "-m".into(), "pip".into()],
-        };
+        let c = ShellCommand { words: vec!["/usr/bin/python3".into(), "-m".into(), "pip".into()] };
         assert_eq!(c.program(), Some("/usr/bin/python3"));
         assert_eq!(ShellCommand::default().program(), None);
         assert!(ShellCommand::default().args().is_empty());
