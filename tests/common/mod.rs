@@ -1,0 +1,32 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code, reason = "each test binary uses a different subset of these helpers")]
+
+use std::path::PathBuf;
+
+/// The `shared/` directory of external test data (conformance fixtures, samples), which sits
+/// beside the repository on developer machines and in CI but not in a user's clone.
+///
+/// Set `WARD_SHARED` to point elsewhere. Returns `None`, after saying so on stderr, when it is
+/// absent; under `CI=true` its absence is a failure, because CI always has it.
+pub fn shared() -> Option<PathBuf> {
+    let candidates = std::env::var_os("WARD_SHARED")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(|p| p.join("shared")));
+    for c in candidates {
+        if c.join("conformance").is_dir() {
+            return Some(c);
+        }
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("shared/ test data not found beside the repository; CI must provide it");
+    }
+    eprintln!("skipped: shared/ test data not found beside the repository (set WARD_SHARED)");
+    None
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
