@@ -8,6 +8,13 @@
 //! line, in `tests/pss_conformance.known-failures`: a ratchet, so the test also fails when a
 //! listed case starts to pass.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "integration tests fail loudly"
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
