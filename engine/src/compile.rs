@@ -20,7 +20,7 @@ use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
 use crate::error::{CompileError, EvalError};
 use crate::eval::{Frame, Loc, Raw};
-use crate::value::{NodeRef, Value};
+use crate::value::{Docs, NodeRef, Value};
 
 /// Document indices at or above this refer to the program's document literals.
 pub const LITERAL_BASE: u32 = 1 << 31;
@@ -83,7 +83,7 @@ impl KindIndex {
     pub fn kinds_of(&self, doc: &Document) -> Vec<u32> {
         let mut out = Vec::new();
         if let (Some(a), Some(k)) = (&doc.meta.api_version, &doc.meta.kind)
-            && let Some(ids) = self.by_api_kind.get(a.as_str()).and_then(|m| m.get(k.as_str()))
+            && let Some(ids) = self.by_api_kind.get(&**a).and_then(|m| m.get(&**k))
         {
             out.extend(ids);
         }
@@ -126,6 +126,9 @@ pub struct Compiled {
     pub(crate) rules_by_kind: HashMap<u32, Vec<u32>>,
     /// Parameter values: defaults, overridden by the host.
     pub(crate) params: Vec<Value>,
+    /// Rule ids and controls, shared by every finding.
+    pub(crate) rule_ids: Vec<Arc<str>>,
+    pub(crate) rule_controls: Vec<Arc<[String]>>,
 }
 
 /// Compiles a checked program.
@@ -169,6 +172,8 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
             rules_by_kind.entry(k.0).or_default().push(i as u32);
         }
     }
+    let rule_ids = program.rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
+    let rule_controls = program.rules.iter().map(|r| Arc::from(r.controls.clone())).collect();
     Ok(Compiled {
         program,
         symbols,
@@ -179,6 +184,8 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         kinds,
         rules_by_kind,
         params,
+        rule_ids,
+        rule_controls,
     })
 }
 
@@ -397,14 +404,18 @@ impl Compiler {
                 message: "unknown function".into(),
                 span,
             })?;
-            let mut inner = Frame::new(f.cx, func.locals as usize);
+            let mut slots = f.take_slots(func.locals as usize);
             for (a, p) in args.iter().zip(&func.params) {
                 let v = a(f)?;
-                inner.set(*p as usize, v);
+                if let Some(s) = slots.get_mut(*p as usize) {
+                    *s = v;
+                }
             }
+            let mut inner = Frame::with_slots(f.cx, slots);
             inner.steps_from(f);
             let out = (func.body)(&mut inner);
             f.steps_to(&inner);
+            f.give_slots(inner);
             out
         })
     }
@@ -700,16 +711,34 @@ impl Compiler {
             let inner = code;
             code = Box::new(move |f| {
                 let v = coll(f)?;
-                if v.is_null(f.cx) {
-                    return Ok(());
+                let cx = f.cx;
+                match &v {
+                    Value::Null => Ok(()),
+                    Value::Node(r) => {
+                        let Some(doc) = cx.doc(r.doc) else { return Ok(()) };
+                        match doc.arena.node(r.node).map(|n| n.kind) {
+                            Some(NodeKind::List { .. }) => {
+                                for e in doc.arena.children(r.node) {
+                                    f.step(span)?;
+                                    f.set(slot, Value::Node(NodeRef { doc: r.doc, node: e.node }));
+                                    inner(f)?;
+                                }
+                                Ok(())
+                            }
+                            Some(NodeKind::Null) => Ok(()),
+                            _ => each(f, &v, slot, span, &inner),
+                        }
+                    }
+                    Value::List(items) => {
+                        for x in items.iter() {
+                            f.step(span)?;
+                            f.set(slot, x.clone());
+                            inner(f)?;
+                        }
+                        Ok(())
+                    }
+                    _ => each(f, &v, slot, span, &inner),
                 }
-                let items = v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))?;
-                for x in items {
-                    f.step(span)?;
-                    f.set(slot, x);
-                    inner(f)?;
-                }
-                Ok(())
             });
         }
         code
@@ -767,6 +796,23 @@ impl Compiler {
     }
 }
 
+/// Iterates a collection that is neither a document list nor a list value (maps give keys).
+fn each(
+    f: &mut Frame<'_>,
+    v: &Value,
+    slot: usize,
+    span: Span,
+    inner: &SCode,
+) -> Result<(), EvalError> {
+    let items = v.items(f.cx).ok_or_else(|| mismatch("a list", v, f, span))?;
+    for x in items {
+        f.step(span)?;
+        f.set(slot, x);
+        inner(f)?;
+    }
+    Ok(())
+}
+
 /// Folds operators over constants.
 fn fold(e: &hir::Expr) -> Option<Value> {
     match &e.kind {
@@ -784,6 +830,17 @@ fn fold(e: &hir::Expr) -> Option<Value> {
             crate::eval::fold_binop(*op, &x, &y)
         }
         H::Const(c) => Some(const_value(c)),
+        H::List(items) => {
+            Some(Value::List(Arc::new(items.iter().map(fold).collect::<Option<Vec<_>>>()?)))
+        }
+        H::Map(entries) => {
+            let mut m = BTreeMap::new();
+            for (k, v) in entries {
+                let Value::Str(key) = fold(k)? else { return None };
+                m.insert(key, fold(v)?);
+            }
+            Some(Value::Map(Arc::new(m)))
+        }
         _ => None,
     }
 }

@@ -130,6 +130,8 @@ impl<'a> Cx<'a> {
 pub struct Frame<'a> {
     /// Local slots.
     pub slots: Vec<Value>,
+    /// Slot vectors of finished calls, reused by the next call.
+    pool: Vec<Vec<Value>>,
     /// The evaluation context.
     pub cx: &'a Cx<'a>,
     /// Findings produced so far.
@@ -143,14 +145,33 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     pub(crate) fn new(cx: &'a Cx<'a>, slots: usize) -> Self {
+        Frame::with_slots(cx, vec![Value::Null; slots])
+    }
+
+    pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
         Frame {
-            slots: vec![Value::Null; slots],
+            slots,
+            pool: Vec::new(),
             cx,
             out: Vec::new(),
             failures: Vec::new(),
             doc: None,
             steps: 0,
         }
+    }
+
+    /// A slot vector of length `n` for a call, reusing a finished call's.
+    pub(crate) fn take_slots(&mut self, n: usize) -> Vec<Value> {
+        let mut v = self.pool.pop().unwrap_or_default();
+        v.clear();
+        v.resize(n, Value::Null);
+        v
+    }
+
+    /// Takes back a finished call's frame: its slots and its pool.
+    pub(crate) fn give_slots(&mut self, mut inner: Frame<'_>) {
+        self.pool.append(&mut inner.pool);
+        self.pool.push(std::mem::take(&mut inner.slots));
     }
 
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
@@ -319,7 +340,7 @@ pub struct Raw {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable rule id.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// Severity.
     pub severity: Severity,
     /// `deny` or `warn`.
@@ -338,15 +359,15 @@ pub struct Finding {
     pub index: u32,
     /// The document's `apiVersion`.
     #[serde(rename = "apiVersion")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Arc<str>>,
     /// The document's `kind`.
-    pub kind: Option<String>,
+    pub kind: Option<Arc<str>>,
     /// The document's namespace.
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     /// The document's name.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// Control ids.
-    pub controls: Vec<String>,
+    pub controls: Arc<[String]>,
     /// A JSON Patch that fixes it, when the rule gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Vec<serde_json::Value>>,
@@ -479,7 +500,7 @@ impl Compiled {
         let rule = self.program.rules.get(r as usize);
         let meta = cx.doc(raw.loc.doc).map(|d| d.meta.clone()).unwrap_or_default();
         Finding {
-            rule: rule.map(|r| r.id.clone()).unwrap_or_default(),
+            rule: self.rule_ids.get(r as usize).cloned().unwrap_or_else(|| Arc::from("")),
             severity: rule.map_or(Severity::Medium, |r| r.severity),
             level: raw.kind,
             message: raw.message,
@@ -492,7 +513,11 @@ impl Compiled {
             kind: meta.kind,
             namespace: meta.namespace,
             name: meta.name,
-            controls: rule.map(|r| r.controls.clone()).unwrap_or_default(),
+            controls: self
+                .rule_controls
+                .get(r as usize)
+                .cloned()
+                .unwrap_or_else(|| Arc::from(Vec::new())),
             fix: (!raw.fix.is_empty()).then_some(raw.fix),
         }
     }
@@ -624,10 +649,13 @@ pub(crate) fn binop(
     span: Span,
 ) -> Result<Value, EvalError> {
     let cx = f.cx;
+    match op {
+        BinOp::Eq => return Ok(Value::Bool(x.equals(y, cx))),
+        BinOp::Ne => return Ok(Value::Bool(!x.equals(y, cx))),
+        _ => {}
+    }
     let (a, b) = (x.scalar(cx), y.scalar(cx));
     match op {
-        BinOp::Eq => Ok(Value::Bool(x.equals(y, cx))),
-        BinOp::Ne => Ok(Value::Bool(!x.equals(y, cx))),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
             use std::cmp::Ordering::*;
             let ord = match (a.as_f64(cx), b.as_f64(cx), a.as_str(cx), b.as_str(cx)) {

@@ -4,7 +4,7 @@
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
 use super::build::{BuildError, Builder};
-use super::{LineIndex, NodeId, NodeKind};
+use super::{LineIndex, NodeId, NodeKind, Pos};
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +18,17 @@ pub struct JsonError {
 /// Reads JSON values from `src` into `b`: one value, or with `many`, a sequence of values
 /// separated by whitespace (NDJSON). Returns the roots read before any error, and the error.
 pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Option<JsonError>) {
-    let lines = LineIndex::new(src);
-    let mut r = Reader { src: src.as_bytes(), text: src, pos: 0, lines: &lines };
+    // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks);
+    // only non-ASCII input needs the line index, to count columns in characters.
+    let lines = (!src.is_ascii()).then(|| LineIndex::new(src));
+    let mut r = Reader {
+        src: src.as_bytes(),
+        text: src,
+        pos: 0,
+        lines: lines.as_ref(),
+        line: 1,
+        line_start: 0,
+    };
     let mut roots = Vec::new();
     loop {
         r.ws();
@@ -46,7 +55,9 @@ struct Reader<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
-    lines: &'a LineIndex<'a>,
+    lines: Option<&'a LineIndex<'a>>,
+    line: u32,
+    line_start: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -59,8 +70,24 @@ impl<'a> Reader<'a> {
     }
 
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+        while let Some(c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
             self.pos += 1;
+            if c == b'\n' {
+                self.line += 1;
+                self.line_start = self.pos;
+            }
+        }
+    }
+
+    /// The position of the reader.
+    fn here(&self) -> Pos {
+        match self.lines {
+            Some(l) => l.pos(self.pos),
+            None => Pos {
+                line: self.line,
+                col: (self.pos - self.line_start) as u32 + 1,
+                offset: self.pos as u32,
+            },
         }
     }
 
@@ -78,7 +105,7 @@ impl<'a> Reader<'a> {
         let mut root = None;
         loop {
             self.ws();
-            let pos = self.lines.pos(self.pos);
+            let pos = self.here();
             // A value is expected here.
             match self.peek() {
                 Some(b'{') => {
@@ -159,7 +186,7 @@ impl<'a> Reader<'a> {
         if self.peek() != Some(b'"') {
             return Err(self.err("expected a string key"));
         }
-        let pos = self.lines.pos(self.pos);
+        let pos = self.here();
         let key = self.string()?;
         b.key(&key, pos);
         self.ws();
@@ -171,7 +198,7 @@ impl<'a> Reader<'a> {
     }
 
     fn scalar(&mut self, b: &mut Builder) -> Result<NodeId, JsonError> {
-        let pos = self.lines.pos(self.pos);
+        let pos = self.here();
         match self.peek() {
             Some(b'"') => {
                 let s = self.string()?;
@@ -190,7 +217,7 @@ impl<'a> Reader<'a> {
     }
 
     fn word(&mut self, w: &str, kind: NodeKind, b: &mut Builder) -> Result<NodeId, JsonError> {
-        let pos = self.lines.pos(self.pos);
+        let pos = self.here();
         if self.src.get(self.pos..self.pos + w.len()) == Some(w.as_bytes()) {
             self.pos += w.len();
             Ok(b.scalar(kind, pos))

@@ -300,7 +300,7 @@ impl Arena {
 
 /// Escapes one JSON Pointer segment (`~` → `~0`, `/` → `~1`).
 pub fn escape_pointer(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
+    if s.contains(['~', '/']) { s.replace('~', "~0").replace('/', "~1") } else { s.to_string() }
 }
 
 /// What a document is, as read from it.
@@ -311,13 +311,13 @@ pub struct DocMeta {
     /// Its index in the file's stream (list items count after their list).
     pub index: u32,
     /// `apiVersion`, when present.
-    pub api_version: Option<String>,
+    pub api_version: Option<Arc<str>>,
     /// `kind`, when present.
-    pub kind: Option<String>,
+    pub kind: Option<Arc<str>>,
     /// `metadata.namespace`.
-    pub namespace: Option<String>,
+    pub namespace: Option<Arc<str>>,
     /// `metadata.name`.
-    pub name: Option<String>,
+    pub name: Option<Arc<str>>,
     /// The loader format that produced it, e.g. `yaml`, `json`, `dockerfile`.
     pub format: Arc<str>,
 }
@@ -347,7 +347,7 @@ impl Document {
             for p in path {
                 cur = arena.get_str(cur, p)?;
             }
-            arena.str(cur).map(str::to_string)
+            arena.str(cur).map(Arc::from)
         };
         let meta = DocMeta {
             file,
