@@ -19,11 +19,15 @@ Options for `check`:
   --policy PATH        a .ward file or a directory of them (repeatable)
   --set KEY=VALUE      set a policy parameter, e.g. --set pss.version=v1.29
   --format FORMAT      text (default) or json
-  --input-format FMT   read inputs as yaml, json or ndjson instead of detecting
+  --input-format FMT   read inputs as yaml, json, ndjson or dockerfile instead of
+                       detecting the format from the file name
   --max-steps N        evaluation budget per rule and document
 
-PATH is a file, a directory (scanned recursively for .yaml, .yml, .json and
-.ndjson files) or - for standard input.
+PATH is a file, a directory (scanned recursively for .yaml, .yml, .json,
+.ndjson and .jsonl files and Dockerfiles: Dockerfile, Dockerfile.*,
+*.dockerfile, Containerfile) or - for standard input. Trivy reports, CycloneDX
+SBOMs, DSSE envelopes, in-toto statements and image configs are recognised by
+their content.
 
 Without --profile and --policy, the recommended standard-library rules run.
 With --policy and no --profile, only the given policies' rules run.
@@ -83,7 +87,7 @@ fn parse_args() -> Result<Args, String> {
             Long("input-format") => {
                 let f = text(p.value().map_err(|e| e.to_string())?)?;
                 a.input_format = Some(Format::parse(&f).ok_or_else(|| {
-                    format!("unknown input format `{f}`: expected yaml, json or ndjson")
+                    format!("unknown input format `{f}`: expected yaml, json, ndjson or dockerfile")
                 })?);
             }
             Long("max-steps") => {

@@ -15,31 +15,69 @@ pub struct JsonError {
     pub message: String,
 }
 
-/// Reads JSON values from `src` into `b`: one value, or with `many`, a sequence of values
-/// separated by whitespace (NDJSON). Returns the roots read before any error, and the error.
-pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Option<JsonError>) {
+/// Reads JSON values from `src` into `b`: one value, or with `many`, one value per non-blank
+/// line (NDJSON). Returns the roots read and the errors. A single value stops at its first
+/// error; with `many`, each line is read on its own, so one bad line does not hide the others.
+pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     let lines = LineIndex::new(src);
+    if many {
+        return read_lines(src, b, &lines);
+    }
     let mut r = Reader { src: src.as_bytes(), text: src, pos: 0, lines: &lines };
-    let mut roots = Vec::new();
-    loop {
-        r.ws();
-        if r.pos >= r.src.len() {
-            if roots.is_empty() && !many {
-                return (roots, Some(r.err("empty input: expected a JSON value")));
-            }
-            return (roots, None);
+    r.ws();
+    if r.pos >= r.src.len() {
+        return (Vec::new(), vec![r.err("empty input: expected a JSON value")]);
+    }
+    match r.value(b) {
+        Ok(id) => {
+            r.ws();
+            let errors = if r.pos < r.src.len() {
+                vec![r.err("unexpected text after the JSON value")]
+            } else {
+                Vec::new()
+            };
+            (vec![id], errors)
         }
-        if !roots.is_empty() && !many {
-            return (roots, Some(r.err("unexpected text after the JSON value")));
-        }
-        match r.value(b) {
-            Ok(id) => roots.push(id),
-            Err(e) => {
-                b.reset();
-                return (roots, Some(e));
-            }
+        Err(e) => {
+            b.reset();
+            (Vec::new(), vec![e])
         }
     }
+}
+
+fn read_lines(src: &str, b: &mut Builder, lines: &LineIndex<'_>) -> (Vec<NodeId>, Vec<JsonError>) {
+    let bytes = src.as_bytes();
+    let (mut roots, mut errors) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < bytes.len() {
+        let rest = bytes.get(start..).unwrap_or(&[]);
+        let end = rest.iter().position(|c| *c == b'\n').map_or(bytes.len(), |i| start + i);
+        let mut r = Reader {
+            src: bytes.get(..end).unwrap_or(&[]),
+            text: src.get(..end).unwrap_or(""),
+            pos: start,
+            lines,
+        };
+        r.ws();
+        if r.pos < end {
+            match r.value(b) {
+                Ok(id) => {
+                    r.ws();
+                    if r.pos < end {
+                        errors.push(r.err("unexpected text after the JSON value on this line"));
+                    } else {
+                        roots.push(id);
+                    }
+                }
+                Err(e) => {
+                    b.reset();
+                    errors.push(e);
+                }
+            }
+        }
+        start = end + 1;
+    }
+    (roots, errors)
 }
 
 struct Reader<'a> {
