@@ -1,5 +1,7 @@
 //! The `ward` command line, end to end: the quickstart example as the README shows it.
 
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "integration tests fail loudly")]
+
 mod common;
 
 use std::process::Command;

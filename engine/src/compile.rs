@@ -40,13 +40,16 @@ pub struct CRule {
     pub(crate) body: Vec<SCode>,
 }
 
+/// Field values that select a kind: `(key, value)` pairs.
+type Discriminators = Vec<(Key, Arc<str>)>;
+
 /// How documents of each kind are recognised.
 #[derive(Default)]
 pub struct KindIndex {
     by_api_kind: HashMap<(String, String), Vec<u32>>,
     by_format: HashMap<String, Vec<u32>>,
-    other: Vec<(u32, Vec<(Key, Arc<str>)>)>,
-    discriminators: HashMap<u32, Vec<(Key, Arc<str>)>>,
+    other: Vec<(u32, Discriminators)>,
+    discriminators: HashMap<u32, Discriminators>,
 }
 
 impl KindIndex {

@@ -78,7 +78,7 @@ macro_rules! keywords {
             /// The keyword's text.
             pub fn as_str(self) -> &'static str { match self { $(Kw::$name => $text),* } }
             /// The keyword spelled `s`, if any.
-            pub fn from_str(s: &str) -> Option<Kw> { match s { $($text => Some(Kw::$name),)* _ => None } }
+            pub fn from_word(s: &str) -> Option<Kw> { match s { $($text => Some(Kw::$name),)* _ => None } }
         }
     };
 }
@@ -314,7 +314,7 @@ impl<'a> Lexer<'a> {
             let kind = if word == "yaml" { StrKind::Yaml } else { StrKind::Json };
             return self.string(kind);
         }
-        match Kw::from_str(word) {
+        match Kw::from_word(word) {
             Some(kw) => Tok::Kw(kw),
             None => Tok::Ident(word.to_string()),
         }

@@ -722,8 +722,7 @@ impl<'t> Parser<'t> {
             return Ok(lambda);
         }
         let mut lhs = self.unary()?;
-        loop {
-            let Some((op, prec, len)) = self.binop() else { break };
+        while let Some((op, prec, len)) = self.binop() {
             if prec < min {
                 break;
             }

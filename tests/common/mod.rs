@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 #![allow(dead_code, reason = "each test binary uses a different subset of these helpers")]
+#![allow(clippy::panic, reason = "a missing shared/ under CI must fail the run")]
 
 use std::path::PathBuf;
 
