@@ -6,6 +6,9 @@
 
 /// Every standard-library file: its path under `stdlib/` and its text.
 pub const FILES: &[(&str, &str)] = &[
+    ("attest/intoto.ward", include_str!("../attest/intoto.ward")),
+    ("docker/dockerfile.ward", include_str!("../docker/dockerfile.ward")),
+    ("image/config.ward", include_str!("../image/config.ward")),
     ("k8s/admissionregistration.ward", include_str!("../k8s/admissionregistration.ward")),
     ("k8s/apiextensions.ward", include_str!("../k8s/apiextensions.ward")),
     ("k8s/apiregistration.ward", include_str!("../k8s/apiregistration.ward")),
@@ -32,6 +35,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("k8s/storage.ward", include_str!("../k8s/storage.ward")),
     ("k8s/storagemigration.ward", include_str!("../k8s/storagemigration.ward")),
     ("k8s/workload.ward", include_str!("../k8s/workload.ward")),
+    ("sbom/cyclonedx.ward", include_str!("../sbom/cyclonedx.ward")),
+    ("scan/trivy.ward", include_str!("../scan/trivy.ward")),
 ];
 
 #[cfg(test)]

@@ -341,7 +341,7 @@ fn documents(
             index,
             shape_format(arena, root, format).into(),
         );
-        let items = list_items(arena, root, &doc.meta);
+        let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
         match items {
             Some(items) => {
                 for item in items {
@@ -351,7 +351,7 @@ fn documents(
                         item,
                         file.clone(),
                         index,
-                        format.as_str().into(),
+                        shape_format(arena, item, format).into(),
                     ));
                 }
             }
@@ -371,15 +371,28 @@ fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>
         .then(|| arena.children(items).iter().map(|e| e.node).collect())
 }
 
+/// The images of `docker inspect` output: a list whose items are all image objects.
+fn inspect_items(arena: &Arena, root: NodeId) -> Option<Vec<NodeId>> {
+    let items = arena.children(root);
+    let is_list = matches!(arena.node(root)?.kind, NodeKind::List { .. });
+    (is_list
+        && !items.is_empty()
+        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == "docker-inspect"))
+    .then(|| items.iter().map(|e| e.node).collect())
+}
+
 /// Recognises well-known JSON report shapes; otherwise the format's own name.
 fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
     let has = |k: &str| arena.get_str(root, k).is_some();
     let str_is = |k: &str, v: &str| arena.get_str(root, k).and_then(|n| arena.str(n)) == Some(v);
-    if has("SchemaVersion") && has("ArtifactName") {
+    if has("apiVersion") && has("kind") {
+        // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
+        format.as_str()
+    } else if has("SchemaVersion") && has("ArtifactName") {
         "trivy"
     } else if str_is("bomFormat", "CycloneDX") {
         "cyclonedx"
-    } else if has("payloadType") && has("payload") {
+    } else if has("payloadType") && has("payload") && has("signatures") {
         "dsse"
     } else if arena
         .get_str(root, "_type")
@@ -389,6 +402,8 @@ fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
         "in-toto"
     } else if has("rootfs") && has("config") {
         "image-config"
+    } else if has("Id") && has("RootFS") && has("Config") {
+        "docker-inspect"
     } else {
         format.as_str()
     }
@@ -553,5 +568,20 @@ mod tests {
         );
         assert_eq!(bad.docs.len(), 1);
         assert!(bad.errors[0].message.contains("base64"), "{:?}", bad.errors);
+    }
+
+    #[test]
+    fn docker_inspect_array_expands() {
+        let l = load_str(
+            "inspect.json",
+            r#"[{"Id": "sha256:1", "Config": {"User": ""}, "RootFS": {"Type": "layers"}},
+                {"Id": "sha256:2", "Config": {}, "RootFS": {"Type": "layers"}}]"#,
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.docs.len(), 2);
+        assert!(l.docs.iter().all(|d| &*d.meta.format == "docker-inspect"));
+        let one =
+            load_str("c.json", r#"{"config": {}, "rootfs": {"type": "layers", "diff_ids": []}}"#);
+        assert_eq!(&*one.docs[0].meta.format, "image-config");
     }
 }
