@@ -105,7 +105,9 @@ impl Reader<'_> {
     fn build(&self, e: BuildError) -> JsonError {
         match e {
             BuildError::TooDeep => self.err("nesting is deeper than the limit"),
-            BuildError::DuplicateKey(k) => self.err(&format!("duplicate key `{k}`")),
+            BuildError::DuplicateKey(k, at) => {
+                JsonError { offset: at.offset as usize, message: format!("duplicate key `{k}`") }
+            }
             BuildError::AliasBudget => self.err("input too large"),
         }
     }
@@ -120,8 +122,8 @@ impl Reader<'_> {
             // A value is expected here.
             match self.peek() {
                 Some(b'{') => {
-                    self.pos += 1;
                     let id = b.open(true, pos).map_err(|e| self.build(e))?;
+                    self.pos += 1;
                     root.get_or_insert(id);
                     depth += 1;
                     self.ws();
@@ -135,8 +137,8 @@ impl Reader<'_> {
                     }
                 }
                 Some(b'[') => {
-                    self.pos += 1;
                     let id = b.open(false, pos).map_err(|e| self.build(e))?;
+                    self.pos += 1;
                     root.get_or_insert(id);
                     depth += 1;
                     self.ws();
@@ -249,8 +251,15 @@ impl Reader<'_> {
             }
             r.pos > s
         };
+        let int_start = self.pos;
         if !digits(self) {
             return Err(self.err("invalid number"));
+        }
+        if self.pos - int_start > 1 && self.src.get(int_start) == Some(&b'0') {
+            return Err(JsonError {
+                offset: int_start,
+                message: "a number cannot have leading zeros".into(),
+            });
         }
         let mut float = false;
         if self.peek() == Some(b'.') {
