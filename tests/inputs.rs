@@ -366,3 +366,71 @@ fn the_conformance_check_catches_mismatches() {
     conform(types, &report, &doc, "", &mut problems);
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
+
+fn ward(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_directory_scan_picks_up_dockerfiles_and_reports_by_name_and_shape() {
+    let (code, out, err) = ward(&[
+        "check",
+        "--policy",
+        "tests/inputs/probe.ward",
+        "--format",
+        "json",
+        "tests/inputs/samples",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: J = serde_json::from_str(&out).unwrap();
+    let mut rules: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["pointer"] == "")
+        .map(|f| {
+            let file = f["file"].as_str().unwrap();
+            let name = Path::new(file).file_name().unwrap().to_string_lossy().into_owned();
+            format!("{name} {}", f["rule"].as_str().unwrap())
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "Containerfile probe.dockerfile",
+            "Dockerfile probe.dockerfile",
+            "api.dockerfile probe.dockerfile",
+            "docker-inspect.json probe.docker_inspect",
+            "oci-config.json probe.image_config",
+        ]
+    );
+}
+
+#[test]
+fn input_format_flag_reads_any_file_as_a_dockerfile() {
+    let dir = std::env::temp_dir().join(format!("ward-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("build.txt");
+    std::fs::write(&file, "FROM alpine\nUSER root\n").unwrap();
+    let path = file.to_str().unwrap();
+    let args =
+        ["check", "--policy", "tests/inputs/probe.ward", "--input-format", "dockerfile", path];
+    let (code, out, err) = ward(&args);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("user root at line 2-2"), "{out}");
+    assert!(out.contains("build.txt:2:6"), "{out}");
+    let (code, _, err) = ward(&["check", "--input-format", "toml", path]);
+    assert_eq!(code, 2);
+    assert!(err.contains("yaml, json, ndjson or dockerfile"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
