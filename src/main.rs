@@ -12,6 +12,9 @@ ward: a typed policy language and engine for container security
 Usage:
   ward check [OPTIONS] PATH...   check manifests against policies
   ward test [--policy PATH]...   run the `test` blocks of policies
+  ward crd [--module NAME] FILE...
+                                 print Ward kinds for the CustomResourceDefinitions
+                                 in FILEs (save them as a .ward file for --policy)
   ward help                      show this help
 
 Options for `check`:
@@ -56,6 +59,7 @@ struct Args {
     json: bool,
     input_format: Option<Format>,
     max_steps: Option<u64>,
+    module: Option<String>,
     paths: Vec<String>,
 }
 
@@ -95,6 +99,7 @@ fn parse_args() -> Result<Args, String> {
                 a.max_steps =
                     Some(n.parse().map_err(|_| format!("`--max-steps {n}`: expected a number"))?);
             }
+            Long("module") => a.module = Some(text(p.value().map_err(|e| e.to_string())?)?),
             Short('h') | Long("help") => a.command = "help".into(),
             Value(v) if a.command.is_empty() => a.command = text(v)?,
             Value(v) => a.paths.push(text(v)?),
@@ -109,12 +114,32 @@ fn run() -> Result<u8, String> {
     match args.command.as_str() {
         "check" => check(&args),
         "test" => test(&args),
+        "crd" => crd(&args),
         "help" | "" => {
             print!("{USAGE}");
             Ok(0)
         }
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `ward crd`: Ward kinds for the CRDs in the inputs.
+fn crd(args: &Args) -> Result<u8, String> {
+    if args.paths.is_empty() {
+        return Err("`ward crd` needs at least one FILE".into());
+    }
+    let symbols = std::sync::Arc::new(ward_engine::doc::Symbols::default());
+    let mut docs = Vec::new();
+    for (name, bytes) in inputs(&args.paths)? {
+        let loaded =
+            ward_engine::load::load(&name, &bytes, args.input_format, &symbols, &Limits::default());
+        if let Some(e) = loaded.errors.first() {
+            return Err(format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message));
+        }
+        docs.extend(loaded.docs.iter().map(|d| d.to_json()));
+    }
+    print!("{}", ward::crd::declarations(&docs, args.module.as_deref())?);
+    Ok(0)
 }
 
 fn color_stdout() -> bool {

@@ -434,3 +434,56 @@ fn input_format_flag_reads_any_file_as_a_dockerfile() {
     assert!(err.contains("yaml, json, ndjson or dockerfile"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_crd_schema_gives_a_kind_rules_can_use() {
+    let (code, generated, err) = ward(&["crd", "tests/inputs/crd/widget-crd.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(generated.contains("kind Widget = {"), "{generated}");
+    assert!(generated.contains("pullPolicy?: \"Always\" | \"IfNotPresent\" | \"Never\""));
+    let rules = r#"
+module widgets
+use stable.{Widget, WidgetV1beta1}
+
+rule widget(w: Widget) {
+  if w.spec.privileged == true { deny "widget `{w.metadata?.name ?? ""}` is privileged" at w.spec.privileged }
+  if !contains(w.spec.image, ":") { warn "image `{w.spec.image}` has no tag" at w.spec.image }
+  for p in w.spec.ports ?? [] { if p.port < 1024 { warn "port {p.port} is privileged" at p.port } }
+}
+
+rule old_widget(w: WidgetV1beta1) {
+  warn "v1beta1 widget with image `{w.spec?.image ?? ""}`"
+}
+"#;
+    let policy = build(&[
+        Source { name: "stable.ward".into(), text: generated },
+        Source { name: "widgets.ward".into(), text: rules.into() },
+    ])
+    .unwrap_or_else(|e| panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false)));
+    let loaded = load(&policy, &common::root().join("tests/inputs/crd/widgets.yaml"));
+    assert!(loaded.errors.is_empty());
+    let outcome = policy.compiled.evaluate(&loaded.docs, &Options::default());
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let got: Vec<String> =
+        outcome.findings.iter().map(|f| format!("{}:{} {}", f.line, f.column, f.message)).collect();
+    assert_eq!(
+        got,
+        [
+            "7:12 port 80 is privileged",
+            "14:3 widget `bad` is privileged",
+            "13:3 image `nginx` has no tag",
+            "17:1 v1beta1 widget with image `nginx:latest`",
+        ]
+    );
+    // A wrong field is a type error, found before any document is read.
+    let wrong = "module w\nuse stable.Widget\nrule r(w: Widget) { if w.spec.imag == \"x\" { deny \"x\" } }\n";
+    let (_, generated, _) = ward(&["crd", "tests/inputs/crd/widget-crd.yaml"]);
+    let err = build(&[
+        Source { name: "stable.ward".into(), text: generated },
+        Source { name: "w.ward".into(), text: wrong.into() },
+    ])
+    .err()
+    .unwrap();
+    let text = ward::render::diagnostics(&err.sources, &err.diagnostics, false);
+    assert!(text.contains("imag") && text.contains("image"), "{text}");
+}
