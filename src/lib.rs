@@ -38,6 +38,7 @@ pub struct Policy {
 }
 
 /// A build that failed: every diagnostic, and the sources they point into.
+#[derive(Debug)]
 pub struct BuildError {
     /// Every source file.
     pub sources: SourceMap,

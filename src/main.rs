@@ -11,7 +11,8 @@ ward: a typed policy language and engine for container security
 
 Usage:
   ward check [OPTIONS] PATH...   check manifests against policies
-  ward test [--policy PATH]...   run the `test` blocks of policies
+  ward test [--policy PATH]... [--stdlib]
+                                 run the `test` blocks of policies
   ward crd [--module NAME] FILE...
                                  print Ward kinds for the CustomResourceDefinitions
                                  in FILEs (save them as a .ward file for --policy)
@@ -25,6 +26,11 @@ Options for `check`:
   --input-format FMT   read inputs as yaml, json, ndjson or dockerfile instead of
                        detecting the format from the file name
   --max-steps N        evaluation budget per rule and document
+
+Options for `test`:
+  --policy PATH        run the tests of these policies (repeatable)
+  --stdlib             also run the standard library's tests (the default
+                       when no --policy is given)
 
 PATH is a file, a directory (scanned recursively for .yaml, .yml, .json,
 .ndjson and .jsonl files and Dockerfiles: Dockerfile, Dockerfile.*,
@@ -60,6 +66,7 @@ struct Args {
     input_format: Option<Format>,
     max_steps: Option<u64>,
     module: Option<String>,
+    stdlib: bool,
     paths: Vec<String>,
 }
 
@@ -100,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
                     Some(n.parse().map_err(|_| format!("`--max-steps {n}`: expected a number"))?);
             }
             Long("module") => a.module = Some(text(p.value().map_err(|e| e.to_string())?)?),
+            Long("stdlib") => a.stdlib = true,
             Short('h') | Long("help") => a.command = "help".into(),
             Value(v) if a.command.is_empty() => a.command = text(v)?,
             Value(v) => a.paths.push(text(v)?),
@@ -321,7 +329,14 @@ fn test(args: &Args) -> Result<u8, String> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let results = policy.compiled.run_tests();
+    let user: std::collections::HashSet<ward::FileId> = policy.user_files.iter().copied().collect();
+    let stdlib = args.stdlib || args.policies.is_empty();
+    let results: Vec<_> = policy
+        .compiled
+        .run_tests()
+        .into_iter()
+        .filter(|r| if user.contains(&r.span.file) { true } else { stdlib })
+        .collect();
     let mut failed = 0;
     for r in &results {
         if r.failures.is_empty() {

@@ -114,3 +114,65 @@ fn policy_tests_pass() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("2 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn stdlib_tests_run_alone_or_with_stdlib() {
+    let (code, out, _) = ward(&["test"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("test runAsUser 0 is denied on the pod and on containers ... ok"),
+        "{out}"
+    );
+    let (code, out, _) = ward(&["test", "--stdlib", "--policy", "examples/quickstart/policy.ward"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("a privileged container is denied ... ok"), "{out}");
+    assert!(out.contains("runAsUser 0 is denied"), "{out}");
+    assert!(!out.contains(" 0 passed"), "{out}");
+}
+
+#[test]
+fn pss_restricted_profile_on_the_example() {
+    let (code, out, _) =
+        ward(&["check", "--profile", "pss-restricted", "examples/pss/deployment.yaml"]);
+    assert_eq!(code, 1, "{out}");
+    for rule in ["K8S-RUNTIME-VOLUME-TYPES", "K8S-RUNTIME-NO-PRIV-ESC", "K8S-RUNTIME-CAPS-DROP-ALL"]
+    {
+        assert!(out.contains(&format!("error[{rule}]")), "{rule} missing in {out}");
+    }
+    assert!(out.contains("3 findings in 1 document"), "{out}");
+    let (code, out, _) =
+        ward(&["check", "--profile", "pss-baseline", "examples/pss/deployment.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = ward(&["check", "examples/pss/deployment.yaml"]);
+    assert_eq!(code, 0, "the recommended set includes baseline only: {out}");
+}
+
+#[test]
+fn pss_version_selects_the_policy_and_a_bad_one_is_reported() {
+    let json = |args: &[&str]| {
+        let mut all = vec!["check", "--format", "json", "--profile", "pss-restricted"];
+        all.extend_from_slice(args);
+        all.push("examples/pss/deployment.yaml");
+        let (_, out, _) = ward(&all);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let rules: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        (v, rules)
+    };
+    // allowPrivilegeEscalation is a control from v1.8, capabilities_restricted from v1.22.
+    let (_, rules) = json(&["--set", "pss.version=v1.7"]);
+    assert_eq!(rules, ["K8S-RUNTIME-VOLUME-TYPES"]);
+    let (_, rules) = json(&["--set", "pss.version=v1.21"]);
+    assert_eq!(rules, ["K8S-RUNTIME-VOLUME-TYPES", "K8S-RUNTIME-NO-PRIV-ESC"]);
+    let (v, rules) = json(&["--set", "pss.version=v1.29"]);
+    assert_eq!(rules.len(), 3, "{v}");
+    let controls = &v["findings"][2]["controls"];
+    assert_eq!(controls[0], "PSS:restricted:capabilities_restricted", "{v}");
+    let (v, rules) = json(&["--set", "pss.version=1.29"]);
+    assert_eq!(rules[0], "PSS-VERSION", "{v}");
+    assert!(v["findings"][0]["message"].as_str().unwrap().contains("`1.29`"), "{v}");
+}

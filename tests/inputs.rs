@@ -337,8 +337,13 @@ fn every_pod_security_fixture_loads() {
 #[test]
 fn standard_library_input_helpers_pass_their_tests() {
     let policy = policy(&["tests/inputs/stdlib.ward"]);
-    let results = policy.compiled.run_tests();
-    assert!(results.len() >= 5);
+    let results: Vec<_> = policy
+        .compiled
+        .run_tests()
+        .into_iter()
+        .filter(|r| r.module == "stdlib_inputs_test")
+        .collect();
+    assert_eq!(results.len(), 5);
     for r in results {
         assert!(r.failures.is_empty(), "{}: {:?}", r.name, r.failures);
     }
@@ -351,7 +356,7 @@ fn builtin_overloads_follow_the_first_argument_in_call_form() {
     let p = build(&[Source { name: "m.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
         panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false))
     });
-    let results = p.compiled.run_tests();
+    let results: Vec<_> = p.compiled.run_tests().into_iter().filter(|r| r.module == "m").collect();
     assert_eq!(results.len(), 1);
     assert!(results[0].failures.is_empty(), "{:?}", results[0].failures);
 }

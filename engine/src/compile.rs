@@ -5,7 +5,9 @@
 //! sub-expressions are folded and constant regular expressions compiled once. Nothing at run
 //! time looks a name up by string.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use ward_lang::Span;
@@ -46,7 +48,7 @@ type Discriminators = Vec<(Key, Arc<str>)>;
 /// How documents of each kind are recognised.
 #[derive(Default)]
 pub struct KindIndex {
-    by_api_kind: HashMap<(String, String), Vec<u32>>,
+    by_api_kind: HashMap<String, HashMap<String, Vec<u32>>>,
     by_format: HashMap<String, Vec<u32>>,
     other: Vec<(u32, Discriminators)>,
     discriminators: HashMap<u32, Discriminators>,
@@ -68,7 +70,9 @@ impl KindIndex {
                 d.fields.iter().find(|(k, _)| &**k == "apiVersion").map(|(_, v)| v.to_string());
             let kind = d.fields.iter().find(|(k, _)| &**k == "kind").map(|(_, v)| v.to_string());
             match (av, kind, d.fields.len()) {
-                (Some(a), Some(k), 2) => ix.by_api_kind.entry((a, k)).or_default().push(id.0),
+                (Some(a), Some(k), 2) => {
+                    ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0)
+                }
                 _ => ix.other.push((id.0, fields)),
             }
         }
@@ -79,7 +83,7 @@ impl KindIndex {
     pub fn kinds_of(&self, doc: &Document) -> Vec<u32> {
         let mut out = Vec::new();
         if let (Some(a), Some(k)) = (&doc.meta.api_version, &doc.meta.kind)
-            && let Some(ids) = self.by_api_kind.get(&(a.clone(), k.clone()))
+            && let Some(ids) = self.by_api_kind.get(a.as_str()).and_then(|m| m.get(k.as_str()))
         {
             out.extend(ids);
         }
@@ -159,7 +163,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
-    let mut rules_by_kind: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut rules_by_kind: HashMap<u32, Vec<u32>> = HashMap::default();
     for (i, r) in program.rules.iter().enumerate() {
         for k in &r.kinds {
             rules_by_kind.entry(k.0).or_default().push(i as u32);

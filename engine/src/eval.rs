@@ -4,8 +4,9 @@
 //! parallel on native targets (rayon) and in order on wasm; either way the findings come out in
 //! document order, then rule order, then the order the rule produced them.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 use ward_lang::Span;
@@ -21,7 +22,8 @@ use crate::value::{Docs, NodeRef, Value};
 pub struct Cx<'a> {
     docs: &'a [Document],
     prog: Option<&'a Compiled>,
-    by_kind: HashMap<u32, Vec<u32>>,
+    /// Documents by kind, built on first use by a cross-document rule.
+    by_kind: OnceLock<HashMap<u32, Vec<u32>>>,
     max_steps: u64,
 }
 
@@ -37,17 +39,24 @@ impl Docs for Cx<'_> {
 impl<'a> Cx<'a> {
     /// A context with no documents and no program (for constants).
     pub(crate) fn empty() -> Cx<'static> {
-        Cx { docs: &[], prog: None, by_kind: HashMap::new(), max_steps: u64::MAX }
+        Cx { docs: &[], prog: None, by_kind: OnceLock::new(), max_steps: u64::MAX }
     }
 
     fn new(prog: &'a Compiled, docs: &'a [Document], max_steps: u64) -> Self {
-        let mut by_kind: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (i, d) in docs.iter().enumerate() {
-            for k in prog.kinds.kinds_of(d) {
-                by_kind.entry(k).or_default().push(i as u32);
+        Cx { docs, prog: Some(prog), by_kind: OnceLock::new(), max_steps }
+    }
+
+    fn by_kind(&self) -> &HashMap<u32, Vec<u32>> {
+        self.by_kind.get_or_init(|| {
+            let mut by_kind: HashMap<u32, Vec<u32>> = HashMap::default();
+            let Some(prog) = self.prog else { return by_kind };
+            for (i, d) in self.docs.iter().enumerate() {
+                for k in prog.kinds.kinds_of(d) {
+                    by_kind.entry(k).or_default().push(i as u32);
+                }
             }
-        }
-        Cx { docs, prog: Some(prog), by_kind, max_steps }
+            by_kind
+        })
     }
 
     pub(crate) fn param(&self, i: usize) -> Value {
@@ -97,8 +106,9 @@ impl<'a> Cx<'a> {
 
     pub(crate) fn of(&self, kinds: &Value) -> Value {
         let Value::Kinds(ks) = kinds else { return Value::List(Arc::new(Vec::new())) };
+        let by_kind = self.by_kind();
         let mut idx: Vec<u32> =
-            ks.iter().flat_map(|k| self.by_kind.get(k).cloned().unwrap_or_default()).collect();
+            ks.iter().flat_map(|k| by_kind.get(k).cloned().unwrap_or_default()).collect();
         idx.sort_unstable();
         idx.dedup();
         let roots = idx
@@ -381,8 +391,15 @@ impl Compiled {
     /// Evaluates the selected rules over `docs`.
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
         let cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
-        let selected: Option<std::collections::HashSet<u32>> =
-            opts.rules.as_ref().map(|r| r.iter().copied().collect());
+        let selected: Option<Vec<bool>> = opts.rules.as_ref().map(|r| {
+            let mut on = vec![false; self.program.rules.len()];
+            for i in r {
+                if let Some(x) = on.get_mut(*i as usize) {
+                    *x = true;
+                }
+            }
+            on
+        });
         let one = |i: usize| self.evaluate_doc(&cx, i as u32, selected.as_ref());
         #[cfg(not(target_arch = "wasm32"))]
         let per_doc: Vec<Outcome> = if opts.sequential {
@@ -401,21 +418,16 @@ impl Compiled {
         out
     }
 
-    fn evaluate_doc(
-        &self,
-        cx: &Cx<'_>,
-        i: u32,
-        selected: Option<&std::collections::HashSet<u32>>,
-    ) -> Outcome {
+    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&Vec<bool>>) -> Outcome {
         let mut out = Outcome::default();
         let Some(doc) = cx.docs.get(i as usize) else { return out };
-        let mut rules: Vec<u32> = cx
-            .prog
-            .map(|p| p.kinds.kinds_of(doc))
-            .unwrap_or_default()
+        let kinds = cx.prog.map(|p| p.kinds.kinds_of(doc)).unwrap_or_default();
+        let mut rules: Vec<u32> = kinds
             .iter()
-            .flat_map(|k| self.rules_by_kind.get(k).cloned().unwrap_or_default())
-            .filter(|r| selected.is_none_or(|s| s.contains(r)))
+            .flat_map(|k| {
+                self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]).iter().copied()
+            })
+            .filter(|r| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false)))
             .collect();
         rules.sort_unstable();
         rules.dedup();

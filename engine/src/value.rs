@@ -188,6 +188,9 @@ impl Value {
 
     /// Structural equality, looking through nodes.
     pub fn equals(&self, other: &Value, docs: &(impl Docs + ?Sized)) -> bool {
+        if let (Some(x), Some(y)) = (self.as_str(docs), other.as_str(docs)) {
+            return x == y;
+        }
         let (a, b) = (self.scalar(docs), other.scalar(docs));
         match (&a, &b) {
             (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {

@@ -819,7 +819,7 @@ impl<'t> Parser<'t> {
                 let name = self.field_name()?;
                 if self.is(P::LParen) && !self.newline_before() {
                     self.bump();
-                    let args = self.comma_list(P::RParen, |p| Ok(p.expr()))?;
+                    let args = self.call_args()?;
                     let span = e.span.to(self.prev_span());
                     e = Expr { kind: ExprKind::Method(Box::new(e), name, args, optional), span };
                 } else {
@@ -828,7 +828,9 @@ impl<'t> Parser<'t> {
                 }
             } else if self.is(P::LBracket) && !self.newline_before() {
                 self.bump();
+                let saved = std::mem::replace(&mut self.no_brace, false);
                 let index = self.expr();
+                self.no_brace = saved;
                 self.expect(P::RBracket)?;
                 let span = e.span.to(self.prev_span());
                 e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(index), false), span };
@@ -836,6 +838,15 @@ impl<'t> Parser<'t> {
                 return Ok(e);
             }
         }
+    }
+
+    /// The arguments of a call, after its `(`: map literals are allowed there even in the head
+    /// of a `for`, `if` or `match`, because the parentheses delimit them.
+    fn call_args(&mut self) -> Res<Vec<Expr>> {
+        let saved = std::mem::replace(&mut self.no_brace, false);
+        let args = self.comma_list(P::RParen, |p| Ok(p.expr()));
+        self.no_brace = saved;
+        args
     }
 
     fn primary(&mut self) -> Res<Expr> {
@@ -870,7 +881,7 @@ impl<'t> Parser<'t> {
                 let name = Name { text, span: start };
                 if self.is(P::LParen) && !self.newline_before() {
                     self.bump();
-                    let args = self.comma_list(P::RParen, |p| Ok(p.expr()))?;
+                    let args = self.call_args()?;
                     ExprKind::Call(name, args)
                 } else {
                     ExprKind::Name(name)
@@ -1072,6 +1083,14 @@ rule r(w: Pod) {
         let src = format!("module m\nparam p: int = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
         let p = parse(&src);
         assert!(p.errors.iter().any(|e| matches!(e, Error::TooDeep { .. })));
+    }
+
+    #[test]
+    fn map_literals_in_call_arguments_of_a_for_head() {
+        let p = parse(
+            "module m\nrule r(w: Pod) {\n  for k in keys(w.metadata?.labels ?? {}), v in w.f(x[{}]) {\n    deny \"x\"\n  }\n}",
+        );
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
     }
 
     #[test]

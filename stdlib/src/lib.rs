@@ -35,6 +35,9 @@ pub const FILES: &[(&str, &str)] = &[
     ("k8s/storage.ward", include_str!("../k8s/storage.ward")),
     ("k8s/storagemigration.ward", include_str!("../k8s/storagemigration.ward")),
     ("k8s/workload.ward", include_str!("../k8s/workload.ward")),
+    ("pss/baseline.ward", include_str!("../pss/baseline.ward")),
+    ("pss/restricted.ward", include_str!("../pss/restricted.ward")),
+    ("pss/version.ward", include_str!("../pss/version.ward")),
     ("sbom/cyclonedx.ward", include_str!("../sbom/cyclonedx.ward")),
     ("scan/trivy.ward", include_str!("../scan/trivy.ward")),
 ];

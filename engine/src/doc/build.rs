@@ -115,20 +115,34 @@ impl Builder {
     /// Closes the innermost container; returns its id.
     pub fn close(&mut self) -> Result<Option<NodeId>, BuildError> {
         let Some(f) = self.stack.pop() else { return Ok(None) };
-        let mut entries: Vec<Edge> = self.scratch.drain(f.start..).collect();
-        if f.map {
-            entries = self.merge_keys(entries)?;
-            check_duplicates(&self.arena, &entries)?;
-        }
+        let merging = f.map
+            && self.arena.merge_key.is_some_and(|m| {
+                self.scratch.get(f.start..).is_some_and(|s| s.iter().any(|e| e.key == m))
+            });
         let start = self.arena.edges.len() as u32;
-        let len = entries.len() as u32;
-        for (slot, e) in entries.iter().enumerate() {
-            if let Some(n) = self.arena.nodes.get_mut(e.node as usize) {
+        if merging {
+            let entries: Vec<Edge> = self.scratch.drain(f.start..).collect();
+            let entries = self.merge_keys(entries)?;
+            check_duplicates(&self.arena, &entries)?;
+            self.arena.edges.extend(entries);
+        } else {
+            let entries = self.scratch.get(f.start..).unwrap_or(&[]);
+            if f.map {
+                check_duplicates(&self.arena, entries)?;
+            }
+            self.arena.edges.extend_from_slice(entries);
+            self.scratch.truncate(f.start);
+        }
+        let len = self.arena.edges.len() as u32 - start;
+        for slot in 0..len {
+            let Some(child) = self.arena.edges.get((start + slot) as usize).map(|e| e.node) else {
+                continue;
+            };
+            if let Some(n) = self.arena.nodes.get_mut(child as usize) {
                 n.parent = f.node;
-                n.slot = slot as u32;
+                n.slot = slot;
             }
         }
-        self.arena.edges.extend(entries);
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
             n.kind =
                 if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
@@ -138,12 +152,7 @@ impl Builder {
 
     /// Applies YAML `<<` merge keys: entries of the merged maps that the map lacks are copied in.
     fn merge_keys(&mut self, entries: Vec<Edge>) -> Result<Vec<Edge>, BuildError> {
-        let Some(merge) = self.arena.symbols.get("<<").or_else(|| self.arena_key("<<")) else {
-            return Ok(entries);
-        };
-        if !entries.iter().any(|e| e.key == merge) {
-            return Ok(entries);
-        }
+        let Some(merge) = self.arena.merge_key else { return Ok(entries) };
         let (merges, mut own): (Vec<Edge>, Vec<Edge>) =
             entries.into_iter().partition(|e| e.key == merge);
         let mut sources = Vec::new();
@@ -167,12 +176,6 @@ impl Builder {
             }
         }
         Ok(own)
-    }
-
-    fn arena_key(&self, name: &str) -> Option<Key> {
-        (self.arena.symbols.len()..self.arena.symbols.len() + self.arena.local_keys.len())
-            .map(|i| Key(i as u32))
-            .find(|k| self.arena.key_str(*k) == name)
     }
 
     /// Adds a copy of the finished subtree `src` where a value is expected (alias expansion).

@@ -87,7 +87,7 @@ struct Reader<'a> {
     lines: &'a LineIndex<'a>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn err(&self, message: &str) -> JsonError {
         JsonError { offset: self.pos, message: message.to_string() }
     }
@@ -292,9 +292,27 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, JsonError> {
+    /// Reads a string; borrows from the input when it holds no escapes.
+    fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let open = self.pos;
         self.pos += 1;
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == b'"' {
+                let s = self.text.get(start..self.pos).unwrap_or("");
+                self.pos += 1;
+                return Ok(std::borrow::Cow::Borrowed(s));
+            }
+            if c == b'\\' || c < 0x20 {
+                break;
+            }
+            self.pos += 1;
+        }
+        self.pos = start;
+        self.string_escaped(open).map(std::borrow::Cow::Owned)
+    }
+
+    fn string_escaped(&mut self, open: usize) -> Result<String, JsonError> {
         let mut out = String::new();
         loop {
             let start = self.pos;

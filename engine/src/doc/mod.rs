@@ -10,8 +10,9 @@ pub mod build;
 pub mod json;
 pub mod yaml;
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 pub use build::Builder;
 
@@ -144,6 +145,8 @@ pub struct Arena {
     /// Keys not in the program's table, numbered from `symbols.len()`.
     pub local_keys: Vec<Box<str>>,
     local_index: HashMap<Box<str>, u32>,
+    /// The key `<<`, once seen (YAML merge keys).
+    pub merge_key: Option<Key>,
     /// The program's key table.
     pub symbols: Arc<Symbols>,
 }
@@ -151,7 +154,17 @@ pub struct Arena {
 impl Arena {
     /// An empty arena interning against `symbols`.
     pub fn new(symbols: Arc<Symbols>) -> Self {
-        Arena { symbols, ..Arena::default() }
+        let merge_key = symbols.get("<<");
+        Arena { symbols, merge_key, ..Arena::default() }
+    }
+
+    /// An empty arena sized for an input of `bytes` bytes.
+    pub fn with_capacity(symbols: Arc<Symbols>, bytes: usize) -> Self {
+        let mut a = Arena::new(symbols);
+        a.nodes.reserve(bytes / 12);
+        a.edges.reserve(bytes / 14);
+        a.text.reserve(bytes / 3);
+        a
     }
 
     /// Interns a key.
@@ -162,10 +175,13 @@ impl Arena {
         if let Some(k) = self.local_index.get(name) {
             return Key(*k);
         }
-        let k = (self.symbols.len() + self.local_keys.len()) as u32;
+        let k = Key((self.symbols.len() + self.local_keys.len()) as u32);
         self.local_keys.push(name.into());
-        self.local_index.insert(name.into(), k);
-        Key(k)
+        self.local_index.insert(name.into(), k.0);
+        if name == "<<" {
+            self.merge_key = Some(k);
+        }
+        k
     }
 
     /// The text of a key.

@@ -113,7 +113,11 @@ pub fn load(
         None => (text, 0),
     };
     let format = format.or_else(|| detect(name)).unwrap_or(Format::Yaml);
-    let mut b = Builder::new(Arena::new(symbols.clone()), limits.max_depth, limits.max_alias_nodes);
+    let mut b = Builder::new(
+        Arena::with_capacity(symbols.clone(), text.len()),
+        limits.max_depth,
+        limits.max_alias_nodes,
+    );
     let mut errors = Vec::new();
     let roots = match format {
         Format::Yaml => {

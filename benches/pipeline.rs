@@ -1,0 +1,135 @@
+//! Per-stage benchmarks (parse, check, compile, load, evaluate), with byte throughput, over the
+//! standard library and over generated and committed manifests.
+//!
+//! `cargo bench --bench pipeline`; compare against a saved run with `--save-baseline main` and
+//! `--baseline main`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmarks fail loudly")]
+#![allow(missing_docs, reason = "criterion generates the entry point")]
+
+mod common;
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ward::{Limits, Options};
+
+fn stdlib_bytes() -> u64 {
+    ward_stdlib::FILES.iter().map(|(_, t)| t.len() as u64).sum()
+}
+
+fn front_end(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stdlib");
+    g.throughput(Throughput::Bytes(stdlib_bytes()));
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            for (i, (_, text)) in ward_stdlib::FILES.iter().enumerate() {
+                black_box(ward_lang::parse::parse_file(ward_lang::FileId(i as u32), text));
+            }
+        })
+    });
+    let parsed: Vec<_> = ward_stdlib::FILES
+        .iter()
+        .enumerate()
+        .map(|(i, (_, text))| {
+            (
+                ward_lang::FileId(i as u32),
+                ward_lang::parse::parse_file(ward_lang::FileId(i as u32), text).file,
+            )
+        })
+        .collect();
+    let sigs = ward_engine::builtins::signatures().unwrap();
+    g.bench_function("check", |b| {
+        b.iter(|| {
+            let refs: Vec<_> = parsed.iter().map(|(id, f)| (*id, f)).collect();
+            black_box(ward_lang::check(&refs, &sigs))
+        })
+    });
+    let refs: Vec<_> = parsed.iter().map(|(id, f)| (*id, f)).collect();
+    let checked = ward_lang::check(&refs, &sigs);
+    assert!(checked.errors.is_empty());
+    g.bench_function("compile", |b| {
+        b.iter(|| black_box(ward_engine::compile(checked.program.clone()).ok()))
+    });
+    g.finish();
+}
+
+fn documents(c: &mut Criterion) {
+    let policy = ward::build(&[]).unwrap();
+    let symbols = policy.compiled.symbols.clone();
+    let json: String = common::manifests_json(10_000).join("\n");
+    let yaml = common::manifests_yaml(2_000);
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(json.len() as u64));
+    g.bench_function("ndjson/ward", |b| {
+        b.iter(|| {
+            black_box(ward_engine::load::load(
+                "b.ndjson",
+                json.as_bytes(),
+                None,
+                &symbols,
+                &Limits::default(),
+            ))
+        })
+    });
+    g.bench_function("ndjson/serde_json_value", |b| {
+        b.iter(|| {
+            for line in json.lines() {
+                black_box(serde_json::from_str::<serde_json::Value>(line).unwrap());
+            }
+        })
+    });
+    g.throughput(Throughput::Bytes(yaml.len() as u64));
+    g.bench_function("yaml/ward", |b| {
+        b.iter(|| {
+            black_box(ward_engine::load::load(
+                "b.yaml",
+                yaml.as_bytes(),
+                None,
+                &symbols,
+                &Limits::default(),
+            ))
+        })
+    });
+    g.finish();
+    let _ = Arc::clone(&symbols);
+}
+
+fn evaluate(c: &mut Criterion) {
+    let policy = ward::build(&[]).unwrap();
+    let json: String = common::manifests_json(10_000).join("\n");
+    let docs = policy.load("b.ndjson", json.as_bytes(), None, &Limits::default()).docs;
+    let all = Options {
+        rules: Some((0..policy.compiled.program.rules.len() as u32).collect()),
+        sequential: true,
+        ..Options::default()
+    };
+    let mut g = c.benchmark_group("evaluate");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(json.len() as u64));
+    g.bench_function("stdlib/10k-manifests/sequential", |b| {
+        b.iter(|| black_box(policy.compiled.evaluate(&docs, &all)))
+    });
+    let parallel = Options { sequential: false, ..all.clone() };
+    g.bench_function("stdlib/10k-manifests/parallel", |b| {
+        b.iter(|| black_box(policy.compiled.evaluate(&docs, &parallel)))
+    });
+    let corpus = common::corpus();
+    let bytes: u64 = corpus.iter().map(|(_, t)| t.len() as u64).sum();
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("stdlib/corpus/load+evaluate", |b| {
+        b.iter(|| {
+            let docs: Vec<_> = corpus
+                .iter()
+                .flat_map(|(n, t)| policy.load(n, t.as_bytes(), None, &Limits::default()).docs)
+                .collect();
+            black_box(policy.compiled.evaluate(&docs, &all))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, front_end, documents, evaluate);
+criterion_main!(benches);
