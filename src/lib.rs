@@ -5,6 +5,7 @@
 //! [`Policy`] evaluates documents loaded with [`load`]. Errors come back as data
 //! ([`Diagnostic`]s with spans into [`Policy::sources`]); [`render`] turns them into text.
 
+pub mod crd;
 pub mod render;
 
 use std::sync::Arc;

@@ -13,6 +13,9 @@ Usage:
   ward check [OPTIONS] PATH...   check manifests against policies
   ward test [--policy PATH]... [--stdlib]
                                  run the `test` blocks of policies
+  ward crd [--module NAME] FILE...
+                                 print Ward kinds for the CustomResourceDefinitions
+                                 in FILEs (save them as a .ward file for --policy)
   ward help                      show this help
 
 Options for `check`:
@@ -20,7 +23,8 @@ Options for `check`:
   --policy PATH        a .ward file or a directory of them (repeatable)
   --set KEY=VALUE      set a policy parameter, e.g. --set pss.version=v1.29
   --format FORMAT      text (default) or json
-  --input-format FMT   read inputs as yaml, json or ndjson instead of detecting
+  --input-format FMT   read inputs as yaml, json, ndjson or dockerfile instead of
+                       detecting the format from the file name
   --max-steps N        evaluation budget per rule and document
 
 Options for `test`:
@@ -28,8 +32,11 @@ Options for `test`:
   --stdlib             also run the standard library's tests (the default
                        when no --policy is given)
 
-PATH is a file, a directory (scanned recursively for .yaml, .yml, .json and
-.ndjson files) or - for standard input.
+PATH is a file, a directory (scanned recursively for .yaml, .yml, .json,
+.ndjson and .jsonl files and Dockerfiles: Dockerfile, Dockerfile.*,
+*.dockerfile, Containerfile) or - for standard input. Trivy reports, CycloneDX
+SBOMs, DSSE envelopes, in-toto statements and image configs are recognised by
+their content.
 
 Without --profile and --policy, the recommended standard-library rules run.
 With --policy and no --profile, only the given policies' rules run.
@@ -58,6 +65,7 @@ struct Args {
     json: bool,
     input_format: Option<Format>,
     max_steps: Option<u64>,
+    module: Option<String>,
     stdlib: bool,
     paths: Vec<String>,
 }
@@ -90,7 +98,7 @@ fn parse_args() -> Result<Args, String> {
             Long("input-format") => {
                 let f = text(p.value().map_err(|e| e.to_string())?)?;
                 a.input_format = Some(Format::parse(&f).ok_or_else(|| {
-                    format!("unknown input format `{f}`: expected yaml, json or ndjson")
+                    format!("unknown input format `{f}`: expected yaml, json, ndjson or dockerfile")
                 })?);
             }
             Long("max-steps") => {
@@ -98,6 +106,7 @@ fn parse_args() -> Result<Args, String> {
                 a.max_steps =
                     Some(n.parse().map_err(|_| format!("`--max-steps {n}`: expected a number"))?);
             }
+            Long("module") => a.module = Some(text(p.value().map_err(|e| e.to_string())?)?),
             Long("stdlib") => a.stdlib = true,
             Short('h') | Long("help") => a.command = "help".into(),
             Value(v) if a.command.is_empty() => a.command = text(v)?,
@@ -113,12 +122,32 @@ fn run() -> Result<u8, String> {
     match args.command.as_str() {
         "check" => check(&args),
         "test" => test(&args),
+        "crd" => crd(&args),
         "help" | "" => {
             print!("{USAGE}");
             Ok(0)
         }
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `ward crd`: Ward kinds for the CRDs in the inputs.
+fn crd(args: &Args) -> Result<u8, String> {
+    if args.paths.is_empty() {
+        return Err("`ward crd` needs at least one FILE".into());
+    }
+    let symbols = std::sync::Arc::new(ward_engine::doc::Symbols::default());
+    let mut docs = Vec::new();
+    for (name, bytes) in inputs(&args.paths)? {
+        let loaded =
+            ward_engine::load::load(&name, &bytes, args.input_format, &symbols, &Limits::default());
+        if let Some(e) = loaded.errors.first() {
+            return Err(format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message));
+        }
+        docs.extend(loaded.docs.iter().map(|d| d.to_json()));
+    }
+    print!("{}", ward::crd::declarations(&docs, args.module.as_deref())?);
+    Ok(0)
 }
 
 fn color_stdout() -> bool {

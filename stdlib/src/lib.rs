@@ -6,6 +6,9 @@
 
 /// Every standard-library file: its path under `stdlib/` and its text.
 pub const FILES: &[(&str, &str)] = &[
+    ("attest/intoto.ward", include_str!("../attest/intoto.ward")),
+    ("docker/dockerfile.ward", include_str!("../docker/dockerfile.ward")),
+    ("image/config.ward", include_str!("../image/config.ward")),
     ("k8s/admissionregistration.ward", include_str!("../k8s/admissionregistration.ward")),
     ("k8s/apiextensions.ward", include_str!("../k8s/apiextensions.ward")),
     ("k8s/apiregistration.ward", include_str!("../k8s/apiregistration.ward")),
@@ -35,6 +38,8 @@ pub const FILES: &[(&str, &str)] = &[
     ("pss/baseline.ward", include_str!("../pss/baseline.ward")),
     ("pss/restricted.ward", include_str!("../pss/restricted.ward")),
     ("pss/version.ward", include_str!("../pss/version.ward")),
+    ("sbom/cyclonedx.ward", include_str!("../sbom/cyclonedx.ward")),
+    ("scan/trivy.ward", include_str!("../scan/trivy.ward")),
 ];
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! implementations, so the two cannot disagree.
 
 mod core;
+pub(crate) use self::core::base64_decode;
+#[cfg(test)]
+pub(crate) use self::core::base64_encode;
 pub mod domain;
 mod k8s;
 

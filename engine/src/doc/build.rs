@@ -18,8 +18,8 @@ struct Frame {
 pub enum BuildError {
     /// Nesting deeper than the limit.
     TooDeep,
-    /// A key appears twice in one map.
-    DuplicateKey(String),
+    /// A key appears twice in one map: the key, and where its second occurrence is written.
+    DuplicateKey(String, Pos),
     /// Alias expansion would exceed its budget.
     AliasBudget,
 }
@@ -237,13 +237,13 @@ fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
             .iter()
             .enumerate()
             .find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key))
-            .map(|(_, e)| e.key)
+            .map(|(_, e)| e)
     } else {
         let mut seen = HashSet::new();
-        entries.iter().find(|e| !seen.insert(e.key)).map(|e| e.key)
+        entries.iter().find(|e| !seen.insert(e.key))
     };
     match dup {
-        Some(k) => Err(BuildError::DuplicateKey(arena.key_str(k).to_string())),
+        Some(e) => Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos)),
         None => Ok(()),
     }
 }

@@ -15,12 +15,16 @@ pub struct JsonError {
     pub message: String,
 }
 
-/// Reads JSON values from `src` into `b`: one value, or with `many`, a sequence of values
-/// separated by whitespace (NDJSON). Returns the roots read before any error, and the error.
-pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Option<JsonError>) {
+/// Reads JSON values from `src` into `b`: one value, or with `many`, one value per non-blank
+/// line (NDJSON). Returns the roots read and the errors. A single value stops at its first
+/// error; with `many`, each line is read on its own, so one bad line does not hide the others.
+pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks);
     // only non-ASCII input needs the line index, to count columns in characters.
     let lines = (!src.is_ascii()).then(|| LineIndex::new(src));
+    if many {
+        return read_lines(src, b, lines.as_ref());
+    }
     let mut r = Reader {
         src: src.as_bytes(),
         text: src,
@@ -29,26 +33,68 @@ pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Option<Json
         line: 1,
         line_start: 0,
     };
-    let mut roots = Vec::new();
-    loop {
-        r.ws();
-        if r.pos >= r.src.len() {
-            if roots.is_empty() && !many {
-                return (roots, Some(r.err("empty input: expected a JSON value")));
-            }
-            return (roots, None);
+    r.ws();
+    if r.pos >= r.src.len() {
+        return (Vec::new(), vec![r.err("empty input: expected a JSON value")]);
+    }
+    match r.value(b) {
+        Ok(id) => {
+            r.ws();
+            let errors = if r.pos < r.src.len() {
+                vec![r.err("unexpected text after the JSON value")]
+            } else {
+                Vec::new()
+            };
+            (vec![id], errors)
         }
-        if !roots.is_empty() && !many {
-            return (roots, Some(r.err("unexpected text after the JSON value")));
-        }
-        match r.value(b) {
-            Ok(id) => roots.push(id),
-            Err(e) => {
-                b.reset();
-                return (roots, Some(e));
-            }
+        Err(e) => {
+            b.reset();
+            (Vec::new(), vec![e])
         }
     }
+}
+
+fn read_lines(
+    src: &str,
+    b: &mut Builder,
+    lines: Option<&LineIndex<'_>>,
+) -> (Vec<NodeId>, Vec<JsonError>) {
+    let bytes = src.as_bytes();
+    let (mut roots, mut errors) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    let mut line = 0u32;
+    while start < bytes.len() {
+        line += 1;
+        let rest = bytes.get(start..).unwrap_or(&[]);
+        let end = rest.iter().position(|c| *c == b'\n').map_or(bytes.len(), |i| start + i);
+        let mut r = Reader {
+            src: bytes.get(..end).unwrap_or(&[]),
+            text: src.get(..end).unwrap_or(""),
+            pos: start,
+            lines,
+            line,
+            line_start: start,
+        };
+        r.ws();
+        if r.pos < end {
+            match r.value(b) {
+                Ok(id) => {
+                    r.ws();
+                    if r.pos < end {
+                        errors.push(r.err("unexpected text after the JSON value on this line"));
+                    } else {
+                        roots.push(id);
+                    }
+                }
+                Err(e) => {
+                    b.reset();
+                    errors.push(e);
+                }
+            }
+        }
+        start = end + 1;
+    }
+    (roots, errors)
 }
 
 struct Reader<'a> {
@@ -94,7 +140,9 @@ impl<'a> Reader<'a> {
     fn build(&self, e: BuildError) -> JsonError {
         match e {
             BuildError::TooDeep => self.err("nesting is deeper than the limit"),
-            BuildError::DuplicateKey(k) => self.err(&format!("duplicate key `{k}`")),
+            BuildError::DuplicateKey(k, at) => {
+                JsonError { offset: at.offset as usize, message: format!("duplicate key `{k}`") }
+            }
             BuildError::AliasBudget => self.err("input too large"),
         }
     }
@@ -109,8 +157,8 @@ impl<'a> Reader<'a> {
             // A value is expected here.
             match self.peek() {
                 Some(b'{') => {
-                    self.pos += 1;
                     let id = b.open(true, pos).map_err(|e| self.build(e))?;
+                    self.pos += 1;
                     root.get_or_insert(id);
                     depth += 1;
                     self.ws();
@@ -124,8 +172,8 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Some(b'[') => {
-                    self.pos += 1;
                     let id = b.open(false, pos).map_err(|e| self.build(e))?;
+                    self.pos += 1;
                     root.get_or_insert(id);
                     depth += 1;
                     self.ws();
@@ -238,8 +286,15 @@ impl<'a> Reader<'a> {
             }
             r.pos > s
         };
+        let int_start = self.pos;
         if !digits(self) {
             return Err(self.err("invalid number"));
+        }
+        if self.pos - int_start > 1 && self.src.get(int_start) == Some(&b'0') {
+            return Err(JsonError {
+                offset: int_start,
+                message: "a number cannot have leading zeros".into(),
+            });
         }
         let mut float = false;
         if self.peek() == Some(b'.') {

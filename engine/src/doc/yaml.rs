@@ -189,7 +189,13 @@ fn read_from(
                 }
             }
             Ok(None) => {}
-            Err(e) => return (roots, Some(YamlError { pos, message: build_message(e) })),
+            Err(e) => {
+                let pos = match &e {
+                    BuildError::DuplicateKey(_, at) => *at,
+                    _ => pos,
+                };
+                return (roots, Some(YamlError { pos, message: build_message(e) }));
+            }
         }
     }
     (roots, None)
@@ -198,7 +204,7 @@ fn read_from(
 fn build_message(e: BuildError) -> String {
     match e {
         BuildError::TooDeep => "nesting is deeper than the limit".into(),
-        BuildError::DuplicateKey(k) => format!("duplicate key `{k}`"),
+        BuildError::DuplicateKey(k, _) => format!("duplicate key `{k}`"),
         BuildError::AliasBudget => "alias expansion exceeds its budget (a YAML alias bomb?)".into(),
     }
 }

@@ -651,6 +651,14 @@ impl<'c, 'b> Body<'c, 'b> {
             }
             return err(span);
         };
+        // With several overloads, `f(x, …)` picks one by `x`'s type, as `x.f(…)` does.
+        let as_method = recv.is_some();
+        let (recv, args) = match args.split_first() {
+            Some((first, rest)) if recv.is_none() && cands.len() > 1 => {
+                (Some(self.expr(first, None)), rest)
+            }
+            _ => (recv, args),
+        };
         let n_args = args.len() + usize::from(recv.is_some());
         // Pick the first overload whose arity and first argument fit.
         let first_ty = recv.as_ref().map(|r| r.ty.clone());
@@ -687,7 +695,9 @@ impl<'c, 'b> Body<'c, 'b> {
             if let Some(p) = params.next() {
                 self.bind_generic(p, &r.ty, &mut bindings);
                 let want = subst(p, &bindings);
-                if !self.fits_generic(&r.ty, p) {
+                if !as_method {
+                    self.require(&r, &want, "");
+                } else if !self.fits_generic(&r.ty, p) {
                     let (expected, found) = (self.show(&want), self.show(&r.ty));
                     self.error(Error::NoMethod {
                         span: name.span,

@@ -362,7 +362,13 @@ fn value_set(tokens: &mut Tokens) -> Result<Vec<String>, SelectorError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 mod tests {
     use super::*;
 

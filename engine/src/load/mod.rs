@@ -1,0 +1,591 @@
+//! Loading inputs: bytes of a named file to documents, with format detection and limits.
+//!
+//! Formats are chosen by the caller, else by file name ([`detect`]): YAML streams, JSON,
+//! NDJSON, and Dockerfiles ([`dockerfile`], read into Trivy's JSON shape). Each root is then
+//! recognised by shape (Trivy reports, CycloneDX, DSSE envelopes, in-toto statements, image
+//! configs), which sets [`DocMeta::format`] for `@format("…")` kinds. A DSSE envelope whose
+//! payload is an in-toto statement yields two documents: the envelope (format `dsse`) and the
+//! decoded statement (format `in-toto`), whose nodes all point at the envelope's `payload`.
+
+pub mod dockerfile;
+
+use std::sync::Arc;
+
+use crate::doc::build::Builder;
+use crate::doc::{
+    Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+};
+
+/// An input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// YAML, possibly a multi-document stream.
+    Yaml,
+    /// One JSON value.
+    Json,
+    /// JSON values separated by newlines.
+    Ndjson,
+    /// A Dockerfile, read into Trivy's JSON shape.
+    Dockerfile,
+}
+
+impl Format {
+    /// The format named `s` (`yaml`, `json`, `ndjson`).
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "yaml" | "yml" => Format::Yaml,
+            "json" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "dockerfile" | "containerfile" => Format::Dockerfile,
+            _ => return None,
+        })
+    }
+
+    /// The format's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Dockerfile => "dockerfile",
+        }
+    }
+}
+
+/// The format a file name (or path) suggests, if Ward reads such files: `.yaml`, `.yml`,
+/// `.json`, `.ndjson`, `.jsonl`, and Dockerfiles by name (`Dockerfile`, `Dockerfile.*`,
+/// `*.dockerfile`, `Containerfile`, `Containerfile.*`), case-insensitively.
+pub fn detect(name: &str) -> Option<Format> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let lower = base.to_ascii_lowercase();
+    let by_ext = lower.rsplit_once('.').and_then(|(_, e)| Format::parse(e));
+    if matches!(by_ext, Some(Format::Yaml | Format::Json | Format::Ndjson)) {
+        return by_ext;
+    }
+    let docker = ["dockerfile", "containerfile"]
+        .iter()
+        .any(|d| lower == *d || lower.strip_prefix(d).is_some_and(|r| r.starts_with('.')));
+    (docker || lower.ends_with(".dockerfile") || lower.ends_with(".containerfile"))
+        .then_some(Format::Dockerfile)
+}
+
+/// Documents read from one input, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// Every document read, in stream order.
+    pub docs: Vec<Document>,
+    /// Every error, each with its position.
+    pub errors: Vec<LoadError>,
+}
+
+/// Reads the input `bytes` named `name`. The format is `format`, or detected from the name
+/// (YAML when nothing else fits). Keys are interned against `symbols`.
+pub fn load(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+) -> Loaded {
+    let file: Arc<str> = name.into();
+    let err =
+        |line, column, message: String| LoadError { file: file.clone(), line, column, message };
+    if bytes.len() > limits.max_bytes {
+        let msg =
+            format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
+        return Loaded { docs: Vec::new(), errors: vec![err(0, 0, msg)] };
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+            let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+            let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
+            return Loaded {
+                docs: Vec::new(),
+                errors: vec![err(line, col, "input is not valid UTF-8".into())],
+            };
+        }
+    };
+    let (text, bom) = match text.strip_prefix('\u{feff}') {
+        Some(t) => (t, 3u32),
+        None => (text, 0),
+    };
+    let format = format.or_else(|| detect(name)).unwrap_or(Format::Yaml);
+    let mut b = Builder::new(
+        Arena::with_capacity(symbols.clone(), text.len()),
+        limits.max_depth,
+        limits.max_alias_nodes,
+    );
+    let mut errors = Vec::new();
+    let roots = match format {
+        Format::Yaml => {
+            let (roots, errs) = yaml::read(text, &mut b);
+            errors.extend(errs.into_iter().map(|e| err(e.pos.line, e.pos.col, e.message)));
+            roots
+        }
+        Format::Json | Format::Ndjson => {
+            let (roots, errs) = json::read(text, &mut b, format == Format::Ndjson);
+            if !errs.is_empty() {
+                let index = crate::doc::LineIndex::new(text);
+                for e in errs {
+                    let pos = index.pos(e.offset);
+                    errors.push(err(pos.line, pos.col, e.message));
+                }
+            }
+            roots
+        }
+        Format::Dockerfile => {
+            let parsed = dockerfile::parse_with_path(text, name);
+            errors.extend(
+                parsed
+                    .errors
+                    .iter()
+                    .map(|e| err(e.line as u32, e.column as u32, e.message.clone())),
+            );
+            if parsed.dockerfile.stages.is_empty() {
+                Vec::new()
+            } else {
+                vec![dockerfile_arena(&parsed.dockerfile, text, &mut b)]
+            }
+        }
+    };
+    let mut arena = b.arena;
+    if bom > 0 {
+        shift_offsets(&mut arena, bom);
+    }
+    let arena = Arc::new(arena);
+    let mut docs = Vec::new();
+    for doc in documents(&arena, &roots, &file, format) {
+        let statement = match &*doc.meta.format {
+            "dsse" => dsse_statement(&doc, symbols, limits),
+            _ => Ok(None),
+        };
+        docs.push(doc);
+        match statement {
+            Ok(Some(s)) => docs.push(s),
+            Ok(None) => {}
+            Err((pos, message)) => errors.push(err(pos.line, pos.col, message)),
+        }
+    }
+    for (i, d) in docs.iter_mut().enumerate() {
+        d.meta.index = i as u32;
+    }
+    Loaded { docs, errors }
+}
+
+/// Builds Trivy's Dockerfile shape in the arena, every node at its instruction's position
+/// (arguments at their own column when they appear verbatim on the first line). Returns the
+/// root.
+fn dockerfile_arena(df: &dockerfile::Dockerfile, text: &str, b: &mut Builder) -> NodeId {
+    use crate::doc::Pos;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut line_starts = Vec::with_capacity(lines.len());
+    let mut acc = 0u32;
+    for l in &lines {
+        line_starts.push(acc);
+        acc += l.len() as u32;
+    }
+    // The position of character column `col` (1-based) on line `line` (1-based).
+    let pos_at = |line: usize, col: usize| -> Pos {
+        let start = line_starts.get(line.wrapping_sub(1)).copied().unwrap_or(acc);
+        let text = lines.get(line.wrapping_sub(1)).copied().unwrap_or("");
+        let bytes: usize = text.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+        Pos { line: line as u32, col: col.max(1) as u32, offset: start + bytes as u32 }
+    };
+    let top = Pos { line: 1, col: 1, offset: 0 };
+    // Every push below happens at depth ≤ 4, far under any depth limit worth having; should a
+    // limit be smaller, the open fails and the structure is simply truncated.
+    let root = b.open(true, top).unwrap_or(0);
+    b.key("Stages", top);
+    let _ = b.open(false, top);
+    for stage in &df.stages {
+        let first = stage.commands.first();
+        let spos = first.map_or(top, |c| pos_at(c.start_line, c.column));
+        let _ = b.open(true, spos);
+        b.key("Name", spos);
+        b.string(&stage.name, spos);
+        b.key("Commands", spos);
+        let _ = b.open(false, spos);
+        for c in &stage.commands {
+            let cpos = pos_at(c.start_line, c.column);
+            let line = lines.get(c.start_line.wrapping_sub(1)).copied().unwrap_or("");
+            let _ = b.open(true, cpos);
+            let field = |b: &mut Builder, k: &str| b.key(k, cpos);
+            field(b, "Cmd");
+            b.string(&c.cmd, cpos);
+            field(b, "SubCmd");
+            b.string(&c.sub_cmd, cpos);
+            // Arguments are searched for after the keyword, in order, on the first line.
+            let mut cursor = c.column.saturating_sub(1) + c.cmd.chars().count();
+            for (name, items) in [("Flags", &c.flags), ("Value", &c.value)] {
+                field(b, name);
+                let _ = b.open(false, cpos);
+                for item in items {
+                    let found = column_after(line, item, cursor);
+                    let ipos = match found {
+                        Some(col) => {
+                            cursor = col - 1 + item.chars().count();
+                            pos_at(c.start_line, col)
+                        }
+                        None => cpos,
+                    };
+                    b.string(item, ipos);
+                }
+                let _ = b.close();
+            }
+            field(b, "Original");
+            b.string(&c.original, cpos);
+            field(b, "JSON");
+            b.scalar(NodeKind::Bool(c.json), cpos);
+            field(b, "Stage");
+            b.scalar(NodeKind::Int(c.stage as i64), cpos);
+            field(b, "Path");
+            b.string(&c.path, cpos);
+            field(b, "StartLine");
+            b.scalar(NodeKind::Int(c.start_line as i64), cpos);
+            field(b, "EndLine");
+            b.scalar(NodeKind::Int(c.end_line as i64), cpos);
+            let _ = b.close();
+        }
+        let _ = b.close();
+        let _ = b.close();
+    }
+    let _ = b.close();
+    let _ = b.close();
+    root
+}
+
+/// The 1-based character column where `needle` first occurs in `line` at or after character
+/// `from` (0-based), if it does and is not empty.
+fn column_after(line: &str, needle: &str, from: usize) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    let skip: usize = line.chars().take(from).map(char::len_utf8).sum();
+    let rest = line.get(skip..)?;
+    let at = rest.find(needle)?;
+    Some(from + rest.get(..at)?.chars().count() + 1)
+}
+
+/// The in-toto statement inside a DSSE envelope, as its own document whose nodes all sit at
+/// the envelope's `payload`. `None` when the payload is not an in-toto statement (other
+/// payload types are left alone); an error when it should be one but cannot be decoded.
+fn dsse_statement(
+    env: &Document,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+) -> Result<Option<Document>, (crate::doc::Pos, String)> {
+    let a = &env.arena;
+    let Some(payload) = a.get_str(env.root, "payload") else { return Ok(None) };
+    let at = a.location(payload);
+    let ptype = a.get_str(env.root, "payloadType").and_then(|n| a.str(n)).unwrap_or("");
+    if !ptype.contains("in-toto") {
+        return Ok(None);
+    }
+    let text = a.str(payload).ok_or((at, "DSSE `payload` is not a string".to_string()))?;
+    let bytes = crate::builtins::base64_decode(text)
+        .ok_or((at, "DSSE `payload` is not valid base64".to_string()))?;
+    let json = String::from_utf8(bytes)
+        .map_err(|_| (at, "DSSE `payload` does not decode to UTF-8 text".to_string()))?;
+    if json.len() > limits.max_bytes {
+        return Err((at, "DSSE `payload` is over the input size limit".to_string()));
+    }
+    let mut b = Builder::new(Arena::new(symbols.clone()), limits.max_depth, limits.max_alias_nodes);
+    let (roots, errs) = json::read(&json, &mut b, false);
+    if let Some(e) = errs.first() {
+        let p = crate::doc::LineIndex::new(&json).pos(e.offset);
+        let msg = format!(
+            "DSSE `payload` is not a JSON statement: {} (decoded line {}, column {})",
+            e.message, p.line, p.col
+        );
+        return Err((at, msg));
+    }
+    let Some(&root) = roots.first() else { return Ok(None) };
+    let mut arena = b.arena;
+    for n in &mut arena.nodes {
+        n.pos = at;
+    }
+    for e in &mut arena.edges {
+        e.pos = at;
+    }
+    let arena = Arc::new(arena);
+    let format = shape_format(&arena, root, Format::Json);
+    Ok(Some(Document::new(arena, root, env.meta.file.clone(), env.meta.index + 1, format.into())))
+}
+
+fn shift_offsets(arena: &mut Arena, by: u32) {
+    for n in &mut arena.nodes {
+        n.pos.offset += by;
+    }
+    for e in &mut arena.edges {
+        e.pos.offset += by;
+    }
+}
+
+/// Makes documents of the roots: empty documents are dropped, `kind: List` and `…List` kinds
+/// expand into their items.
+fn documents(
+    arena: &Arc<Arena>,
+    roots: &[NodeId],
+    file: &Arc<str>,
+    format: Format,
+) -> Vec<Document> {
+    let mut docs = Vec::new();
+    for &root in roots {
+        if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
+            continue;
+        }
+        let index = docs.len() as u32;
+        let doc = Document::new(
+            arena.clone(),
+            root,
+            file.clone(),
+            index,
+            shape_format(arena, root, format).into(),
+        );
+        let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
+        match items {
+            Some(items) => {
+                for item in items {
+                    let index = docs.len() as u32;
+                    docs.push(Document::new(
+                        arena.clone(),
+                        item,
+                        file.clone(),
+                        index,
+                        shape_format(arena, item, format).into(),
+                    ));
+                }
+            }
+            None => docs.push(doc),
+        }
+    }
+    docs
+}
+
+fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>> {
+    let kind = meta.kind.as_deref()?;
+    if !kind.ends_with("List") || meta.api_version.is_none() {
+        return None;
+    }
+    let items = arena.get_str(root, "items")?;
+    matches!(arena.node(items)?.kind, NodeKind::List { .. })
+        .then(|| arena.children(items).iter().map(|e| e.node).collect())
+}
+
+/// The images of `docker inspect` output: a list whose items are all image objects.
+fn inspect_items(arena: &Arena, root: NodeId) -> Option<Vec<NodeId>> {
+    let items = arena.children(root);
+    let is_list = matches!(arena.node(root)?.kind, NodeKind::List { .. });
+    (is_list
+        && !items.is_empty()
+        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == "docker-inspect"))
+    .then(|| items.iter().map(|e| e.node).collect())
+}
+
+/// Recognises well-known JSON report shapes; otherwise the format's own name.
+fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
+    let has = |k: &str| arena.get_str(root, k).is_some();
+    let str_is = |k: &str, v: &str| arena.get_str(root, k).and_then(|n| arena.str(n)) == Some(v);
+    if has("apiVersion") && has("kind") {
+        // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
+        format.as_str()
+    } else if has("SchemaVersion") && has("ArtifactName") {
+        "trivy"
+    } else if str_is("bomFormat", "CycloneDX") {
+        "cyclonedx"
+    } else if has("payloadType") && has("payload") && has("signatures") {
+        "dsse"
+    } else if arena
+        .get_str(root, "_type")
+        .and_then(|n| arena.str(n))
+        .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
+    {
+        "in-toto"
+    } else if has("rootfs") && has("config") {
+        "image-config"
+    } else if has("Id") && has("RootFS") && has("Config") {
+        "docker-inspect"
+    } else {
+        format.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(name: &str, s: &str) -> Loaded {
+        load(name, s.as_bytes(), None, &Arc::new(Symbols::default()), &Limits::default())
+    }
+
+    #[test]
+    fn yaml_stream_with_positions() {
+        let l = load_str(
+            "a.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n---\nkind: Service\n",
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.docs.len(), 2);
+        let d = &l.docs[0];
+        assert_eq!(d.meta.name.as_deref(), Some("p"));
+        let meta = d.arena.get_str(d.root, "metadata").unwrap();
+        let name = d.arena.get_str(meta, "name").unwrap();
+        assert_eq!(d.arena.pointer(d.root, name), "/metadata/name");
+        assert_eq!(d.arena.location(name).line, 4);
+        assert_eq!(d.arena.location(name).col, 3);
+    }
+
+    #[test]
+    fn error_in_one_document_keeps_the_others() {
+        let l = load_str("a.yaml", "a: 1\n---\nb: [1, 2\n---\nc: 3\n");
+        assert_eq!(l.docs.len(), 2, "{:?}", l.errors);
+        assert_eq!(l.errors.len(), 1);
+    }
+
+    #[test]
+    fn json_positions_and_errors() {
+        let l = load_str("a.json", "{\n  \"a\": [1, {\"b\": true}]\n}");
+        assert!(l.errors.is_empty());
+        assert_eq!(l.docs[0].to_json(), serde_json::json!({"a": [1, {"b": true}]}));
+        let bad = load_str("a.json", "{\"a\": [1,]}");
+        assert_eq!(bad.errors.len(), 1);
+        assert_eq!(bad.errors[0].column, 10);
+    }
+
+    #[test]
+    fn merge_keys_and_aliases() {
+        let l = load_str("a.yaml", "base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n");
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(
+            l.docs[0].to_json(),
+            serde_json::json!({"base": {"x": 1, "y": 2}, "d": {"y": 3, "x": 1}})
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_an_error() {
+        let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..8 {
+            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            s.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let l = load_str("bomb.yaml", &s);
+        assert_eq!(l.errors.len(), 1);
+        assert!(l.errors[0].message.contains("budget"));
+    }
+
+    #[test]
+    fn kind_list_expands() {
+        let l = load_str(
+            "l.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  apiVersion: v1\n- kind: Service\n  apiVersion: v1\n",
+        );
+        assert_eq!(l.docs.len(), 2);
+        assert_eq!(l.docs[1].meta.kind.as_deref(), Some("Service"));
+    }
+
+    #[test]
+    fn detects_formats_by_name() {
+        for (name, want) in [
+            ("Dockerfile", Some(Format::Dockerfile)),
+            ("dir/Dockerfile.prod", Some(Format::Dockerfile)),
+            ("api.dockerfile", Some(Format::Dockerfile)),
+            ("Containerfile", Some(Format::Dockerfile)),
+            ("a/b.yaml", Some(Format::Yaml)),
+            ("Dockerfile.yaml", Some(Format::Yaml)),
+            ("x.jsonl", Some(Format::Ndjson)),
+            ("README.md", None),
+            ("Dockerfiles", None),
+        ] {
+            assert_eq!(detect(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn dockerfile_nodes_carry_positions() {
+        let l = load_str(
+            "Dockerfile",
+            "FROM alpine:3.19 AS build\n\n  RUN --mount=type=cache,target=/c apk add \\\n    curl\nUSER root\n",
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.docs.len(), 1);
+        let d = &l.docs[0];
+        assert_eq!(&*d.meta.format, "dockerfile");
+        let j = d.to_json();
+        assert_eq!(j["Stages"][0]["Commands"][1]["Cmd"], "run");
+        assert_eq!(j["Stages"][0]["Commands"][1]["EndLine"], 4);
+        let a = &d.arena;
+        let cmds = a.get_str(a.children(a.get_str(d.root, "Stages").unwrap())[0].node, "Commands");
+        let run = a.children(cmds.unwrap())[1].node;
+        assert_eq!(a.location(run).line, 3);
+        assert_eq!(a.location(run).col, 3);
+        let flag = a.children(a.get_str(run, "Flags").unwrap())[0].node;
+        assert_eq!((a.location(flag).line, a.location(flag).col), (3, 7));
+        let user = a.children(cmds.unwrap())[2].node;
+        let cmd = a.get_str(user, "Cmd").unwrap();
+        assert_eq!(a.location(cmd).line, 5);
+        let value = a.children(a.get_str(user, "Value").unwrap())[0].node;
+        assert_eq!((a.location(value).line, a.location(value).col), (5, 6));
+        assert_eq!(a.pointer(d.root, value), "/Stages/0/Commands/2/Value/0");
+    }
+
+    #[test]
+    fn dockerfile_errors_keep_the_rest() {
+        let l = load_str("x.dockerfile", "FROM alpine\nFROOM x\nUSER nobody\n");
+        assert_eq!(l.errors.len(), 1);
+        assert_eq!((l.errors[0].line, l.errors[0].column), (2, 1));
+        assert!(l.errors[0].message.contains("unknown instruction"));
+        let j = l.docs[0].to_json();
+        assert_eq!(j["Stages"][0]["Commands"][1]["Cmd"], "user");
+    }
+
+    #[test]
+    fn ndjson_bad_line_keeps_the_others() {
+        let l = load_str("a.ndjson", "{\"a\": 1}\n{\"b\": \n{\"c\": 3}\n[1, 2}\n{\"d\": 4}\n");
+        assert_eq!(l.docs.len(), 3, "{:?}", l.errors);
+        assert_eq!(l.errors.len(), 2, "{:?}", l.errors);
+        assert_eq!(l.errors[0].line, 2);
+        assert_eq!(l.errors[1].line, 4);
+    }
+
+    #[test]
+    fn dsse_envelope_yields_its_statement() {
+        let statement = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"ab"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#;
+        let payload = crate::builtins::base64_encode(statement.as_bytes());
+        let env = format!(
+            "{{\n  \"payloadType\": \"application/vnd.in-toto+json\",\n  \"payload\": \"{payload}\",\n  \"signatures\": []\n}}"
+        );
+        let l = load_str("e.json", &env);
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.docs.len(), 2);
+        assert_eq!(&*l.docs[0].meta.format, "dsse");
+        assert_eq!(&*l.docs[1].meta.format, "in-toto");
+        let s = &l.docs[1];
+        assert_eq!(s.to_json()["subject"][0]["name"], "x");
+        assert_eq!(s.arena.location(s.root).line, 3);
+        let bad = load_str(
+            "e.json",
+            r#"{"payloadType": "application/vnd.in-toto+json", "payload": "!!!", "signatures": []}"#,
+        );
+        assert_eq!(bad.docs.len(), 1);
+        assert!(bad.errors[0].message.contains("base64"), "{:?}", bad.errors);
+    }
+
+    #[test]
+    fn docker_inspect_array_expands() {
+        let l = load_str(
+            "inspect.json",
+            r#"[{"Id": "sha256:1", "Config": {"User": ""}, "RootFS": {"Type": "layers"}},
+                {"Id": "sha256:2", "Config": {}, "RootFS": {"Type": "layers"}}]"#,
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.docs.len(), 2);
+        assert!(l.docs.iter().all(|d| &*d.meta.format == "docker-inspect"));
+        let one =
+            load_str("c.json", r#"{"config": {}, "rootfs": {"type": "layers", "diff_ids": []}}"#);
+        assert_eq!(&*one.docs[0].meta.format, "image-config");
+    }
+}
