@@ -19,7 +19,7 @@ use ward_lang::types::{Ty, TypeBody, TypeTable};
 use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
 use crate::error::{CompileError, EvalError};
-use crate::eval::{Frame, Loc, Raw};
+use crate::eval::{Frame, Loc, MemoKey, Raw};
 use crate::value::{Docs, NodeRef, Value};
 
 /// Document indices at or above this refer to the program's document literals.
@@ -411,11 +411,22 @@ impl Compiler {
                     *s = v;
                 }
             }
+            // Functions are pure and documents do not change during an evaluation, so a call
+            // with the same arguments gives the same value: memoised per document.
+            let key = MemoKey::new(fid as u32, func.params.iter().map(|p| slots.get(*p as usize)));
+            if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
+                let hit = hit.clone();
+                f.return_slots(slots);
+                return Ok(hit);
+            }
             let mut inner = Frame::with_slots(f.cx, slots);
             inner.steps_from(f);
             let out = (func.body)(&mut inner);
             f.steps_to(&inner);
             f.give_slots(inner);
+            if let (Some(k), Ok(v)) = (key, &out) {
+                f.memo.insert(k, v.clone());
+            }
             out
         })
     }
