@@ -574,7 +574,7 @@ impl Compiler {
             UnOp::Neg => Box::new(move |f| {
                 let v = x(f)?.scalar(f.cx);
                 match v {
-                    Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+                    Value::Int(i) => i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span }),
                     Value::Float(x) => Ok(Value::Float(-x)),
                     other => Err(mismatch("a number", &other, f, span)),
                 }

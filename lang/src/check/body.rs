@@ -472,6 +472,9 @@ impl<'c, 'b> Body<'c, 'b> {
             return mk(H::Field(Box::new(b), name.text.as_str().into()), Ty::Never, span);
         }
         let base_optional = b.ty.is_optional();
+        if optional && !base_optional {
+            self.needless_optional(base, &b.ty, name.span);
+        }
         if base_optional && !optional {
             let what = narrow::key(base).unwrap_or_else(|| "this value".into());
             let ty = self.show(&b.ty);
@@ -483,6 +486,17 @@ impl<'c, 'b> Body<'c, 'b> {
             ty = ty.definite();
         }
         mk(H::Field(Box::new(b), name.text.as_str().into()), ty, span)
+    }
+
+    /// Reports `?.` on a value that is never absent, unless a condition narrowed it (then the
+    /// `?.` was needed before the narrowing and is harmless).
+    fn needless_optional(&mut self, base: &ast::Expr, ty: &Ty, span: Span) {
+        if self.is_narrowed(base) || matches!(self.cx.program.types.resolve(ty), Ty::Any | Ty::Never)
+        {
+            return;
+        }
+        let ty = self.show(ty);
+        self.error(Error::NeedlessOptional { span, ty });
     }
 
     /// The type of field `name` of a value of type `ty`; reports unknown fields.
@@ -799,6 +813,9 @@ impl<'c, 'b> Body<'c, 'b> {
                 })
             }),
         };
+        if optional && !r.ty.is_optional() {
+            self.needless_optional(recv, &r.ty, name.span);
+        }
         if r.ty.is_optional() && !takes_optional(self, &r.ty) {
             if !optional {
                 let what = narrow::key(recv).unwrap_or_else(|| "this value".into());
