@@ -407,8 +407,8 @@ fn conformance() {
         problems.push(format!("known-failures.txt lists `{k}`, which is not a case"));
     }
     println!("conformance: {ran} cases run, {known_failed} known failures");
-    assert!(ran >= 300, "the suite should hold at least 300 cases, found {ran}");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(ran >= 300, "the suite should hold at least 300 cases, found {ran}");
 }
 
 /// Every error code of the front end and the engine has a conformance case.
@@ -433,7 +433,9 @@ fn every_error_code_has_a_case() {
 }
 
 /// Codes that no program can trigger: they flag bugs in Ward itself.
-pub const UNREACHABLE_CODES: &[&str] = &["E0499", "E0502"];
+/// (`E0319` is reserved: invalid document literals are found by the compiler, as `E0402`;
+/// `E0502` needs a deadline, which no host sets yet.)
+pub const UNREACHABLE_CODES: &[&str] = &["E0319", "E0499", "E0502"];
 
 /// Every `E0xxx` code named in the error enums' sources.
 pub fn all_error_codes() -> BTreeSet<String> {
