@@ -596,7 +596,7 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
     };
     let indent = lines.iter().filter(|l| !blank(l)).map(indent_of).min().unwrap_or(0);
     let mut out: Vec<StrPart> = Vec::new();
-    let mut push_text = |out: &mut Vec<StrPart>, t: &str| match out.last_mut() {
+    let push_text = |out: &mut Vec<StrPart>, t: &str| match out.last_mut() {
         Some(StrPart::Text(prev)) => prev.push_str(t),
         _ => out.push(StrPart::Text(t.to_string())),
     };

@@ -665,6 +665,15 @@ impl<'c, 'b> Body<'c, 'b> {
             }
             return err(span);
         };
+        // A plain call picks its overload by its first argument, as a method call does by its
+        // receiver: `len(xs)` is `xs.len()`.
+        let (recv, args, as_call) = match (recv, args.split_first()) {
+            (Some(r), _) => (Some(r), args, false),
+            (None, Some((first, rest))) if !matches!(first.kind, E::Lambda(..)) => {
+                (Some(self.expr(first, None)), rest, true)
+            }
+            (None, _) => (None, args, false),
+        };
         let n_args = args.len() + usize::from(recv.is_some());
         // Pick the first overload whose arity and first argument fit.
         let first_ty = recv.as_ref().map(|r| r.ty.clone());
@@ -701,15 +710,16 @@ impl<'c, 'b> Body<'c, 'b> {
             if let Some(p) = params.next() {
                 self.bind_generic(p, &r.ty, &mut bindings);
                 let want = subst(p, &bindings);
-                if !self.fits_generic(&r.ty, p) {
-                    let (expected, found) = (self.show(&want), self.show(&r.ty));
+                if as_call {
+                    self.require(&r, &want, "");
+                } else if !self.fits_generic(&r.ty, p) {
+                    let found = self.show(&r.ty);
                     self.error(Error::NoMethod {
                         span: name.span,
                         name: name.text.clone(),
-                        ty: found.clone(),
+                        ty: found,
                         suggestion: None,
                     });
-                    let _ = expected;
                 }
             }
             out.push(r);
@@ -1001,6 +1011,16 @@ impl<'c, 'b> Body<'c, 'b> {
                 }
                 _ => bad(self),
             },
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+                if [a, b].iter().any(|x| x.ty.is_optional()) =>
+            {
+                // `x + 1` where `x: int?`: say that absence needs handling, not that `+` is wrong.
+                for x in [a, b].into_iter().filter(|x| x.ty.is_optional()) {
+                    let ty = self.show(&x.ty);
+                    self.error(Error::MaybeAbsent { span: x.span, what: "this operand".into(), ty });
+                }
+                Ty::Never
+            }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (ta, tb) {
                 (Ty::Int, Ty::Int) => Ty::Int,
                 (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => Ty::Float,
@@ -1105,9 +1125,19 @@ impl<'c, 'b> Body<'c, 'b> {
                 }
                 ast::Pattern::Literal(e) => {
                     let l = self.expr(e, None);
-                    match l.kind {
-                        H::Const(c) => (hir::Pat::Const(c), None, None),
-                        _ => {
+                    // `-1 =>`: a negated number is a literal too.
+                    let c = match l.kind {
+                        H::Const(c) => Some(c),
+                        H::Unary(UnOp::Neg, x) => match x.kind {
+                            H::Const(Const::Int(i)) => i.checked_neg().map(Const::Int),
+                            H::Const(Const::Float(f)) => Some(Const::Float(-f)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match c {
+                        Some(c) => (hir::Pat::Const(c), None, None),
+                        None => {
                             self.error(Error::Expected {
                                 span: e.span,
                                 expected: "a literal pattern".into(),
