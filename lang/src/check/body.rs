@@ -926,7 +926,7 @@ impl<'c, 'b> Body<'c, 'b> {
 
     fn operator_type(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Ty {
         let types = &self.cx.program.types;
-        let (ta, tb) = (types.resolve(&a.ty), types.resolve(&b.ty));
+        let (ta, tb) = (string_like(types, &a.ty), string_like(types, &b.ty));
         let bad = |s: &mut Self| {
             let (left, right) = (s.show(&a.ty), s.show(&b.ty));
             s.error(Error::BadOperands { span, op: op.as_str().into(), left, right });
@@ -1214,6 +1214,20 @@ impl<'c, 'b> Body<'c, 'b> {
             }
         }
         mk(H::Match(Box::new(s), out), out_ty.unwrap_or(Ty::Never), span)
+    }
+}
+
+/// `ty` resolved, with a union of string literals (such as `"Always" | "Never"`, optional or
+/// not) seen as `string`, which is what operators care about.
+fn string_like(types: &crate::types::TypeTable, ty: &Ty) -> Ty {
+    match types.resolve(ty) {
+        Ty::Opt(inner) => string_like(types, &inner).optional(),
+        Ty::Union(alts)
+            if alts.iter().all(|a| matches!(types.resolve(a), Ty::StrLit(_) | Ty::Str)) =>
+        {
+            Ty::Str
+        }
+        t => t,
     }
 }
 
