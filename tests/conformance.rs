@@ -12,6 +12,7 @@
 //!   when given, starts at `line`/`column` of the expression or policy text, and contains
 //!   `message`.
 //!
+//! `modules` adds more Ward files beside `policy` (positions are always in `policy`).
 //! `set` gives parameters as `--set` does (`module.name: text`); `max_steps` sets the evaluation
 //! budget per rule and document. The files are read with Ward's
 //! own loader, into structs that reject unknown fields. Known failures are listed, one
@@ -51,6 +52,8 @@ struct Case {
     expr: Option<String>,
     #[serde(default)]
     policy: Option<String>,
+    #[serde(default)]
+    modules: Vec<String>,
     #[serde(default)]
     input: Option<String>,
     #[serde(default)]
@@ -174,8 +177,12 @@ fn run_case(case: &Case) -> Result<(), String> {
     }
     match (&case.expr, &case.policy) {
         (Some(e), None) => {
-            if case.input.is_some() || !case.set.is_empty() || case.findings.is_some() {
-                return Err("an `expr` case takes no `input`, `set` or `findings`".into());
+            if case.input.is_some()
+                || !case.set.is_empty()
+                || case.findings.is_some()
+                || !case.modules.is_empty()
+            {
+                return Err("an `expr` case takes no `input`, `set`, `modules` or `findings`".into());
             }
             run_expr(case, e)
         }
@@ -225,8 +232,11 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn run_policy(case: &Case, text: &str) -> Result<(), String> {
-    let source = ward::Source { name: "policy.ward".into(), text: text.into() };
-    let mut policy = match ward::build(&[source]) {
+    let mut sources = vec![ward::Source { name: "policy.ward".into(), text: text.into() }];
+    for (i, m) in case.modules.iter().enumerate() {
+        sources.push(ward::Source { name: format!("module{i}.ward"), text: m.clone() });
+    }
+    let mut policy = match ward::build(&sources) {
         Ok(p) => p,
         Err(e) => {
             let user = e.sources.iter().find(|(_, f)| f.name == "policy.ward").map(|(id, _)| id);
@@ -258,7 +268,7 @@ fn run_policy(case: &Case, text: &str) -> Result<(), String> {
         .map(|m| m.dotted())
         .unwrap_or_default();
     let at = |span: ward::Span| {
-        (policy.user_files.contains(&span.file)).then(|| line_col(text, span.start))
+        (policy.user_files.first() == Some(&span.file)).then(|| line_col(text, span.start))
     };
     if let Some(want) = &case.value {
         return match policy.compiled.call_function(&format!("{module}.main"), &[]) {
