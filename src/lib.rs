@@ -165,7 +165,8 @@ const EXPR_SUFFIX: &str = "\n}\n";
 /// offsets into `text` (their `file` is meaningless), so `1 +` reports at offset 3. A run-time
 /// error comes back as one diagnostic with the error's code (`E05xx`).
 pub fn eval_expr(text: &str) -> Result<serde_json::Value, Vec<Diagnostic>> {
-    let source = Source { name: "<expr>".into(), text: format!("{EXPR_PREFIX}{text}{EXPR_SUFFIX}") };
+    let source =
+        Source { name: "<expr>".into(), text: format!("{EXPR_PREFIX}{text}{EXPR_SUFFIX}") };
     let (file, len) = (FileId(ward_stdlib::FILES.len() as u32), text.len() as u32);
     let relocate = |mut span: Span| {
         if span.file == file {
@@ -220,7 +221,10 @@ mod tests {
     #[test]
     fn eval_expr_computes_values() {
         assert_eq!(eval_expr("1 + 2").unwrap(), serde_json::json!(3));
-        assert_eq!(eval_expr("let x = [1, 2]\nx.map(i => i * 2)").unwrap(), serde_json::json!([2, 4]));
+        assert_eq!(
+            eval_expr("let x = [1, 2]\nx.map(i => i * 2)").unwrap(),
+            serde_json::json!([2, 4])
+        );
         assert_eq!(eval_expr("upper(\"a\") + \"b\"").unwrap(), serde_json::json!("Ab"));
     }
 

@@ -278,10 +278,8 @@ fn select_rules(policy: &Policy, args: &Args) -> Result<Vec<u32>, String> {
         }
         rules.extend(r);
     }
-    if args.profiles.is_empty() {
-        if args.policies.is_empty() {
-            rules.extend(policy.tagged("recommended"));
-        }
+    if args.profiles.is_empty() && args.policies.is_empty() {
+        rules.extend(policy.tagged("recommended"));
     }
     rules.extend(policy.user_rules());
     rules.sort_unstable();

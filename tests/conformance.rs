@@ -19,6 +19,14 @@
 //! `area / section / case` a line, in `spec/conformance/known-failures.txt`: a listed case that
 //! passes fails the suite, so the list only shrinks.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed assumption should fail the test loudly"
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -170,8 +178,9 @@ fn line_col(text: &str, offset: u32) -> (u32, u32) {
 
 /// Runs one case; `Err` holds what went wrong.
 fn run_case(case: &Case) -> Result<(), String> {
-    let outcomes =
-        usize::from(case.value.is_some()) + usize::from(case.findings.is_some()) + usize::from(case.error.is_some());
+    let outcomes = usize::from(case.value.is_some())
+        + usize::from(case.findings.is_some())
+        + usize::from(case.error.is_some());
     if outcomes != 1 {
         return Err("a case expects exactly one of `value`, `findings` and `error`".into());
     }
@@ -182,7 +191,9 @@ fn run_case(case: &Case) -> Result<(), String> {
                 || case.findings.is_some()
                 || !case.modules.is_empty()
             {
-                return Err("an `expr` case takes no `input`, `set`, `modules` or `findings`".into());
+                return Err(
+                    "an `expr` case takes no `input`, `set`, `modules` or `findings`".into()
+                );
             }
             run_expr(case, e)
         }
@@ -280,7 +291,8 @@ fn run_policy(case: &Case, text: &str) -> Result<(), String> {
     }
     let docs = match &case.input {
         Some(input) => {
-            let loaded = policy.load("input.yaml", input.as_bytes(), None, &ward::Limits::default());
+            let loaded =
+                policy.load("input.yaml", input.as_bytes(), None, &ward::Limits::default());
             if let Some(e) = loaded.errors.first() {
                 return Err(format!("input:{}:{}: {}", e.line, e.column, e.message));
             }
@@ -324,9 +336,7 @@ fn run_policy(case: &Case, text: &str) -> Result<(), String> {
             .filter(|r| !r.failures.is_empty())
             .flat_map(|r| r.failures.iter().map(move |(_, m)| format!("\n    {}: {m}", r.name)))
             .collect();
-        return Err(format!(
-            "failing tests: expected {expected:?}, got {failing:?}{detail}"
-        ));
+        return Err(format!("failing tests: expected {expected:?}, got {failing:?}{detail}"));
     }
     Ok(())
 }

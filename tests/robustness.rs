@@ -1,6 +1,14 @@
 //! The front end never panics: parsing and checking thousands of mutated versions of the
 //! quickstart policy, and building the deepest trees the parser accepts, end to end.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed assumption should fail the test loudly"
+)]
+
 mod common;
 
 use ward::FileId;
@@ -23,11 +31,72 @@ impl Rng {
 
 /// Fragments a mutation may insert: tokens that stress every part of the grammar.
 const FRAGMENTS: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", "\"", "\"\"\"", "?.", "??", "=>", "->", "@", "::", "/*", "*/",
-    "//", "\n", " ", "{x}", "r\"", "yaml\"\"\"", "let", "if", "else", "for", "in", "not", "match",
-    "deny", "warn", "at", "fix", "set", "remove", "rule", "fn", "type", "kind", "param", "use",
-    "module", "test", "expect", "0", "99999999999999999999", "1.5e", "\\u{", "\\", "§", "\u{0}",
-    ",", ":", ".", "!", "-", "_", "true", "null", "w", "c", "Pod", "list<", "map<", "|", "=",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"",
+    "\"\"\"",
+    "?.",
+    "??",
+    "=>",
+    "->",
+    "@",
+    "::",
+    "/*",
+    "*/",
+    "//",
+    "\n",
+    " ",
+    "{x}",
+    "r\"",
+    "yaml\"\"\"",
+    "let",
+    "if",
+    "else",
+    "for",
+    "in",
+    "not",
+    "match",
+    "deny",
+    "warn",
+    "at",
+    "fix",
+    "set",
+    "remove",
+    "rule",
+    "fn",
+    "type",
+    "kind",
+    "param",
+    "use",
+    "module",
+    "test",
+    "expect",
+    "0",
+    "99999999999999999999",
+    "1.5e",
+    "\\u{",
+    "\\",
+    "§",
+    "\u{0}",
+    ",",
+    ":",
+    ".",
+    "!",
+    "-",
+    "_",
+    "true",
+    "null",
+    "w",
+    "c",
+    "Pod",
+    "list<",
+    "map<",
+    "|",
+    "=",
 ];
 
 fn mutate(src: &str, rng: &mut Rng) -> String {
@@ -50,7 +119,9 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
                 let piece: Vec<char> = chars[from..from + len].to_vec();
                 chars.splice(at..at, piece);
             }
-            _ if at < chars.len() => chars[at] = FRAGMENTS[rng.below(FRAGMENTS.len())].chars().next().unwrap_or(' '),
+            _ if at < chars.len() => {
+                chars[at] = FRAGMENTS[rng.below(FRAGMENTS.len())].chars().next().unwrap_or(' ')
+            }
             _ => {}
         }
     }
@@ -66,7 +137,9 @@ fn mutated_policies_never_panic() {
     let stdlib: Vec<(FileId, ward_lang::ast::File)> = ward_stdlib::FILES
         .iter()
         .enumerate()
-        .map(|(i, (_, text))| (FileId(i as u32), ward_lang::parse::parse_file(FileId(i as u32), text).file))
+        .map(|(i, (_, text))| {
+            (FileId(i as u32), ward_lang::parse::parse_file(FileId(i as u32), text).file)
+        })
         .collect();
     let user = FileId(stdlib.len() as u32);
     let mut rng = Rng(0x5eed_1234_abcd_0001);

@@ -7,6 +7,14 @@
 //! is a Ward expression of the same value or `error E0xxx`. Set `UPDATE_SPEC=1` to rewrite
 //! `spec/builtins.md`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed assumption should fail the test loudly"
+)]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -40,11 +48,15 @@ fn check_example(expr: &str, result: &str) -> Result<(), String> {
     if let Some(code) = result.strip_prefix("error ") {
         return match got {
             Err(d) if d.iter().any(|d| d.code == code) => Ok(()),
-            Err(d) => Err(format!("`{expr}`: expected {code}, got {:?}", d.iter().map(|d| d.code).collect::<Vec<_>>())),
+            Err(d) => Err(format!(
+                "`{expr}`: expected {code}, got {:?}",
+                d.iter().map(|d| d.code).collect::<Vec<_>>()
+            )),
             Ok(v) => Err(format!("`{expr}`: expected {code}, got {v}")),
         };
     }
-    let want = ward::eval_expr(result).map_err(|d| format!("`{result}` does not evaluate: {}", d[0].message))?;
+    let want = ward::eval_expr(result)
+        .map_err(|d| format!("`{result}` does not evaluate: {}", d[0].message))?;
     match got {
         Ok(v) if v == want => Ok(()),
         Ok(v) => Err(format!("`{expr}`: expected {want}, got {v}")),
@@ -66,7 +78,9 @@ fn check_module(text: &str, want_error: Option<&str>) -> Result<(), String> {
             if failing.is_empty() { Ok(()) } else { Err(format!("failing tests: {failing:?}")) }
         }
         (Ok(_), Some(code)) => Err(format!("expected {code}, but it builds")),
-        (Err(e), None) => Err(format!("does not build: {} {}", e.diagnostics[0].code, e.diagnostics[0].message)),
+        (Err(e), None) => {
+            Err(format!("does not build: {} {}", e.diagnostics[0].code, e.diagnostics[0].message))
+        }
         (Err(e), Some(code)) if e.diagnostics.iter().any(|d| d.code == code) => Ok(()),
         (Err(e), Some(code)) => Err(format!(
             "expected {code}, got {:?}",
@@ -97,17 +111,13 @@ fn every_example_in_the_reference_runs() {
                     let code = words.next().and_then(|w| w.strip_prefix("error="));
                     check_module(&body, code)
                 }
-                Some("expr") => body
-                    .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| {
-                        ran += 1;
-                        match l.split_once(" --> ") {
-                            Some((e, r)) => check_example(e.trim(), r.trim()),
-                            None => Err(format!("`{l}` is not `EXPR --> RESULT`")),
-                        }
-                    })
-                    .collect::<Result<(), String>>(),
+                Some("expr") => body.lines().filter(|l| !l.trim().is_empty()).try_for_each(|l| {
+                    ran += 1;
+                    match l.split_once(" --> ") {
+                        Some((e, r)) => check_example(e.trim(), r.trim()),
+                        None => Err(format!("`{l}` is not `EXPR --> RESULT`")),
+                    }
+                }),
                 _ => Ok(()),
             };
             if let Err(e) = result {
@@ -209,7 +219,8 @@ fn every_error_code_is_documented_with_an_example() {
             continue;
         };
         let section = md[start + 3..].split("\n## ").next().unwrap_or("");
-        let example = section.contains(&format!("error={code}")) || section.contains(&format!("error {code}"));
+        let example = section.contains(&format!("error={code}"))
+            || section.contains(&format!("error {code}"));
         if !example && !section.contains("No program triggers it") {
             problems.push(format!("{code} has no example in spec/errors.md"));
         }

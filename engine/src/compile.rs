@@ -40,12 +40,15 @@ pub struct CRule {
     pub(crate) body: Vec<SCode>,
 }
 
+/// Field keys and the literal values a discriminator requires of them.
+type FieldValues = Vec<(Key, Arc<str>)>;
+
 /// How documents of each kind are recognised.
 #[derive(Default)]
 pub struct KindIndex {
     by_api_kind: HashMap<(String, String), Vec<u32>>,
     by_format: HashMap<String, Vec<u32>>,
-    other: Vec<(u32, Vec<(Key, Arc<str>)>)>,
+    other: Vec<(u32, FieldValues)>,
     discriminators: HashMap<u32, Vec<(Key, Arc<str>)>>,
 }
 
@@ -574,7 +577,9 @@ impl Compiler {
             UnOp::Neg => Box::new(move |f| {
                 let v = x(f)?.scalar(f.cx);
                 match v {
-                    Value::Int(i) => i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span }),
+                    Value::Int(i) => {
+                        i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
+                    }
                     Value::Float(x) => Ok(Value::Float(-x)),
                     other => Err(mismatch("a number", &other, f, span)),
                 }
@@ -585,14 +590,7 @@ impl Compiler {
     /// `float` is set when the checker typed the result `float`: then int operands (an `int`
     /// passed for a `float`, or a number read from `any`) compute as floats, so `x / 2` with
     /// `x: float = 3` is 1.5 whatever the operand's run-time representation.
-    fn binary(
-        &mut self,
-        op: BinOp,
-        a: &hir::Expr,
-        b: &hir::Expr,
-        span: Span,
-        float: bool,
-    ) -> Code {
+    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span, float: bool) -> Code {
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::And => {

@@ -519,14 +519,12 @@ impl Compiled {
         qualified: &str,
         args: &[Value],
     ) -> Option<Result<serde_json::Value, EvalError>> {
-        let i = self
-            .program
-            .functions
-            .iter()
-            .position(|f| f.module.len() + 1 + f.name.len() == qualified.len()
+        let i = self.program.functions.iter().position(|f| {
+            f.module.len() + 1 + f.name.len() == qualified.len()
                 && qualified.starts_with(f.module.as_str())
                 && qualified.ends_with(f.name.as_str())
-                && qualified.as_bytes().get(f.module.len()) == Some(&b'.'))?;
+                && qualified.as_bytes().get(f.module.len()) == Some(&b'.')
+        })?;
         let func = self.functions.get(i)?;
         let cx = Cx::new(self, &[], 10_000_000);
         let mut f = Frame::new(&cx, func.locals as usize);

@@ -365,7 +365,7 @@ fn absent_help(what: &str, ty: &str) -> String {
 
 /// The closest candidate to `name` by edit distance, if close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() + 2) / 3;
+    let limit = name.chars().count().div_ceil(3);
     candidates
         .into_iter()
         .map(|c| (levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))

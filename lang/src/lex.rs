@@ -78,6 +78,7 @@ macro_rules! keywords {
             /// The keyword's text.
             pub fn as_str(self) -> &'static str { match self { $(Kw::$name => $text),* } }
             /// The keyword spelled `s`, if any.
+            #[allow(clippy::should_implement_trait, reason = "a lookup that may fail, not a parse with an error")]
             pub fn from_str(s: &str) -> Option<Kw> { match s { $($text => Some(Kw::$name),)* _ => None } }
         }
     };
@@ -580,9 +581,8 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
             }
         }
     }
-    let blank = |l: &Vec<StrPart>| {
-        l.iter().all(|p| matches!(p, StrPart::Text(t) if t.trim().is_empty()))
-    };
+    let blank =
+        |l: &Vec<StrPart>| l.iter().all(|p| matches!(p, StrPart::Text(t) if t.trim().is_empty()));
     if lines.first().is_some_and(blank) {
         lines.remove(0);
     }
@@ -674,13 +674,18 @@ mod tests {
         let Tok::Str(_, parts) = &toks[0] else { panic!() };
         assert_eq!(parts.first(), Some(&StrPart::Text("n is ".into())));
         assert_eq!(parts.last(), Some(&StrPart::Text("\n  more\n".into())));
-        assert_eq!(kinds("\"\"\"a \"b\"\"\"\"")[0], Tok::Str(StrKind::Plain, vec![StrPart::Text("a \"b".into())]));
+        assert_eq!(
+            kinds("\"\"\"a \"b\"\"\"\"")[0],
+            Tok::Str(StrKind::Plain, vec![StrPart::Text("a \"b".into())])
+        );
     }
 
     #[test]
     fn an_interpolation_ends_at_the_end_of_its_line() {
         let lexed = lex(FileId(0), "\"{a\nb");
-        assert!(matches!(lexed.errors.as_slice(), [Error::UnterminatedInterpolation { span }] if span.start == 1));
+        assert!(
+            matches!(lexed.errors.as_slice(), [Error::UnterminatedInterpolation { span }] if span.start == 1)
+        );
         assert!(lexed.tokens.iter().any(|t| t.tok == Tok::Ident("b".into())));
     }
 }

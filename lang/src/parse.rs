@@ -743,8 +743,7 @@ impl<'t> Parser<'t> {
         }
         let mut lhs = self.unary()?;
         let mut chain = 0;
-        loop {
-            let Some((op, prec, len)) = self.binop() else { break };
+        while let Some((op, prec, len)) = self.binop() {
             if prec < min {
                 break;
             }

@@ -1,5 +1,13 @@
 //! Bad input never panics or overflows the stack: each gives a clear error with a location.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed assumption should fail the test loudly"
+)]
+
 use ward_lang::error::Error;
 use ward_lang::parse::parse_file;
 use ward_lang::{FileId, SourceMap};
@@ -34,7 +42,8 @@ fn empty_file() {
 
 #[test]
 fn binary_garbage() {
-    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> =
+        (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let src = String::from_utf8_lossy(&bytes).into_owned();
     let errs = errors(&src);
     assert!(!errs.is_empty());
@@ -61,7 +70,8 @@ fn a_one_megabyte_line() {
     assert!(errors(&ok).is_empty(), "{:?}", errors(&ok).first());
     let fields = format!("module m\nfn f(x: any) -> any {{ x{} }}\n", ".a".repeat(300_000));
     assert!(errors(&fields).iter().any(|e| e.code() == "E0102"));
-    let calls = format!("module m\nfn f(x: string) -> string {{ x{} }}\n", ".trim()".repeat(150_000));
+    let calls =
+        format!("module m\nfn f(x: string) -> string {{ x{} }}\n", ".trim()".repeat(150_000));
     assert!(errors(&calls).iter().any(|e| e.code() == "E0102"));
     let elifs = format!(
         "module m\nfn f(x: int) -> int {{ if x == 0 {{ 0 }} {} else {{ 1 }} }}\n",
@@ -91,7 +101,8 @@ fn ten_thousand_nested_brackets() {
 
 #[test]
 fn ten_thousand_nested_braces_and_blocks() {
-    let maps = format!("module m\nparam p: any = {}{}\n", "{a: ".repeat(10_000), "}".repeat(10_000));
+    let maps =
+        format!("module m\nparam p: any = {}{}\n", "{a: ".repeat(10_000), "}".repeat(10_000));
     assert!(errors(&maps).iter().any(|e| e.code() == "E0102"));
     let ifs = format!(
         "module m\nuse k8s.{{Pod}}\nrule r(p: Pod) {{ {} }}\n",
@@ -112,7 +123,8 @@ fn ten_thousand_unary_operators() {
 
 #[test]
 fn deeply_nested_interpolations() {
-    let src = format!("module m\nparam p: string = {}1{}\n", "\"{".repeat(5_000), "}\"".repeat(5_000));
+    let src =
+        format!("module m\nparam p: string = {}1{}\n", "\"{".repeat(5_000), "}\"".repeat(5_000));
     assert!(errors(&src).iter().any(|e| e.code() == "E0102"));
 }
 
@@ -136,7 +148,9 @@ fn unterminated_block_comment() {
 
 #[test]
 fn unterminated_multi_line_and_document_literals() {
-    for src in ["module m\nparam p: string = \"\"\"\nabc\n", "module m\nparam p: any = yaml\"\"\"\na: 1\n"] {
+    for src in
+        ["module m\nparam p: string = \"\"\"\nabc\n", "module m\nparam p: any = yaml\"\"\"\na: 1\n"]
+    {
         let errs = errors(src);
         assert_eq!(at(src, first_with_code(&errs, "E0002")).0, 2);
     }

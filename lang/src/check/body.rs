@@ -491,7 +491,8 @@ impl<'c, 'b> Body<'c, 'b> {
     /// Reports `?.` on a value that is never absent, unless a condition narrowed it (then the
     /// `?.` was needed before the narrowing and is harmless).
     fn needless_optional(&mut self, base: &ast::Expr, ty: &Ty, span: Span) {
-        if self.is_narrowed(base) || matches!(self.cx.program.types.resolve(ty), Ty::Any | Ty::Never)
+        if self.is_narrowed(base)
+            || matches!(self.cx.program.types.resolve(ty), Ty::Any | Ty::Never)
         {
             return;
         }
@@ -1017,7 +1018,11 @@ impl<'c, 'b> Body<'c, 'b> {
                 // `x + 1` where `x: int?`: say that absence needs handling, not that `+` is wrong.
                 for x in [a, b].into_iter().filter(|x| x.ty.is_optional()) {
                     let ty = self.show(&x.ty);
-                    self.error(Error::MaybeAbsent { span: x.span, what: "this operand".into(), ty });
+                    self.error(Error::MaybeAbsent {
+                        span: x.span,
+                        what: "this operand".into(),
+                        ty,
+                    });
                 }
                 Ty::Never
             }
