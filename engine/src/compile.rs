@@ -298,7 +298,7 @@ impl Compiler {
                 ok(Value::Null)
             }
             H::Unary(op, x) => self.unary(*op, x, span),
-            H::Binary(op, a, b) => self.binary(*op, a, b, span),
+            H::Binary(op, a, b) => self.binary(*op, a, b, span, e.ty == Ty::Float),
             H::List(items) => {
                 let items = self.exprs(items);
                 Box::new(move |f| {
@@ -603,7 +603,9 @@ impl Compiler {
             UnOp::Neg => Box::new(move |f| {
                 let v = x(f)?.scalar(f.cx);
                 match v {
-                    Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+                    Value::Int(i) => {
+                        i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
+                    }
                     Value::Float(x) => Ok(Value::Float(-x)),
                     other => Err(mismatch("a number", &other, f, span)),
                 }
@@ -611,7 +613,10 @@ impl Compiler {
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Code {
+    /// `float` is set when the checker typed the result `float`: then int operands (an `int`
+    /// passed for a `float`, or a number read from `any`) compute as floats, so `x / 2` with
+    /// `x: float = 3` is 1.5 whatever the operand's run-time representation.
+    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span, float: bool) -> Code {
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::And => {
@@ -624,6 +629,13 @@ impl Compiler {
                 let v = a(f)?;
                 if v.is_null(f.cx) { b(f) } else { Ok(v) }
             }),
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem if float => {
+                Box::new(move |f| {
+                    let x = as_float(a(f)?, f);
+                    let y = as_float(b(f)?, f);
+                    crate::eval::binop(op, &x, &y, f, span)
+                })
+            }
             _ => Box::new(move |f| {
                 let x = a(f)?;
                 let y = b(f)?;
@@ -822,6 +834,14 @@ fn each(
         inner(f)?;
     }
     Ok(())
+}
+
+/// An int (or int node) as a float; anything else as it is.
+fn as_float(v: Value, f: &Frame<'_>) -> Value {
+    match v.scalar(f.cx) {
+        Value::Int(i) => Value::Float(i as f64),
+        _ => v,
+    }
 }
 
 /// Folds operators over constants.

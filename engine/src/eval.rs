@@ -613,6 +613,28 @@ impl Compiled {
             .collect()
     }
 
+    /// Calls the function `qualified` (`module.name`) with `args`, over no documents, and returns
+    /// its result as JSON; `None` when there is no such function. Missing arguments are absent.
+    pub fn call_function(
+        &self,
+        qualified: &str,
+        args: &[Value],
+    ) -> Option<Result<serde_json::Value, EvalError>> {
+        let i = self.program.functions.iter().position(|f| {
+            f.module.len() + 1 + f.name.len() == qualified.len()
+                && qualified.starts_with(f.module.as_str())
+                && qualified.ends_with(f.name.as_str())
+                && qualified.as_bytes().get(f.module.len()) == Some(&b'.')
+        })?;
+        let func = self.functions.get(i)?;
+        let cx = Cx::new(self, &[], 10_000_000);
+        let mut f = Frame::new(&cx, func.locals as usize);
+        for (p, a) in func.params.iter().zip(args) {
+            f.set(*p as usize, a.clone());
+        }
+        Some((func.body)(&mut f).map(|v| v.to_json(&cx)))
+    }
+
     /// Sets a parameter by its qualified name (`module.name`); the value must fit its type.
     pub fn set_param(&mut self, name: &str, value: Value) -> Result<(), ParamError> {
         let Some(i) = self.program.params.iter().position(|p| p.qualified == name) else {
@@ -754,8 +776,12 @@ pub(crate) fn binop(
             };
             Ok(Value::Bool(found == (op == BinOp::In)))
         }
-        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match op {
-            BinOp::Div | BinOp::Rem => EvalError::DivisionByZero { span },
+        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match (op, &a, &b) {
+            (BinOp::Div | BinOp::Rem, _, Value::Int(0)) => EvalError::DivisionByZero { span },
+            (BinOp::Div | BinOp::Rem, _, Value::Float(q)) if *q == 0.0 => {
+                EvalError::DivisionByZero { span }
+            }
+            (_, Value::Int(_), Value::Int(_)) => EvalError::Overflow { span },
             _ => EvalError::Mismatch {
                 expected: "numbers".into(),
                 found: "other values".into(),
