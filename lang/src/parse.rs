@@ -852,14 +852,18 @@ impl<'t> Parser<'t> {
                     let span = e.span.to(name.span);
                     e = Expr { kind: ExprKind::Field(Box::new(e), name, optional), span };
                 }
-            } else if self.is(P::LBracket) && !self.newline_before() {
+            } else if (self.is(P::LBracket)
+                || (self.is(P::Question) && *self.nth(1) == Tok::Punct(P::LBracket)))
+                && !self.newline_before()
+            {
+                let optional = self.eat(P::Question);
                 self.bump();
                 let saved = std::mem::replace(&mut self.no_brace, false);
                 let index = self.expr();
                 self.no_brace = saved;
                 self.expect(P::RBracket)?;
                 let span = e.span.to(self.prev_span());
-                e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(index), false), span };
+                e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(index), optional), span };
             } else {
                 return Ok(e);
             }

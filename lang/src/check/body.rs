@@ -282,7 +282,7 @@ impl<'c, 'b> Body<'c, 'b> {
             E::Map(entries) => self.map(entries, expected, span),
             E::Name(n) => self.name(e, n),
             E::Field(base, name, optional) => self.field(e, base, name, *optional),
-            E::Index(base, index, _) => self.index(base, index, span),
+            E::Index(base, index, optional) => self.index(base, index, *optional, span),
             E::Call(name, args) => self.call(name, args, span),
             E::Method(recv, name, args, optional) => self.method(recv, name, args, *optional, span),
             E::Unary(op, operand) => self.unary(*op, operand, span),
@@ -558,10 +558,17 @@ impl<'c, 'b> Body<'c, 'b> {
         }
     }
 
-    fn index(&mut self, base: &ast::Expr, index: &ast::Expr, span: Span) -> hir::Expr {
+    fn index(
+        &mut self,
+        base: &ast::Expr,
+        index: &ast::Expr,
+        optional: bool,
+        span: Span,
+    ) -> hir::Expr {
         let b = self.expr(base, None);
         let i = self.expr(index, None);
-        if b.ty.is_optional() {
+        let base_optional = b.ty.is_optional();
+        if base_optional && !optional {
             let ty = self.show(&b.ty);
             self.error(Error::MaybeAbsent {
                 span: base.span,
@@ -597,6 +604,7 @@ impl<'c, 'b> Body<'c, 'b> {
                 Ty::Never
             }
         };
+        let ty = if base_optional { ty.optional() } else { ty };
         mk(H::Index(Box::new(b), Box::new(i)), ty, span)
     }
 
