@@ -338,3 +338,46 @@ fn syntax_errors_are_returned() {
     let errs = format("module m\nrule r( {").unwrap_err();
     assert!(!errs.is_empty());
 }
+
+/// The ```` ```ward ```` blocks of the README and of `spec/`, with the file they are in.
+fn markdown_blocks() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = vec![root.join("README.md")];
+    if let Ok(rd) = std::fs::read_dir(root.join("spec")) {
+        files.extend(
+            rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "md")),
+        );
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            match &mut block {
+                None if line.trim_start() == "```ward" => block = Some(String::new()),
+                Some(b) if line.trim_start() == "```" => {
+                    out.push((f.display().to_string(), std::mem::take(b)));
+                    block = None;
+                }
+                Some(b) => {
+                    b.push_str(line);
+                    b.push('\n');
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn markdown_examples_that_are_whole_files_are_formatted() {
+    let blocks = markdown_blocks();
+    assert!(!blocks.is_empty());
+    for (file, block) in blocks {
+        // Fragments (no `module`, or elided parts) are not files; only whole files are checked.
+        let Ok(out) = format(&block) else { continue };
+        assert!(same_tree(&block, &out), "{file}: the tree changed");
+        assert_eq!(out, block, "{file}: a ```ward block is not formatted");
+    }
+}
