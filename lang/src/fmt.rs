@@ -60,6 +60,17 @@ fn strip_spans(file: &File) -> String {
     out
 }
 
+/// Where a declaration starts (its attributes included).
+fn item_start(item: &Item) -> u32 {
+    match item {
+        Item::Param(p) => p.span.start,
+        Item::Type(t) => t.attrs.first().map_or(t.span.start, |a| a.span.start),
+        Item::Fn(f) => f.span.start,
+        Item::Rule(r) => r.attrs.first().map_or(r.span.start, |a| a.span.start),
+        Item::Test(t) => t.span.start,
+    }
+}
+
 /// Binding power of an expression's outermost operator (higher binds tighter). `if` and `match`
 /// expressions count as loosest, so that they are parenthesised as operands.
 fn prec(e: &Expr) -> u8 {
@@ -173,6 +184,38 @@ impl Fmt<'_> {
         }
     }
 
+    /// An expression's span without the parentheses written around it (the tree keeps them in
+    /// the span only).
+    fn inner(&self, span: Span) -> Span {
+        let (mut i, mut j) = (self.tok_index(span.start), self.tok_index(span.end));
+        while let (Some(open), Some(last)) = (self.tokens.get(i), j.checked_sub(1)) {
+            let Some(close) = self.tokens.get(last) else { break };
+            if open.tok != Tok::Punct(P::LParen) || close.tok != Tok::Punct(P::RParen) {
+                break;
+            }
+            // The opening parenthesis must close at the last token, not earlier: `(a) + (b)`.
+            let mut depth = 0usize;
+            let closes_at_end = self.tokens.get(i..=last).is_some_and(|ts| {
+                ts.iter().enumerate().all(|(k, t)| {
+                    match t.tok {
+                        Tok::Punct(P::LParen) => depth += 1,
+                        Tok::Punct(P::RParen) => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    depth > 0 || i + k == last
+                })
+            });
+            if !closes_at_end {
+                break;
+            }
+            (i, j) = (i + 1, last);
+        }
+        match (self.tokens.get(i), j.checked_sub(1).and_then(|l| self.tokens.get(l))) {
+            (Some(a), Some(b)) if i < j => a.span.to(b.span),
+            _ => span,
+        }
+    }
+
     fn has_comments(&self, from: u32, to: u32) -> bool {
         self.comments.iter().any(|c| c.span.start >= from && c.span.start < to)
     }
@@ -236,18 +279,25 @@ impl Fmt<'_> {
             out.push(self.path(m));
             prev_end = m.span.end;
         }
-        for (i, u) in f.uses.iter().enumerate() {
+        // Uses and declarations in source order, so that comments stay in order.
+        let mut decls: Vec<(u32, Option<&Use>, Option<&Item>)> =
+            f.uses.iter().map(|u| (u.span.start, Some(u), None)).collect();
+        decls.extend(f.items.iter().map(|i| (item_start(i), None, Some(i))));
+        decls.sort_by_key(|d| d.0);
+        let mut prev_use = false;
+        for (i, (start, u, item)) in decls.into_iter().enumerate() {
             out.push(Doc::HardLine);
-            if i == 0 || self.blank_after(prev_end, u.span.start) {
+            if i == 0 || !prev_use || u.is_none() || self.blank_after(prev_end, start) {
                 out.push(Doc::HardLine);
             }
-            out.push(self.use_decl(u));
-            prev_end = u.span.end;
-        }
-        for item in &f.items {
-            out.push(Doc::HardLine);
-            out.push(Doc::HardLine);
-            out.push(self.item(item));
+            if let Some(u) = u {
+                out.push(self.use_decl(u));
+                prev_end = u.span.end;
+            }
+            if let Some(item) = item {
+                out.push(self.item(item));
+            }
+            prev_use = u.is_some();
         }
         concat(out)
     }
@@ -286,8 +336,8 @@ impl Fmt<'_> {
     }
 
     fn attr(&self, a: &Attr) -> Vec<Doc> {
-        let at = Span { end: a.name.span.end, ..a.span };
-        let mut out = vec![self.tok_as(&format!("@{}", self.snip(a.name.span)), at)];
+        let at = Span { end: a.span.start + 1, ..a.span };
+        let mut out = vec![self.tok_as("@", at), self.name(&a.name)];
         if !a.args.is_empty() {
             out.push(self.args(&a.args, a.span.end));
         }
@@ -710,16 +760,17 @@ impl Fmt<'_> {
     /// An expression; `nb` is true in the head of an `if`, `for` or `match`, where `{` opens the
     /// body, so a map literal needs parentheses.
     fn expr(&self, e: &Expr, nb: bool) -> Doc {
+        let span = self.inner(e.span);
         match &e.kind {
             ExprKind::Int(_)
             | ExprKind::Float(_)
             | ExprKind::Str(_)
             | ExprKind::Bool(_)
             | ExprKind::Null
-            | ExprKind::DocLit(..) => self.lit(e.span),
+            | ExprKind::DocLit(..) => self.lit(span),
             ExprKind::List(items) => {
                 let items = items.iter().map(|x| self.expr(x, false)).collect();
-                self.seq("[", items, "]", e.span.end, false)
+                self.seq("[", items, "]", span.end, false)
             }
             ExprKind::Map(entries) => {
                 let items = entries
@@ -728,7 +779,7 @@ impl Fmt<'_> {
                         concat(vec![self.expr(k, false), text(": "), self.expr(v, false)])
                     })
                     .collect();
-                let d = self.seq("{", items, "}", e.span.end, true);
+                let d = self.seq("{", items, "}", span.end, true);
                 if nb { parens(d) } else { d }
             }
             ExprKind::Name(n) => self.name(n),
@@ -740,14 +791,12 @@ impl Fmt<'_> {
             ExprKind::Index(recv, idx, _) => {
                 concat(vec![self.receiver(recv, nb), text("["), self.expr(idx, false), text("]")])
             }
-            ExprKind::Call(name, args) => {
-                concat(vec![self.name(name), self.args(args, e.span.end)])
-            }
+            ExprKind::Call(name, args) => concat(vec![self.name(name), self.args(args, span.end)]),
             ExprKind::Method(recv, name, args, opt) => concat(vec![
                 self.receiver(recv, nb),
                 text(if *opt { "?." } else { "." }),
                 self.name(name),
-                self.args(args, e.span.end),
+                self.args(args, span.end),
             ]),
             ExprKind::Unary(op, x) => {
                 let sign = text(if *op == UnOp::Not { "!" } else { "-" });
@@ -777,8 +826,8 @@ impl Fmt<'_> {
                 };
                 concat(vec![head, text(" => "), self.expr(body, nb)])
             }
-            ExprKind::Match(scrutinee, arms) => self.match_expr(e, scrutinee, arms),
-            ExprKind::If(..) => self.if_expr(e, nb),
+            ExprKind::Match(scrutinee, arms) => self.match_expr(span, scrutinee, arms),
+            ExprKind::If(..) => self.if_expr(e, span, nb),
             ExprKind::Block(..) => {
                 let mut body = vec![Doc::HardLine];
                 body.extend(self.block_body(e));
@@ -859,9 +908,9 @@ impl Fmt<'_> {
         group(out)
     }
 
-    fn match_expr(&self, e: &Expr, scrutinee: &Expr, arms: &[Arm]) -> Doc {
+    fn match_expr(&self, span: Span, scrutinee: &Expr, arms: &[Arm]) -> Doc {
         let mut out =
-            vec![self.kw_at(Kw::Match, e.span.start), text(" "), self.expr(scrutinee, true)];
+            vec![self.kw_at(Kw::Match, span.start), text(" "), self.expr(scrutinee, true)];
         out.push(text(" "));
         out.push(self.punct("{", P::LBrace, scrutinee.span.end));
         let mut body = Vec::new();
@@ -875,18 +924,18 @@ impl Fmt<'_> {
             };
             body.extend([pat, text(" => "), self.expr(&arm.body, false), text(",")]);
         }
-        body.push(Doc::Dangling(e.span.end.saturating_sub(1)));
-        if arms.is_empty() && !self.has_comments(scrutinee.span.end, e.span.end) {
-            out.push(self.close(e.span.end));
+        body.push(Doc::Dangling(span.end.saturating_sub(1)));
+        if arms.is_empty() && !self.has_comments(scrutinee.span.end, span.end) {
+            out.push(self.close(span.end));
             return concat(out);
         }
-        out.extend([Doc::Indent(body), Doc::HardLine, self.close(e.span.end)]);
+        out.extend([Doc::Indent(body), Doc::HardLine, self.close(span.end)]);
         concat(out)
     }
 
     /// `if c { a } else if d { b } else { c }`, on one line when it fits and no branch has
     /// `let`s.
-    fn if_expr(&self, e: &Expr, nb: bool) -> Doc {
+    fn if_expr(&self, e: &Expr, span: Span, nb: bool) -> Doc {
         let mut out = Vec::new();
         let mut cur = e;
         loop {
@@ -894,7 +943,8 @@ impl Fmt<'_> {
                 out.extend(self.branch(cur, nb));
                 break;
             };
-            out.extend([self.kw_at(Kw::If, cur.span.start), text(" "), self.expr(cond, true)]);
+            let start = if std::ptr::eq(cur, e) { span.start } else { cur.span.start };
+            out.extend([self.kw_at(Kw::If, start), text(" "), self.expr(cond, true)]);
             out.extend([text(" ")]);
             out.extend(self.branch(then, nb));
             out.push(text(" else "));

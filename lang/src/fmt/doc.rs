@@ -239,7 +239,9 @@ pub fn propagate(doc: &mut Doc, pending: &mut bool) -> bool {
 /// Whether placed text is a token a trailing comment must not move past (not a separator).
 fn is_token(t: &str) -> bool {
     let t = t.trim();
-    !t.is_empty() && !matches!(t, "," | ")" | "]" | "}" | ";") && !t.starts_with("//")
+    !t.is_empty()
+        && !matches!(t, "," | ";" | "(" | ")" | "[" | "]" | "{" | "}")
+        && !t.starts_with("//")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -254,7 +256,13 @@ pub fn render(doc: &Doc) -> String {
     let mut stack: Vec<(usize, Mode, &Doc)> = vec![(0, Mode::Break, doc)];
     while let Some((ind, mode, d)) = stack.pop() {
         match d {
-            Doc::Text(s) | Doc::Tok(s, ..) => r.push(s),
+            Doc::Text(s) | Doc::Tok(s, ..) => {
+                // A line comment written before this token on its line ends that line here.
+                if !r.suffixes.is_empty() && is_token(s) {
+                    r.newline(ind);
+                }
+                r.push(s);
+            }
             Doc::Dangling(_) => {}
             Doc::LineSuffix(s) => r.suffixes.push(s.clone()),
             Doc::Line if mode == Mode::Flat => r.push(" "),
@@ -297,6 +305,10 @@ impl Renderer {
     }
 
     fn flush_suffixes(&mut self) {
+        if !self.suffixes.is_empty() {
+            let trimmed = self.out.trim_end_matches([' ', '\t']).len();
+            self.out.truncate(trimmed);
+        }
         for s in std::mem::take(&mut self.suffixes) {
             self.out.push(' ');
             self.out.push_str(&s);

@@ -381,3 +381,30 @@ fn markdown_examples_that_are_whole_files_are_formatted() {
         assert_eq!(out, block, "{file}: a ```ward block is not formatted");
     }
 }
+
+/// A comment put before any token of a file is kept, in order, and the result is stable.
+#[test]
+fn a_comment_before_any_token_is_kept() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let src = std::fs::read_to_string(root.join("stdlib/pss/version.ward")).unwrap()
+        + "\ntest \"t\" {\n  let xs = [1, 2]\n  expect match xs { [] => 0, _ => 1 } == 1\n  expect deny r({ a: 1 }) at \"/x\"\n}\n"
+        + "rule r(w: any) {\n  for a in [1], b in [2] {\n    if a > b { deny \"x\" at a fix set a = 1 } else if a < b { warn \"y\" } else { deny \"z\" }\n  }\n}\n"
+        + "use k8s.{Pod, Container as C}\n/// T.\n@format(\"f\") kind K = { /// A.\n a: \"x\" | \"y\", b?: list<map<string, int?>>, c: fn(int) -> bool }\n"
+        + "fn g(x: int) -> int { let y = if x > 0 { x } else { -x }; (y ?? 0) * 2 }\n";
+    let tokens = lex::lex(FileId(0), &src).tokens;
+    for (i, t) in tokens.iter().enumerate() {
+        for comment in ["/* c */ ", "// c\n"] {
+            let at = t.span.start as usize;
+            let input = format!("{}{comment}{}", &src[..at], &src[at..]);
+            let Ok(out) = format(&input) else { continue };
+            assert!(same_tree(&input, &out), "token {i}: the tree changed:\n{out}");
+            assert_comments_kept(&input, &out);
+            assert_eq!(
+                format(&out).unwrap(),
+                out,
+                "token {i}: not idempotent:\n{}",
+                &input[input.len().saturating_sub(400)..]
+            );
+        }
+    }
+}
