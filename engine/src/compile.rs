@@ -811,7 +811,7 @@ impl Compiler {
                     Some(code) => Some(code(f)?.to_json(f.cx)),
                     None => None,
                 };
-                patch.extend(target.patch(value, f));
+                patch.extend(target.patch(value));
             }
             f.out.push(Raw { kind, message: msg, loc, fix: patch });
             Ok(())

@@ -283,29 +283,53 @@ impl Loc {
     }
 
     /// JSON Patch operations setting (or, with `None`, removing) the located node.
-    pub(crate) fn patch(
-        &self,
-        value: Option<serde_json::Value>,
-        f: &Frame<'_>,
-    ) -> Vec<serde_json::Value> {
-        use serde_json::json;
-        let _ = f;
+    pub(crate) fn patch(&self, value: Option<serde_json::Value>) -> Option<PatchOp> {
         match (value, self.missing.is_empty()) {
-            (None, true) => vec![json!({"op": "remove", "path": self.pointer})],
-            (None, false) => Vec::new(),
-            (Some(v), true) => vec![json!({"op": "replace", "path": self.pointer, "value": v})],
+            (None, true) => {
+                Some(PatchOp { op: PatchKind::Remove, path: self.pointer.clone(), value: None })
+            }
+            (None, false) => None,
+            (Some(v), true) => {
+                Some(PatchOp { op: PatchKind::Replace, path: self.pointer.clone(), value: Some(v) })
+            }
             (Some(v), false) => {
                 let mut value = v;
                 for seg in self.missing.iter().skip(1).rev() {
-                    value = json!({ seg.clone(): value });
+                    let mut m = serde_json::Map::new();
+                    m.insert(seg.clone(), value);
+                    value = serde_json::Value::Object(m);
                 }
                 let depth = self.missing.len() - 1;
                 let mut segs: Vec<&str> = self.pointer.split('/').collect();
                 segs.truncate(segs.len().saturating_sub(depth));
-                vec![json!({"op": "add", "path": segs.join("/"), "value": value})]
+                Some(PatchOp { op: PatchKind::Add, path: segs.join("/"), value: Some(value) })
             }
         }
     }
+}
+
+/// A JSON Patch (RFC 6902) operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatchOp {
+    /// The operation.
+    pub op: PatchKind,
+    /// The JSON Pointer it applies at.
+    pub path: String,
+    /// The value to add or replace with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// The JSON Patch operations fixes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchKind {
+    /// `add`.
+    Add,
+    /// `remove`.
+    Remove,
+    /// `replace`.
+    Replace,
 }
 
 /// A compiled path segment.
@@ -384,7 +408,7 @@ pub struct Raw {
     /// Where.
     pub loc: Loc,
     /// JSON Patch operations.
-    pub fix: Vec<serde_json::Value>,
+    pub fix: Vec<PatchOp>,
 }
 
 /// A finding: a rule's verdict on one place in one document.
@@ -421,7 +445,7 @@ pub struct Finding {
     pub controls: Arc<[String]>,
     /// A JSON Patch that fixes it, when the rule gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Vec<serde_json::Value>>,
+    pub fix: Option<Vec<PatchOp>>,
 }
 
 /// An error evaluating one rule over one document.
