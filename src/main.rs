@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ward::{Format, Limits, Options, Policy, Source, build, render};
+use ward::{Format, Limits, Options, Policy, Source, SourceMap, build, render};
 
 const USAGE: &str = "\
 ward: a typed policy language and engine for container security
@@ -13,6 +13,9 @@ Usage:
   ward check [OPTIONS] PATH...   check manifests against policies
   ward test [--policy PATH]... [--stdlib]
                                  run the `test` blocks of policies
+  ward fmt [--check] PATH...     format .ward files in place (PATH: a file, a
+                                 directory of them, or - for stdin to stdout);
+                                 --check lists the files that would change
   ward crd [--module NAME] FILE...
                                  print Ward kinds for the CustomResourceDefinitions
                                  in FILEs (save them as a .ward file for --policy)
@@ -43,6 +46,8 @@ With --policy and no --profile, only the given policies' rules run.
 
 Exit status: 0 no findings; 1 findings; 2 usage or policy error;
 3 an input could not be read (the other inputs are still checked).
+`ward fmt`: 0 done (or already formatted); 1 with --check, some file would
+change; 2 a file has syntax errors or cannot be read.
 ";
 
 fn main() -> ExitCode {
@@ -67,6 +72,7 @@ struct Args {
     max_steps: Option<u64>,
     module: Option<String>,
     stdlib: bool,
+    check: bool,
     paths: Vec<String>,
 }
 
@@ -108,6 +114,7 @@ fn parse_args() -> Result<Args, String> {
             }
             Long("module") => a.module = Some(text(p.value().map_err(|e| e.to_string())?)?),
             Long("stdlib") => a.stdlib = true,
+            Long("check") => a.check = true,
             Short('h') | Long("help") => a.command = "help".into(),
             Value(v) if a.command.is_empty() => a.command = text(v)?,
             Value(v) => a.paths.push(text(v)?),
@@ -123,12 +130,120 @@ fn run() -> Result<u8, String> {
         "check" => check(&args),
         "test" => test(&args),
         "crd" => crd(&args),
+        "fmt" => fmt(&args),
         "help" | "" => {
             print!("{USAGE}");
             Ok(0)
         }
         other => Err(format!("unknown command `{other}`")),
     }
+}
+
+/// `ward fmt`: rewrites `.ward` files in the canonical layout, or with `--check` lists those
+/// that are not.
+fn fmt(args: &Args) -> Result<u8, String> {
+    if args.paths.is_empty() {
+        return Err("`ward fmt` needs at least one PATH".into());
+    }
+    let mut code = 0;
+    for p in &args.paths {
+        if p == "-" {
+            let mut src = String::new();
+            std::io::stdin().read_to_string(&mut src).map_err(|e| format!("<stdin>: {e}"))?;
+            match format_source("<stdin>", &src) {
+                Some(out) if args.check => {
+                    if out != src {
+                        print!("{}", first_difference("<stdin>", &src, &out));
+                        code = code.max(1);
+                    }
+                }
+                Some(out) => print!("{out}"),
+                None => code = 2,
+            }
+            continue;
+        }
+        let path = Path::new(p);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            walk(path, &mut files, &|f| f.extension().is_some_and(|e| e == "ward"))
+                .map_err(|e| format!("{p}: {e}"))?;
+        } else {
+            files.push(path.to_path_buf());
+        }
+        for f in files {
+            let name = f.display().to_string();
+            let src = match std::fs::read_to_string(&f) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {name}: {e}");
+                    code = 2;
+                    continue;
+                }
+            };
+            let Some(out) = format_source(&name, &src) else {
+                code = 2;
+                continue;
+            };
+            if out == src {
+                continue;
+            }
+            if args.check {
+                print!("{}", first_difference(&name, &src, &out));
+                code = code.max(1);
+            } else if let Err(e) = std::fs::write(&f, out) {
+                eprintln!("error: {name}: {e}");
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// The formatted text of one file, or `None` after printing its syntax errors.
+fn format_source(name: &str, src: &str) -> Option<String> {
+    match ward_lang::fmt::format(src) {
+        Ok(out) => Some(out),
+        Err(errors) => {
+            let mut sources = SourceMap::new();
+            sources.add(name, src);
+            let diags: Vec<_> = errors.iter().map(|e| e.diagnostic()).collect();
+            eprint!("{}", render::diagnostics(&sources, &diags, color_stderr()));
+            eprintln!("error: {name} has {} syntax error(s); not formatted", errors.len());
+            None
+        }
+    }
+}
+
+/// `name` and a short unified-style diff of its first changed lines.
+fn first_difference(name: &str, old: &str, new: &str) -> String {
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a_end, b_end) = resync(&a, &b, start);
+    let mut out = format!("would reformat {name}\n@@ line {} @@\n", start + 1);
+    for l in a.get(start..a_end).unwrap_or(&[]) {
+        out.push_str(&format!("-{l}\n"));
+    }
+    for l in b.get(start..b_end).unwrap_or(&[]) {
+        out.push_str(&format!("+{l}\n"));
+    }
+    out
+}
+
+/// Where `a` and `b`, which differ at line `start`, agree again: the nearest pair of lines from
+/// which three lines (or both ends) are equal, within a window; else the window's end.
+fn resync(a: &[&str], b: &[&str], start: usize) -> (usize, usize) {
+    const WINDOW: usize = 40;
+    let agree = |i: usize, j: usize| {
+        (0..3).all(|k| match (a.get(i + k), b.get(j + k)) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => true,
+            _ => false,
+        })
+    };
+    (0..2 * WINDOW)
+        .flat_map(|d| (0..=d).map(move |i| (start + i, start + d - i)))
+        .find(|&(i, j)| agree(i, j))
+        .unwrap_or(((start + WINDOW).min(a.len()), (start + WINDOW).min(b.len())))
 }
 
 /// `ward crd`: Ward kinds for the CRDs in the inputs.

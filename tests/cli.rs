@@ -177,3 +177,78 @@ fn pss_version_selects_the_policy_and_a_bad_one_is_reported() {
     assert_eq!(rules[0], "PSS-VERSION", "{v}");
     assert!(v["findings"][0]["message"].as_str().unwrap().contains("`1.29`"), "{v}");
 }
+
+/// A scratch directory of its own for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ward-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn fmt_check_lists_unformatted_files_and_fmt_rewrites_them() {
+    let dir = scratch("fmt");
+    let ugly = dir.join("ugly.ward");
+    let tidy = dir.join("sub").join("tidy.ward");
+    std::fs::create_dir_all(tidy.parent().unwrap()).unwrap();
+    std::fs::write(&ugly, "module m\nfn f()->int{ 1+2 } // three\n").unwrap();
+    std::fs::write(&tidy, "module m\n\nfn g() -> int {\n  1\n}\n").unwrap();
+    let d = dir.to_str().unwrap();
+
+    let (code, out, err) = ward(&["fmt", "--check", d]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("would reformat") && out.contains("ugly.ward"), "{out}");
+    assert!(out.contains("-fn f()->int{ 1+2 } // three") && out.contains("+  1 + 2"), "{out}");
+    assert!(!out.contains("tidy.ward"), "{out}");
+
+    let (code, out, err) = ward(&["fmt", d]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(&ugly).unwrap(),
+        "module m\n\nfn f() -> int {\n  1 + 2 // three\n}\n"
+    );
+    let (code, out, _) = ward(&["fmt", "--check", d]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_refuses_a_file_with_syntax_errors() {
+    let dir = scratch("fmt-bad");
+    let bad = dir.join("bad.ward");
+    std::fs::write(&bad, "module m\nrule r( {\n").unwrap();
+    let (code, _, err) = ward(&["fmt", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("E0101") && err.contains("bad.ward:2:9"), "{err}");
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "module m\nrule r( {\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_reads_stdin_and_writes_stdout() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"module   m\nparam p:int=1").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "module m\n\nparam p: int = 1\n");
+}
+
+/// CI keeps the repository's Ward sources in the canonical layout: run `ward fmt` to fix.
+#[test]
+fn repository_ward_files_are_formatted() {
+    let mut args = vec!["fmt", "--check", "stdlib", "examples"];
+    for dir in ["policies", "spec"] {
+        if common::root().join(dir).is_dir() {
+            args.push(dir);
+        }
+    }
+    let (code, out, err) = ward(&args);
+    assert_eq!(code, 0, "run `ward fmt {}`:\n{out}{err}", args[2..].join(" "));
+}

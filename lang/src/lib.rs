@@ -17,3 +17,4 @@ pub mod hir;
 pub mod types;
 
 pub use check::{BuiltinSig, Checked, check};
+pub mod fmt;

@@ -374,6 +374,11 @@ def render(d: Def, m: Mapper) -> tuple[str, str]:
         opt = "" if name in required else "?"
         fields.append(f"  {field_name(name)}{opt}: {m.type_of(p, f'{d.ward}.{name}')},")
     keyword = "kind" if kind else "type"
+    # `ward fmt`'s layout: a record without field docs stays on one line when it fits.
+    one_line = f"{keyword} {d.ward} = {{ " + ", ".join(f.strip().rstrip(",") for f in fields) + " }"
+    if not any(f.lstrip().startswith("///") for f in fields) and len(one_line) <= 100:
+        out.append(one_line)
+        return keyword, "\n".join(out)
     out.append(f"{keyword} {d.ward} = {{")
     out.extend(fields)
     out.append("}")
@@ -464,6 +469,10 @@ def sanity_check(files: dict[str, str]) -> list[str]:
             declared.setdefault(dm.group(2), []).append(where)
             if dm.group(3) == "{":
                 in_record = True
+            elif dm.group(3).startswith("{ "):
+                # A one-line record: the field names are not type references.
+                for f in dm.group(3)[2:-2].split(", "):
+                    refs(f.split(": ", 1)[-1], where)
             else:
                 refs(dm.group(3), where)
     for name, places in sorted(declared.items()):
