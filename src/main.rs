@@ -6,6 +6,33 @@ use std::process::ExitCode;
 
 use ward::{Format, Limits, Options, Policy, Source, SourceMap, build, render};
 
+/// `print!` that ends the program quietly when standard output is closed (`ward … | head`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($t)*) {
+            exit_on_closed_stdout(&e);
+        }
+    }};
+}
+
+/// `println!` that ends the program quietly when standard output is closed.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            exit_on_closed_stdout(&e);
+        }
+    }};
+}
+
+fn exit_on_closed_stdout(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+}
+
 const USAGE: &str = "\
 ward: a typed policy language and engine for container security
 
@@ -132,7 +159,7 @@ fn run() -> Result<u8, String> {
         "crd" => crd(&args),
         "fmt" => fmt(&args),
         "help" | "" => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(0)
         }
         other => Err(format!("unknown command `{other}`")),
@@ -153,11 +180,11 @@ fn fmt(args: &Args) -> Result<u8, String> {
             match format_source("<stdin>", &src) {
                 Some(out) if args.check => {
                     if out != src {
-                        print!("{}", first_difference("<stdin>", &src, &out));
+                        out!("{}", first_difference("<stdin>", &src, &out));
                         code = code.max(1);
                     }
                 }
-                Some(out) => print!("{out}"),
+                Some(out) => out!("{out}"),
                 None => code = 2,
             }
             continue;
@@ -188,7 +215,7 @@ fn fmt(args: &Args) -> Result<u8, String> {
                 continue;
             }
             if args.check {
-                print!("{}", first_difference(&name, &src, &out));
+                out!("{}", first_difference(&name, &src, &out));
                 code = code.max(1);
             } else if let Err(e) = std::fs::write(&f, out) {
                 eprintln!("error: {name}: {e}");
@@ -261,7 +288,7 @@ fn crd(args: &Args) -> Result<u8, String> {
         }
         docs.extend(loaded.docs.iter().map(|d| d.to_json()));
     }
-    print!("{}", ward::crd::declarations(&docs, args.module.as_deref())?);
+    out!("{}", ward::crd::declarations(&docs, args.module.as_deref())?);
     Ok(0)
 }
 
@@ -387,13 +414,13 @@ fn check(args: &Args) -> Result<u8, String> {
             "errors": errors,
             "rule_errors": outcome.errors,
         });
-        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+        outln!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
     } else {
         let texts: Vec<(String, String)> = inputs
             .iter()
             .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
             .collect();
-        print!("{}", render::findings(&texts, &outcome.findings, color_stdout()));
+        out!("{}", render::findings(&texts, &outcome.findings, color_stdout()));
         for e in &errors {
             eprintln!("error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
         }
@@ -404,7 +431,7 @@ fn check(args: &Args) -> Result<u8, String> {
             );
         }
         let n = outcome.findings.len();
-        println!(
+        outln!(
             "{} finding{} in {} document{}",
             n,
             if n == 1 { "" } else { "s" },
@@ -455,10 +482,10 @@ fn test(args: &Args) -> Result<u8, String> {
     let mut failed = 0;
     for r in &results {
         if r.failures.is_empty() {
-            println!("test {} ... ok", r.name);
+            outln!("test {} ... ok", r.name);
         } else {
             failed += 1;
-            println!("test {} ... FAILED", r.name);
+            outln!("test {} ... FAILED", r.name);
             for (span, msg) in &r.failures {
                 let (file, line, col) = policy
                     .sources
@@ -468,10 +495,10 @@ fn test(args: &Args) -> Result<u8, String> {
                         (f.name.clone(), l, c)
                     })
                     .unwrap_or_default();
-                println!("  {file}:{line}:{col}: {msg}");
+                outln!("  {file}:{line}:{col}: {msg}");
             }
         }
     }
-    println!("{} passed, {} failed", results.len() - failed, failed);
+    outln!("{} passed, {} failed", results.len() - failed, failed);
     Ok(if failed > 0 { 1 } else { 0 })
 }

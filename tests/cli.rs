@@ -252,3 +252,10 @@ fn repository_ward_files_are_formatted() {
     let (code, out, err) = ward(&args);
     assert_eq!(code, 0, "run `ward fmt {}`:\n{out}{err}", args[2..].join(" "));
 }
+
+#[test]
+fn example_policies_tests_pass() {
+    let (code, out, err) = ward(&["test", "--policy", "policies"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(", 0 failed"), "{out}");
+}

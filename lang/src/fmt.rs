@@ -788,9 +788,12 @@ impl Fmt<'_> {
                 text(if *opt { "?." } else { "." }),
                 self.name(name),
             ]),
-            ExprKind::Index(recv, idx, _) => {
-                concat(vec![self.receiver(recv, nb), text("["), self.expr(idx, false), text("]")])
-            }
+            ExprKind::Index(recv, idx, opt) => concat(vec![
+                self.receiver(recv, nb),
+                text(if *opt { "?[" } else { "[" }),
+                self.expr(idx, false),
+                text("]"),
+            ]),
             ExprKind::Call(name, args) => concat(vec![self.name(name), self.args(args, span.end)]),
             ExprKind::Method(recv, name, args, opt) => concat(vec![
                 self.receiver(recv, nb),

@@ -408,3 +408,11 @@ fn a_comment_before_any_token_is_kept() {
         }
     }
 }
+
+#[test]
+fn optional_index_is_kept() {
+    check(
+        "module m\nfn f(x: map<string, int>?) -> int? {\n  x?[\"a\"]\n}\n",
+        "module m\n\nfn f(x: map<string, int>?) -> int? {\n  x?[\"a\"]\n}\n",
+    );
+}
