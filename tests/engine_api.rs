@@ -98,3 +98,28 @@ fn a_budget_stops_a_runaway_rule_with_an_error() {
         out.errors[0].error
     );
 }
+
+#[test]
+fn inputs_are_indexed_by_kind_and_namespace() {
+    let src = r#"
+module t
+use k8s.{Workload, ConfigMap}
+
+@id("T-CONFIG")
+rule config_in_namespace(w: Workload, all: Inputs) {
+  let maps = all.of(ConfigMap, w.namespace())
+  deny "{len(maps)} config maps beside {w.metadata?.name ?? ""}"
+}
+"#;
+    let policy =
+        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
+            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
+        });
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c1, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c2, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c3 }\n";
+    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
+    let out = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let msgs: Vec<_> = out.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(msgs, ["2 config maps beside a", "1 config maps beside b"]);
+}

@@ -462,7 +462,11 @@ impl Compiler {
                         Some(k) => k(f)?,
                         None => Value::Null,
                     };
-                    Ok(f.cx.of(&kinds))
+                    let ns = match args.get(2) {
+                        Some(n) => Some(n(f)?),
+                        None => None,
+                    };
+                    Ok(f.cx.of(&kinds, ns.as_ref().and_then(|n| n.as_str(f.cx))))
                 })
             }
         }

@@ -24,6 +24,8 @@ pub struct Cx<'a> {
     prog: Option<&'a Compiled>,
     /// Documents by kind, built on first use by a cross-document rule.
     by_kind: OnceLock<HashMap<u32, Vec<u32>>>,
+    /// Documents by namespace (`default` when none is set), built on first use.
+    by_namespace: OnceLock<HashMap<Arc<str>, Vec<u32>>>,
     max_steps: u64,
 }
 
@@ -39,11 +41,23 @@ impl Docs for Cx<'_> {
 impl<'a> Cx<'a> {
     /// A context with no documents and no program (for constants).
     pub(crate) fn empty() -> Cx<'static> {
-        Cx { docs: &[], prog: None, by_kind: OnceLock::new(), max_steps: u64::MAX }
+        Cx {
+            docs: &[],
+            prog: None,
+            by_kind: OnceLock::new(),
+            by_namespace: OnceLock::new(),
+            max_steps: u64::MAX,
+        }
     }
 
     fn new(prog: &'a Compiled, docs: &'a [Document], max_steps: u64) -> Self {
-        Cx { docs, prog: Some(prog), by_kind: OnceLock::new(), max_steps }
+        Cx {
+            docs,
+            prog: Some(prog),
+            by_kind: OnceLock::new(),
+            by_namespace: OnceLock::new(),
+            max_steps,
+        }
     }
 
     fn by_kind(&self) -> &HashMap<u32, Vec<u32>> {
@@ -104,13 +118,29 @@ impl<'a> Cx<'a> {
         }
     }
 
-    pub(crate) fn of(&self, kinds: &Value) -> Value {
+    fn by_namespace(&self) -> &HashMap<Arc<str>, Vec<u32>> {
+        self.by_namespace.get_or_init(|| {
+            let mut by_ns: HashMap<Arc<str>, Vec<u32>> = HashMap::default();
+            for (i, d) in self.docs.iter().enumerate() {
+                let ns = d.meta.namespace.clone().unwrap_or_else(|| Arc::from("default"));
+                by_ns.entry(ns).or_default().push(i as u32);
+            }
+            by_ns
+        })
+    }
+
+    /// The input documents of the given kinds, optionally only those in `namespace`.
+    pub(crate) fn of(&self, kinds: &Value, namespace: Option<&str>) -> Value {
         let Value::Kinds(ks) = kinds else { return Value::List(Arc::new(Vec::new())) };
         let by_kind = self.by_kind();
         let mut idx: Vec<u32> =
             ks.iter().flat_map(|k| by_kind.get(k).cloned().unwrap_or_default()).collect();
         idx.sort_unstable();
         idx.dedup();
+        if let Some(ns) = namespace {
+            let in_ns = self.by_namespace().get(ns).map(Vec::as_slice).unwrap_or(&[]);
+            idx.retain(|i| in_ns.binary_search(i).is_ok());
+        }
         let roots = idx
             .into_iter()
             .filter_map(|i| {

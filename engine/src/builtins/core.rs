@@ -428,7 +428,14 @@ pub(super) fn builtins() -> Vec<Builtin> {
         Builtin {
             name: "of",
             sig: "fn(Inputs, Kinds<T>) -> list<T>",
-            doc: "The input documents of a kind (or union of kinds), in input order.",
+            doc: "The input documents of a kind (or union of kinds), in input order. Indexed by kind once per evaluation.",
+            examples: &[],
+            imp: Impl::Of,
+        },
+        Builtin {
+            name: "of",
+            sig: "fn(Inputs, Kinds<T>, string) -> list<T>",
+            doc: "The input documents of a kind (or union of kinds) in a namespace (`default` for documents that name none), in input order. Indexed by kind and by namespace once per evaluation.",
             examples: &[],
             imp: Impl::Of,
         },
