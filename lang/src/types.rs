@@ -241,7 +241,17 @@ impl TypeTable {
             (Named(a), Named(b)) => self.sub_named(*a, *b, seen),
             (Named(_), _) | (_, Named(_)) => {
                 let (f, t) = (self.resolve(from), self.resolve(to));
-                if &f == from && &t == to { false } else { self.sub(&f, &t, seen) }
+                if &f != from || &t != to {
+                    return self.sub(&f, &t, seen);
+                }
+                // A record against an optional or a union (`Pod` fits `Workload?`), or a union
+                // against a record.
+                match (from, to) {
+                    (_, Union(alts)) => alts.iter().any(|b| self.sub(from, b, seen)),
+                    (_, Opt(b)) => self.sub(from, b, seen),
+                    (Union(alts), _) => alts.iter().all(|a| self.sub(a, to, seen)),
+                    _ => false,
+                }
             }
             (Union(alts), _) => alts.iter().all(|a| self.sub(a, to, seen)),
             (_, Union(alts)) => alts.iter().any(|b| self.sub(from, b, seen)),

@@ -857,7 +857,7 @@ impl<'c, 'b> Body<'c, 'b> {
         };
         if r.ty.is_optional() && !takes_optional(self, &r.ty) {
             if !optional {
-                let what = narrow::key(recv).unwrap_or_else(|| "this value".into());
+                let what = narrow::text(recv).unwrap_or_default();
                 let ty = self.show(&r.ty);
                 self.error(Error::MaybeAbsent { span: recv.span, what, ty });
             }
