@@ -77,11 +77,17 @@ fn documents(c: &mut Criterion) {
     g.bench_function("ndjson/serde_json_value", |b| {
         b.iter(|| {
             for line in json.lines() {
-                black_box(serde_json::from_str::<serde_json::Value>(line).unwrap());
+                black_box(serde_json::from_slice::<serde_json::Value>(line.as_bytes()).unwrap());
             }
         })
     });
     g.throughput(Throughput::Bytes(yaml.len() as u64));
+    g.bench_function("yaml/saphyr_tree", |b| {
+        b.iter(|| {
+            use saphyr::LoadableYamlNode;
+            black_box(saphyr::MarkedYaml::load_from_str(&yaml).unwrap())
+        })
+    });
     g.bench_function("yaml/ward", |b| {
         b.iter(|| {
             black_box(ward_engine::load::load(

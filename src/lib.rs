@@ -156,6 +156,56 @@ impl Policy {
     }
 }
 
+/// The module and function that [`eval_expr`] wraps an expression in.
+const EXPR_PREFIX: &str = "module expr\nfn value() {\n";
+const EXPR_SUFFIX: &str = "\n}\n";
+
+/// Evaluates one Ward expression (which may start with `let` bindings) with the standard library
+/// in scope and no documents, and returns its value as JSON.
+///
+/// On failure, every diagnostic is returned; spans that point into the expression are byte
+/// offsets into `text` (their `file` is meaningless), so `1 +` reports at offset 3. A run-time
+/// error comes back as one diagnostic with the error's code (`E05xx`).
+pub fn eval_expr(text: &str) -> Result<serde_json::Value, Vec<Diagnostic>> {
+    let source =
+        Source { name: "<expr>".into(), text: format!("{EXPR_PREFIX}{text}{EXPR_SUFFIX}") };
+    let (file, len) = (FileId(ward_stdlib::FILES.len() as u32), text.len() as u32);
+    let relocate = |mut span: Span| {
+        if span.file == file {
+            let shift = |o: u32| o.saturating_sub(EXPR_PREFIX.len() as u32).min(len);
+            span = Span::new(file, shift(span.start), shift(span.end));
+        }
+        span
+    };
+    let relocate_all = |mut d: Diagnostic| {
+        d.span = relocate(d.span);
+        for l in &mut d.labels {
+            l.span = relocate(l.span);
+        }
+        d
+    };
+    let policy = build(&[source])
+        .map_err(|e| e.diagnostics.into_iter().map(relocate_all).collect::<Vec<_>>())?;
+    match policy.compiled.call_function("expr.value", &[]) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => Err(vec![relocate_all(eval_diagnostic(&e))]),
+        None => Err(vec![internal("the expression's function is missing".into())]),
+    }
+}
+
+/// A run-time error as a diagnostic.
+pub fn eval_diagnostic(e: &EvalError) -> Diagnostic {
+    Diagnostic {
+        code: e.code(),
+        level: Level::Error,
+        message: e.to_string(),
+        span: e.span(),
+        label: String::new(),
+        labels: Vec::new(),
+        help: None,
+    }
+}
+
 /// Parses a JSON literal (numbers, booleans, quoted strings, lists, maps).
 fn parse_literal(text: &str) -> Option<Value> {
     serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j))
@@ -164,4 +214,35 @@ fn parse_literal(text: &str) -> Option<Value> {
 /// Shared empty key table for loading without a policy.
 pub fn empty_symbols() -> Arc<ward_engine::doc::Symbols> {
     Arc::new(ward_engine::doc::Symbols::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eval_expr_computes_values() {
+        assert_eq!(eval_expr("1 + 2").unwrap(), serde_json::json!(3));
+        assert_eq!(
+            eval_expr("let x = [1, 2]\nx.map(i => i * 2)").unwrap(),
+            serde_json::json!([2, 4])
+        );
+        assert_eq!(eval_expr("upper(\"a\") + \"b\"").unwrap(), serde_json::json!("Ab"));
+    }
+
+    #[test]
+    fn eval_expr_reports_errors_relative_to_the_text() {
+        let errs = eval_expr("1 + \"a\"").unwrap_err();
+        assert_eq!(errs[0].code, "E0305");
+        assert_eq!((errs[0].span.start, errs[0].span.end), (0, 7));
+        let errs = eval_expr("nope").unwrap_err();
+        assert_eq!((errs[0].code, errs[0].span.start, errs[0].span.end), ("E0201", 0, 4));
+    }
+
+    #[test]
+    fn eval_expr_reports_run_time_errors() {
+        let errs = eval_expr("let z = 0\n1 / z").unwrap_err();
+        assert_eq!(errs[0].code, "E0504");
+        assert_eq!(errs[0].span.start, 10);
+    }
 }

@@ -2,9 +2,10 @@
 
 #![allow(
     clippy::unwrap_used,
+    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
-    reason = "integration tests fail loudly"
+    reason = "test code: a failed assumption should fail the test loudly"
 )]
 
 mod common;

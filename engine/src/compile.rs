@@ -19,7 +19,7 @@ use ward_lang::types::{Ty, TypeBody, TypeTable};
 use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
 use crate::error::{CompileError, EvalError};
-use crate::eval::{Frame, Loc, Raw};
+use crate::eval::{Frame, Loc, MemoKey, Raw};
 use crate::value::{Docs, NodeRef, Value};
 
 /// Document indices at or above this refer to the program's document literals.
@@ -298,7 +298,7 @@ impl Compiler {
                 ok(Value::Null)
             }
             H::Unary(op, x) => self.unary(*op, x, span),
-            H::Binary(op, a, b) => self.binary(*op, a, b, span),
+            H::Binary(op, a, b) => self.binary(*op, a, b, span, e.ty == Ty::Float),
             H::List(items) => {
                 let items = self.exprs(items);
                 Box::new(move |f| {
@@ -411,11 +411,22 @@ impl Compiler {
                     *s = v;
                 }
             }
+            // Functions are pure and documents do not change during an evaluation, so a call
+            // with the same arguments gives the same value: memoised per document.
+            let key = MemoKey::new(fid as u32, func.params.iter().map(|p| slots.get(*p as usize)));
+            if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
+                let hit = hit.clone();
+                f.return_slots(slots);
+                return Ok(hit);
+            }
             let mut inner = Frame::with_slots(f.cx, slots);
             inner.steps_from(f);
             let out = (func.body)(&mut inner);
             f.steps_to(&inner);
             f.give_slots(inner);
+            if let (Some(k), Ok(v)) = (key, &out) {
+                f.memo.insert(k, v.clone());
+            }
             out
         })
     }
@@ -592,7 +603,9 @@ impl Compiler {
             UnOp::Neg => Box::new(move |f| {
                 let v = x(f)?.scalar(f.cx);
                 match v {
-                    Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+                    Value::Int(i) => {
+                        i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
+                    }
                     Value::Float(x) => Ok(Value::Float(-x)),
                     other => Err(mismatch("a number", &other, f, span)),
                 }
@@ -600,7 +613,10 @@ impl Compiler {
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Code {
+    /// `float` is set when the checker typed the result `float`: then int operands (an `int`
+    /// passed for a `float`, or a number read from `any`) compute as floats, so `x / 2` with
+    /// `x: float = 3` is 1.5 whatever the operand's run-time representation.
+    fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span, float: bool) -> Code {
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::And => {
@@ -613,6 +629,13 @@ impl Compiler {
                 let v = a(f)?;
                 if v.is_null(f.cx) { b(f) } else { Ok(v) }
             }),
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem if float => {
+                Box::new(move |f| {
+                    let x = as_float(a(f)?, f);
+                    let y = as_float(b(f)?, f);
+                    crate::eval::binop(op, &x, &y, f, span)
+                })
+            }
             _ => Box::new(move |f| {
                 let x = a(f)?;
                 let y = b(f)?;
@@ -788,7 +811,7 @@ impl Compiler {
                     Some(code) => Some(code(f)?.to_json(f.cx)),
                     None => None,
                 };
-                patch.extend(target.patch(value, f));
+                patch.extend(target.patch(value));
             }
             f.out.push(Raw { kind, message: msg, loc, fix: patch });
             Ok(())
@@ -811,6 +834,14 @@ fn each(
         inner(f)?;
     }
     Ok(())
+}
+
+/// An int (or int node) as a float; anything else as it is.
+fn as_float(v: Value, f: &Frame<'_>) -> Value {
+    match v.scalar(f.cx) {
+        Value::Int(i) => Value::Float(i as f64),
+        _ => v,
+    }
 }
 
 /// Folds operators over constants.

@@ -65,6 +65,9 @@ pub enum EvalError {
     /// A builtin refused its input, e.g. a regular expression too large.
     #[error("`{name}`: {message}")]
     Builtin { name: String, message: String, span: Span },
+    /// `9223372036854775807 + 1`.
+    #[error("integer overflow")]
+    Overflow { span: Span },
 }
 
 impl EvalError {
@@ -75,7 +78,20 @@ impl EvalError {
             | EvalError::Deadline { span }
             | EvalError::Mismatch { span, .. }
             | EvalError::DivisionByZero { span }
-            | EvalError::Builtin { span, .. } => *span,
+            | EvalError::Builtin { span, .. }
+            | EvalError::Overflow { span } => *span,
+        }
+    }
+
+    /// Its stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EvalError::Budget { .. } => "E0501",
+            EvalError::Deadline { .. } => "E0502",
+            EvalError::Mismatch { .. } => "E0503",
+            EvalError::DivisionByZero { .. } => "E0504",
+            EvalError::Builtin { .. } => "E0505",
+            EvalError::Overflow { .. } => "E0506",
         }
     }
 }

@@ -155,6 +155,8 @@ pub struct Frame<'a> {
     pub slots: Vec<Value>,
     /// Slot vectors of finished calls, reused by the next call.
     pool: Vec<Vec<Value>>,
+    /// Results of function calls on this document, by function and arguments.
+    pub(crate) memo: HashMap<MemoKey, Value>,
     /// The evaluation context.
     pub cx: &'a Cx<'a>,
     /// Findings produced so far.
@@ -175,6 +177,7 @@ impl<'a> Frame<'a> {
         Frame {
             slots,
             pool: Vec::new(),
+            memo: HashMap::default(),
             cx,
             out: Vec::new(),
             failures: Vec::new(),
@@ -195,6 +198,12 @@ impl<'a> Frame<'a> {
     pub(crate) fn give_slots(&mut self, mut inner: Frame<'_>) {
         self.pool.append(&mut inner.pool);
         self.pool.push(std::mem::take(&mut inner.slots));
+        self.memo = std::mem::take(&mut inner.memo);
+    }
+
+    /// Returns an unused slot vector to the pool.
+    pub(crate) fn return_slots(&mut self, slots: Vec<Value>) {
+        self.pool.push(slots);
     }
 
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
@@ -219,13 +228,55 @@ impl<'a> Frame<'a> {
         Ok(())
     }
 
-    pub(crate) fn steps_from(&mut self, other: &Frame<'_>) {
+    /// Starts a call's frame from its caller: step count, document and memo.
+    pub(crate) fn steps_from(&mut self, other: &mut Frame<'_>) {
         self.steps = other.steps;
         self.doc = other.doc;
+        self.memo = std::mem::take(&mut other.memo);
     }
 
     pub(crate) fn steps_to(&mut self, other: &Frame<'_>) {
         self.steps = other.steps;
+    }
+}
+
+/// One argument of a memoised call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum MemoArg {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(Arc<str>),
+    Node(u32, u32),
+}
+
+/// A function and its arguments, when every argument can be a hash key (at most three).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct MemoKey {
+    func: u32,
+    args: [MemoArg; 3],
+}
+
+impl MemoKey {
+    pub(crate) fn new<'v>(
+        func: u32,
+        args: impl ExactSizeIterator<Item = Option<&'v Value>>,
+    ) -> Option<MemoKey> {
+        if args.len() > 3 {
+            return None;
+        }
+        let mut key = MemoKey { func, args: [MemoArg::Null, MemoArg::Null, MemoArg::Null] };
+        for (slot, v) in key.args.iter_mut().zip(args) {
+            *slot = match v? {
+                Value::Null => MemoArg::Null,
+                Value::Bool(b) => MemoArg::Bool(*b),
+                Value::Int(i) => MemoArg::Int(*i),
+                Value::Str(s) => MemoArg::Str(s.clone()),
+                Value::Node(r) => MemoArg::Node(r.doc, r.node),
+                _ => return None,
+            };
+        }
+        Some(key)
     }
 }
 
@@ -262,29 +313,53 @@ impl Loc {
     }
 
     /// JSON Patch operations setting (or, with `None`, removing) the located node.
-    pub(crate) fn patch(
-        &self,
-        value: Option<serde_json::Value>,
-        f: &Frame<'_>,
-    ) -> Vec<serde_json::Value> {
-        use serde_json::json;
-        let _ = f;
+    pub(crate) fn patch(&self, value: Option<serde_json::Value>) -> Option<PatchOp> {
         match (value, self.missing.is_empty()) {
-            (None, true) => vec![json!({"op": "remove", "path": self.pointer})],
-            (None, false) => Vec::new(),
-            (Some(v), true) => vec![json!({"op": "replace", "path": self.pointer, "value": v})],
+            (None, true) => {
+                Some(PatchOp { op: PatchKind::Remove, path: self.pointer.clone(), value: None })
+            }
+            (None, false) => None,
+            (Some(v), true) => {
+                Some(PatchOp { op: PatchKind::Replace, path: self.pointer.clone(), value: Some(v) })
+            }
             (Some(v), false) => {
                 let mut value = v;
                 for seg in self.missing.iter().skip(1).rev() {
-                    value = json!({ seg.clone(): value });
+                    let mut m = serde_json::Map::new();
+                    m.insert(seg.clone(), value);
+                    value = serde_json::Value::Object(m);
                 }
                 let depth = self.missing.len() - 1;
                 let mut segs: Vec<&str> = self.pointer.split('/').collect();
                 segs.truncate(segs.len().saturating_sub(depth));
-                vec![json!({"op": "add", "path": segs.join("/"), "value": value})]
+                Some(PatchOp { op: PatchKind::Add, path: segs.join("/"), value: Some(value) })
             }
         }
     }
+}
+
+/// A JSON Patch (RFC 6902) operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatchOp {
+    /// The operation.
+    pub op: PatchKind,
+    /// The JSON Pointer it applies at.
+    pub path: String,
+    /// The value to add or replace with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// The JSON Patch operations fixes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchKind {
+    /// `add`.
+    Add,
+    /// `remove`.
+    Remove,
+    /// `replace`.
+    Replace,
 }
 
 /// A compiled path segment.
@@ -363,7 +438,7 @@ pub struct Raw {
     /// Where.
     pub loc: Loc,
     /// JSON Patch operations.
-    pub fix: Vec<serde_json::Value>,
+    pub fix: Vec<PatchOp>,
 }
 
 /// A finding: a rule's verdict on one place in one document.
@@ -400,7 +475,7 @@ pub struct Finding {
     pub controls: Arc<[String]>,
     /// A JSON Patch that fixes it, when the rule gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Vec<serde_json::Value>>,
+    pub fix: Option<Vec<PatchOp>>,
 }
 
 /// An error evaluating one rule over one document.
@@ -494,8 +569,9 @@ impl Compiled {
             .collect();
         rules.sort_unstable();
         rules.dedup();
+        let mut memo = HashMap::default();
         for r in rules {
-            match self.run_rule(cx, r, NodeRef { doc: i, node: doc.root }) {
+            match self.run_rule(cx, r, NodeRef { doc: i, node: doc.root }, &mut memo) {
                 Ok(raws) => {
                     out.findings.extend(raws.into_iter().map(|raw| self.finding(cx, r, raw)))
                 }
@@ -520,22 +596,34 @@ impl Compiled {
         out
     }
 
-    fn run_rule(&self, cx: &Cx<'_>, r: u32, doc: NodeRef) -> Result<Vec<Raw>, EvalError> {
+    fn run_rule(
+        &self,
+        cx: &Cx<'_>,
+        r: u32,
+        doc: NodeRef,
+        memo: &mut HashMap<MemoKey, Value>,
+    ) -> Result<Vec<Raw>, EvalError> {
         let (Some(meta), Some(code)) =
             (self.program.rules.get(r as usize), self.rules.get(r as usize))
         else {
             return Ok(Vec::new());
         };
         let mut f = Frame::new(cx, meta.locals as usize);
+        f.memo = std::mem::take(memo);
         f.doc = Some(doc);
         f.set(meta.doc.0 as usize, Value::Node(doc));
         if let Some(inputs) = meta.inputs {
             f.set(inputs.0 as usize, Value::Inputs);
         }
+        let mut result = Ok(());
         for s in &code.body {
-            s(&mut f)?;
+            result = s(&mut f);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(f.out)
+        *memo = std::mem::take(&mut f.memo);
+        result.map(|()| f.out)
     }
 
     fn finding(&self, cx: &Cx<'_>, r: u32, raw: Raw) -> Finding {
@@ -589,6 +677,28 @@ impl Compiled {
                 }
             })
             .collect()
+    }
+
+    /// Calls the function `qualified` (`module.name`) with `args`, over no documents, and returns
+    /// its result as JSON; `None` when there is no such function. Missing arguments are absent.
+    pub fn call_function(
+        &self,
+        qualified: &str,
+        args: &[Value],
+    ) -> Option<Result<serde_json::Value, EvalError>> {
+        let i = self.program.functions.iter().position(|f| {
+            f.module.len() + 1 + f.name.len() == qualified.len()
+                && qualified.starts_with(f.module.as_str())
+                && qualified.ends_with(f.name.as_str())
+                && qualified.as_bytes().get(f.module.len()) == Some(&b'.')
+        })?;
+        let func = self.functions.get(i)?;
+        let cx = Cx::new(self, &[], 10_000_000);
+        let mut f = Frame::new(&cx, func.locals as usize);
+        for (p, a) in func.params.iter().zip(args) {
+            f.set(*p as usize, a.clone());
+        }
+        Some((func.body)(&mut f).map(|v| v.to_json(&cx)))
     }
 
     /// Sets a parameter by its qualified name (`module.name`); the value must fit its type.
@@ -657,7 +767,7 @@ pub(crate) fn expect_finding(
         return Ok(());
     };
     let Some(prog) = f.cx.prog else { return Ok(()) };
-    let raws = prog.run_rule(f.cx, rule as u32, r)?;
+    let raws = prog.run_rule(f.cx, rule as u32, r, &mut HashMap::default())?;
     let want = match at {
         Some(code) => Some(code(f)?.display(f.cx)),
         None => None,
@@ -732,8 +842,12 @@ pub(crate) fn binop(
             };
             Ok(Value::Bool(found == (op == BinOp::In)))
         }
-        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match op {
-            BinOp::Div | BinOp::Rem => EvalError::DivisionByZero { span },
+        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match (op, &a, &b) {
+            (BinOp::Div | BinOp::Rem, _, Value::Int(0)) => EvalError::DivisionByZero { span },
+            (BinOp::Div | BinOp::Rem, _, Value::Float(q)) if *q == 0.0 => {
+                EvalError::DivisionByZero { span }
+            }
+            (_, Value::Int(_), Value::Int(_)) => EvalError::Overflow { span },
             _ => EvalError::Mismatch {
                 expected: "numbers".into(),
                 found: "other values".into(),

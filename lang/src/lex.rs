@@ -193,13 +193,20 @@ impl<'a> Lexer<'a> {
         self.out.errors.push(err);
     }
 
-    /// Lexes tokens until end of input or, inside an interpolation, the closing brace.
-    fn tokens_until(&mut self, close: Option<usize>) -> Vec<Token> {
+    /// Lexes tokens until end of input or, inside an interpolation (`close` is `Some`), the
+    /// closing brace. With `close == Some(true)` (the interpolation of a single-line string) a
+    /// line break also ends it: the brace is missing.
+    fn tokens_until(&mut self, close: Option<bool>) -> Vec<Token> {
         let mut tokens = Vec::new();
         let mut newline = false;
         let mut braces = 0usize;
         loop {
+            let line_end = self.pos;
             newline |= self.skip_trivia();
+            if close == Some(true) && newline {
+                self.pos = line_end;
+                return tokens;
+            }
             let start = self.pos;
             let Some(c) = self.peek() else {
                 tokens.push(Token { tok: Tok::Eof, span: self.span(start), newline_before: true });
@@ -464,7 +471,12 @@ impl<'a> Lexer<'a> {
                 if !text.is_empty() {
                     parts.push(StrPart::Text(std::mem::take(&mut text)));
                 }
-                parts.push(self.interpolation());
+                let (part, closed) = self.interpolation(!triple);
+                parts.push(part);
+                if !closed && !triple {
+                    // The rest of the line went to the interpolation: the string ends here too.
+                    break;
+                }
             } else {
                 self.pos += c.len_utf8();
                 text.push(c);
@@ -516,19 +528,21 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn interpolation(&mut self) -> StrPart {
+    /// Lexes `{…}` inside a string; returns the part and whether its closing brace was found.
+    fn interpolation(&mut self, single_line: bool) -> (StrPart, bool) {
         let open = self.pos;
         self.pos += 1;
         if self.depth >= MAX_INTERPOLATION_DEPTH {
             self.error(Error::TooDeep { span: self.span(open) });
             let len = self.rest().find('}').map_or(self.rest().len(), |i| i + 1);
             self.pos += len;
-            return StrPart::Interp(Vec::new(), self.span(open));
+            return (StrPart::Interp(Vec::new(), self.span(open)), true);
         }
         self.depth += 1;
-        let mut tokens = self.tokens_until(Some(0));
+        let mut tokens = self.tokens_until(Some(single_line));
         self.depth -= 1;
-        if self.peek() == Some('}') {
+        let closed = self.peek() == Some('}');
+        if closed {
             self.pos += 1;
         } else {
             self.error(Error::UnterminatedInterpolation {
@@ -538,42 +552,82 @@ impl<'a> Lexer<'a> {
         if tokens.last().is_none_or(|t| t.tok != Tok::Eof) {
             tokens.push(Token { tok: Tok::Eof, span: self.span(self.pos), newline_before: false });
         }
-        StrPart::Interp(tokens, self.span(open))
+        (StrPart::Interp(tokens, self.span(open)), closed)
     }
 }
 
 /// Removes the common leading indentation of a triple-quoted string, and its first and last
-/// line when they are blank.
+/// line when they are blank. A line break before the closing quotes is kept. Interpolations
+/// take part: a line that starts with one has no indentation.
 fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
-    let text_only: Option<String> = match parts.as_slice() {
-        [StrPart::Text(t)] => Some(t.clone()),
-        _ => None,
+    let mut lines: Vec<Vec<StrPart>> = vec![Vec::new()];
+    for p in parts {
+        match p {
+            StrPart::Text(t) => {
+                for (i, seg) in t.split('\n').enumerate() {
+                    if i > 0 {
+                        lines.push(Vec::new());
+                    }
+                    if let Some(line) = lines.last_mut().filter(|_| !seg.is_empty()) {
+                        line.push(StrPart::Text(seg.to_string()));
+                    }
+                }
+            }
+            interp => {
+                if let Some(line) = lines.last_mut() {
+                    line.push(interp);
+                }
+            }
+        }
+    }
+    let blank =
+        |l: &Vec<StrPart>| l.iter().all(|p| matches!(p, StrPart::Text(t) if t.trim().is_empty()));
+    if lines.first().is_some_and(blank) {
+        lines.remove(0);
+    }
+    let trailing_newline = lines.len() > 1 && lines.last().is_some_and(blank);
+    if lines.last().is_some_and(blank) {
+        lines.pop();
+    }
+    let indent_of = |l: &Vec<StrPart>| match l.first() {
+        Some(StrPart::Text(t)) => t.len() - t.trim_start().len(),
+        _ => 0,
     };
-    let Some(text) = text_only else { return parts };
-    vec![StrPart::Text(dedent_text(&text))]
+    let indent = lines.iter().filter(|l| !blank(l)).map(indent_of).min().unwrap_or(0);
+    let mut out: Vec<StrPart> = Vec::new();
+    let push_text = |out: &mut Vec<StrPart>, t: &str| match out.last_mut() {
+        Some(StrPart::Text(prev)) => prev.push_str(t),
+        _ => out.push(StrPart::Text(t.to_string())),
+    };
+    for (i, line) in lines.into_iter().enumerate() {
+        if i > 0 {
+            push_text(&mut out, "\n");
+        }
+        for (j, p) in line.into_iter().enumerate() {
+            match p {
+                StrPart::Text(t) if j == 0 => {
+                    push_text(&mut out, t.get(indent..).unwrap_or(t.trim_start()));
+                }
+                StrPart::Text(t) => push_text(&mut out, &t),
+                interp => out.push(interp),
+            }
+        }
+    }
+    if trailing_newline {
+        push_text(&mut out, "\n");
+    }
+    if out.is_empty() {
+        out.push(StrPart::Text(String::new()));
+    }
+    out
 }
 
 /// Dedents one block of text: see [`dedent`].
 pub fn dedent_text(text: &str) -> String {
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    if lines.first().is_some_and(|l| l.trim().is_empty()) {
-        lines.remove(0);
+    match dedent(vec![StrPart::Text(text.to_string())]).as_slice() {
+        [StrPart::Text(t)] => t.clone(),
+        _ => String::new(),
     }
-    if lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
-    let indent = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    let mut out = String::new();
-    for line in lines {
-        out.push_str(line.get(indent..).unwrap_or(line.trim_start()));
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -611,5 +665,26 @@ mod tests {
             toks[0],
             Tok::Str(StrKind::Yaml, vec![StrPart::Text("a: 1\nb:\n  c: 2\n".into())])
         );
+    }
+
+    #[test]
+    fn dedents_interpolated_strings_and_keeps_one_line_ones() {
+        let toks = kinds("\"\"\"\n    n is {n}\n      more\n    \"\"\"");
+        let Tok::Str(_, parts) = &toks[0] else { panic!() };
+        assert_eq!(parts.first(), Some(&StrPart::Text("n is ".into())));
+        assert_eq!(parts.last(), Some(&StrPart::Text("\n  more\n".into())));
+        assert_eq!(
+            kinds("\"\"\"a \"b\"\"\"\"")[0],
+            Tok::Str(StrKind::Plain, vec![StrPart::Text("a \"b".into())])
+        );
+    }
+
+    #[test]
+    fn an_interpolation_ends_at_the_end_of_its_line() {
+        let lexed = lex(FileId(0), "\"{a\nb");
+        assert!(
+            matches!(lexed.errors.as_slice(), [Error::UnterminatedInterpolation { span }] if span.start == 1)
+        );
+        assert!(lexed.tokens.iter().any(|t| t.tok == Tok::Ident("b".into())));
     }
 }

@@ -12,6 +12,10 @@ use crate::span::{FileId, Span};
 /// How deeply expressions, types and blocks may nest before the parser gives up on them.
 pub const MAX_DEPTH: usize = 128;
 
+/// How deep a syntax tree may grow through nesting plus chains of operators, field reads,
+/// calls and `else if`s.
+pub const MAX_CHAIN: usize = 256;
+
 /// The result of parsing a file: a tree (possibly partial) and every error.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
@@ -162,6 +166,19 @@ impl<'t> Parser<'t> {
 
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Counts one more link of a chain that deepens the tree without nesting in the text
+    /// (`a + b + …`, `a.b.c…`): the later stages recurse on the tree, so its depth is bounded
+    /// like nesting is.
+    fn link(&mut self, chain: &mut usize) -> Res<()> {
+        *chain += 1;
+        if self.depth + *chain > MAX_CHAIN {
+            self.errors.push(Error::TooDeep { span: self.span() });
+            self.pos = self.tokens.len().saturating_sub(1);
+            return Err(());
+        }
+        Ok(())
     }
 
     // ---- names
@@ -630,7 +647,10 @@ impl<'t> Parser<'t> {
         let els = if self.eat_kw(Kw::Else) {
             if self.is_kw(Kw::If) {
                 let start = self.span();
-                let nested = self.if_stmt()?;
+                self.enter()?;
+                let nested = self.if_stmt();
+                self.leave();
+                let nested = nested?;
                 Some(vec![Stmt { kind: nested, span: start.to(self.prev_span()) }])
             } else {
                 Some(self.block()?)
@@ -722,10 +742,12 @@ impl<'t> Parser<'t> {
             return Ok(lambda);
         }
         let mut lhs = self.unary()?;
+        let mut chain = 0;
         while let Some((op, prec, len)) = self.binop() {
             if prec < min {
                 break;
             }
+            self.link(&mut chain)?;
             self.pos += len;
             // `??` is right-associative; everything else is left-associative.
             let next = if op == BinOp::Default { prec } else { prec + 1 };
@@ -812,7 +834,11 @@ impl<'t> Parser<'t> {
 
     fn postfix(&mut self) -> Res<Expr> {
         let mut e = self.primary()?;
+        let mut chain = 0;
         loop {
+            if self.is(P::Dot) || self.is(P::QDot) || self.is(P::LBracket) {
+                self.link(&mut chain)?;
+            }
             let optional = self.is(P::QDot);
             if self.is(P::Dot) || optional {
                 self.bump();
@@ -1022,7 +1048,10 @@ impl<'t> Parser<'t> {
         }
         let els = if self.is_kw(Kw::If) {
             let start = self.span();
-            let kind = self.if_expr()?;
+            self.enter()?;
+            let kind = self.if_expr();
+            self.leave();
+            let kind = kind?;
             Expr { kind, span: start.to(self.prev_span()) }
         } else {
             self.block_expr()?

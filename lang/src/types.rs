@@ -239,19 +239,12 @@ impl TypeTable {
         match (from, to) {
             (Never, _) | (_, Any) | (Any, _) => true,
             (Named(a), Named(b)) => self.sub_named(*a, *b, seen),
-            (Named(_), _) | (_, Named(_)) => {
-                let (f, t) = (self.resolve(from), self.resolve(to));
-                if &f != from || &t != to {
-                    return self.sub(&f, &t, seen);
-                }
-                // A record against an optional or a union (`Pod` fits `Workload?`), or a union
-                // against a record.
-                match (from, to) {
-                    (_, Union(alts)) => alts.iter().any(|b| self.sub(from, b, seen)),
-                    (_, Opt(b)) => self.sub(from, b, seen),
-                    (Union(alts), _) => alts.iter().all(|a| self.sub(a, to, seen)),
-                    _ => false,
-                }
+            // Unfold aliases; a record (which does not unfold) goes on to the arms below, so
+            // that a `Pod` fits `Pod | Deployment` and `Pod?`.
+            (Named(_), _) | (_, Named(_))
+                if self.resolve(from) != *from || self.resolve(to) != *to =>
+            {
+                self.sub(&self.resolve(from), &self.resolve(to), seen)
             }
             (Union(alts), _) => alts.iter().all(|a| self.sub(a, to, seen)),
             (_, Union(alts)) => alts.iter().any(|b| self.sub(from, b, seen)),

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
 #![allow(dead_code, reason = "each test binary uses a different subset of these helpers")]
-#![allow(clippy::panic, reason = "a missing shared/ under CI must fail the run")]
+#![allow(clippy::panic, reason = "test code: a missing fixture should fail loudly")]
 
 use std::path::PathBuf;
 

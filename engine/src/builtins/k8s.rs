@@ -244,7 +244,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "parse_image",
             "fn(string) -> map<string, string>?",
             "The parts of an image reference: `registry`, `repository`, `tag`, `digest` (missing parts absent).",
-            &[("parse_image(\"ghcr.io/a/b:1\").tag", "\"1\"")],
+            &[("parse_image(\"ghcr.io/a/b:1\")?.tag", "\"1\"")],
             |a, d| {
                 Ok(image(a, d)?.map_or(Value::Null, |r| {
                     let mut pairs = vec![

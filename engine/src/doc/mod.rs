@@ -237,29 +237,33 @@ impl Arena {
 
     /// The JSON Pointer of `id` relative to `root`.
     pub fn pointer(&self, root: NodeId, id: NodeId) -> String {
-        let mut segs = Vec::new();
+        let mut path: Vec<NodeId> = Vec::new();
         let mut cur = id;
         while cur != root {
             let Some(n) = self.node(cur) else { break };
             if n.parent == cur {
                 break;
             }
-            let Some(parent) = self.node(n.parent) else { break };
-            let seg = match parent.kind {
-                NodeKind::Map { start, .. } => self
-                    .edges
-                    .get((start + n.slot) as usize)
-                    .map_or(String::new(), |e| escape_pointer(self.key_str(e.key))),
-                _ => n.slot.to_string(),
-            };
-            segs.push(seg);
+            path.push(cur);
             cur = n.parent;
         }
-        segs.iter().rev().fold(String::new(), |mut acc, s| {
-            acc.push('/');
-            acc.push_str(s);
-            acc
-        })
+        let mut out = String::with_capacity(path.len() * 12);
+        for &child in path.iter().rev() {
+            let Some(n) = self.node(child) else { continue };
+            out.push('/');
+            match self.node(n.parent).map(|p| p.kind) {
+                Some(NodeKind::Map { start, .. }) => {
+                    if let Some(e) = self.edges.get((start + n.slot) as usize) {
+                        push_escaped(&mut out, self.key_str(e.key));
+                    }
+                }
+                _ => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{}", n.slot);
+                }
+            }
+        }
+        out
     }
 
     /// Where `id` is best shown: the key it sits under, or its own position.
@@ -294,6 +298,17 @@ impl Arena {
                     .map(|e| (self.key_str(e.key).to_string(), self.to_json(e.node)))
                     .collect(),
             ),
+        }
+    }
+}
+
+/// Appends `seg` to `out`, escaped as a JSON Pointer segment.
+pub fn push_escaped(out: &mut String, seg: &str) {
+    for c in seg.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
         }
     }
 }

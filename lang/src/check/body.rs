@@ -530,6 +530,9 @@ impl<'c, 'b> Body<'c, 'b> {
             return mk(H::Field(Box::new(b), name.text.as_str().into()), Ty::Never, span);
         }
         let base_optional = b.ty.is_optional();
+        if optional && !base_optional {
+            self.needless_optional(base, &b.ty, name.span);
+        }
         if base_optional && !optional {
             let what = narrow::text(base).unwrap_or_default();
             let ty = self.show(&b.ty);
@@ -541,6 +544,18 @@ impl<'c, 'b> Body<'c, 'b> {
             ty = ty.definite();
         }
         mk(H::Field(Box::new(b), name.text.as_str().into()), ty, span)
+    }
+
+    /// Reports `?.` on a value that is never absent, unless a condition narrowed it (then the
+    /// `?.` was needed before the narrowing and is harmless).
+    fn needless_optional(&mut self, base: &ast::Expr, ty: &Ty, span: Span) {
+        if self.is_narrowed(base)
+            || matches!(self.cx.program.types.resolve(ty), Ty::Any | Ty::Never)
+        {
+            return;
+        }
+        let ty = self.show(ty);
+        self.error(Error::NeedlessOptional { span, ty });
     }
 
     /// The type of field `name` of a value of type `ty`; reports unknown fields.
@@ -695,13 +710,14 @@ impl<'c, 'b> Body<'c, 'b> {
             self.error(Error::UnknownName { span: name.span, name: name.text.clone(), suggestion });
             return err(span);
         };
-        // With several overloads, `f(x, …)` picks one by `x`'s type, as `x.f(…)` does.
-        let as_method = recv.is_some();
-        let (recv, args) = match args.split_first() {
-            Some((first, rest)) if recv.is_none() && cands.len() > 1 => {
-                (Some(self.expr(first, None)), rest)
+        // A plain call picks its overload by its first argument, as a method call does by its
+        // receiver: `len(xs)` is `xs.len()`.
+        let (recv, args, as_call) = match (recv, args.split_first()) {
+            (Some(r), _) => (Some(r), args, false),
+            (None, Some((first, rest))) if !matches!(first.kind, E::Lambda(..)) => {
+                (Some(self.expr(first, None)), rest, true)
             }
-            _ => (recv, args),
+            (None, _) => (None, args, false),
         };
         let n_args = args.len() + usize::from(recv.is_some());
         // Pick the first overload whose arity and first argument fit.
@@ -739,7 +755,7 @@ impl<'c, 'b> Body<'c, 'b> {
             if let Some(p) = params.next() {
                 self.bind_generic(p, &r.ty, &mut bindings);
                 let want = subst(p, &bindings);
-                if !as_method {
+                if as_call {
                     self.require(&r, &want, &format!("argument 1 of `{}`", name.text));
                 } else if !self.fits_generic(&r.ty, p) {
                     let (takes, found) = (self.show(&want), self.show_found(&r.ty, &want));
@@ -855,6 +871,9 @@ impl<'c, 'b> Body<'c, 'b> {
                 })
             }),
         };
+        if optional && !r.ty.is_optional() {
+            self.needless_optional(recv, &r.ty, name.span);
+        }
         if r.ty.is_optional() && !takes_optional(self, &r.ty) {
             if !optional {
                 let what = narrow::text(recv).unwrap_or_default();
@@ -951,7 +970,7 @@ impl<'c, 'b> Body<'c, 'b> {
 
     fn operator_type(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span) -> Ty {
         let types = &self.cx.program.types;
-        let (ta, tb) = (types.resolve(&a.ty), types.resolve(&b.ty));
+        let (ta, tb) = (string_like(types, &a.ty), string_like(types, &b.ty));
         let bad = |s: &mut Self| {
             let (left, right) = (s.show(&widen_deep(&a.ty)), s.show(&widen_deep(&b.ty)));
             s.error(Error::BadOperands { span, op: op.as_str().into(), left, right });
@@ -1028,6 +1047,20 @@ impl<'c, 'b> Body<'c, 'b> {
                 }
                 _ => bad(self),
             },
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+                if [a, b].iter().any(|x| x.ty.is_optional()) =>
+            {
+                // `x + 1` where `x: int?`: say that absence needs handling, not that `+` is wrong.
+                for x in [a, b].into_iter().filter(|x| x.ty.is_optional()) {
+                    let ty = self.show(&x.ty);
+                    self.error(Error::MaybeAbsent {
+                        span: x.span,
+                        what: "this operand".into(),
+                        ty,
+                    });
+                }
+                Ty::Never
+            }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (ta, tb) {
                 (Ty::Int, Ty::Int) => Ty::Int,
                 (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => Ty::Float,
@@ -1130,15 +1163,25 @@ impl<'c, 'b> Body<'c, 'b> {
                 }
                 ast::Pattern::Literal(e) => {
                     let l = self.expr(e, None);
-                    match l.kind {
-                        H::Const(c) => {
+                    // `-1 =>`: a negated number is a literal too.
+                    let c = match l.kind {
+                        H::Const(c) => Some(c),
+                        H::Unary(UnOp::Neg, x) => match x.kind {
+                            H::Const(Const::Int(i)) => i.checked_neg().map(Const::Int),
+                            H::Const(Const::Float(f)) => Some(Const::Float(-f)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match c {
+                        Some(c) => {
                             if literals.contains(&c) {
                                 self.error(Error::UnreachableArm { span: arm.span });
                             }
                             literals.push(c.clone());
                             (hir::Pat::Const(c), None, None)
                         }
-                        _ => {
+                        None => {
                             self.error(Error::Expected {
                                 span: e.span,
                                 expected: "a literal pattern".into(),
@@ -1256,6 +1299,20 @@ impl Body<'_, '_> {
             new
         });
         Some(out)
+    }
+}
+
+/// `ty` resolved, with a union of string literals (such as `"Always" | "Never"`, optional or
+/// not) seen as `string`, which is what operators care about.
+fn string_like(types: &crate::types::TypeTable, ty: &Ty) -> Ty {
+    match types.resolve(ty) {
+        Ty::Opt(inner) => string_like(types, &inner).optional(),
+        Ty::Union(alts)
+            if alts.iter().all(|a| matches!(types.resolve(a), Ty::StrLit(_) | Ty::Str)) =>
+        {
+            Ty::Str
+        }
+        t => t,
     }
 }
 

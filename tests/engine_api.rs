@@ -1,0 +1,100 @@
+//! Guarantees of the engine's embedding API: a compiled program is `Send + Sync`, evaluation
+//! gives the same output whatever the thread count, and cross-document rules see every input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed assumption should fail the test loudly"
+)]
+
+use ward::{Limits, Options, Source};
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn compiled_programs_are_send_and_sync() {
+    assert_send_sync::<ward::Compiled>();
+    assert_send_sync::<ward::Policy>();
+}
+
+fn manifests(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let privileged = i % 3 == 0;
+            let image = if i % 2 == 0 { "nginx" } else { "nginx:1.25" };
+            format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata: {{ name: p{i}, namespace: ns{} }}\nspec:\n  containers:\n  - name: c{i}\n    image: {image}\n    securityContext: {{ privileged: {privileged} }}\n",
+                i % 4
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn output_order_does_not_depend_on_threads() {
+    let policy = ward::build(&[]).unwrap();
+    let text = manifests(300);
+    let docs = policy.load("m.yaml", text.as_bytes(), None, &Limits::default()).docs;
+    let all: Vec<u32> = (0..policy.compiled.program.rules.len() as u32).collect();
+    let seq = policy.compiled.evaluate(
+        &docs,
+        &Options { rules: Some(all.clone()), sequential: true, ..Options::default() },
+    );
+    let par = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(all), sequential: false, ..Options::default() });
+    assert!(!seq.findings.is_empty());
+    assert_eq!(seq.findings, par.findings);
+    let lines: Vec<u32> = seq.findings.iter().map(|f| f.line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted, "findings come in document order");
+}
+
+#[test]
+fn cross_document_rules_see_every_input() {
+    let src = r#"
+module t
+use k8s.{Workload, NetworkPolicy}
+
+@id("T-ISOLATED")
+rule isolated(w: Workload, all: Inputs) {
+  let selecting = all.of(NetworkPolicy)
+    .filter(p => (p.metadata?.namespace ?? "default") == w.namespace() && selector_matches(p.spec?.podSelector, w.pod_labels()))
+  if selecting.is_empty() {
+    deny "no NetworkPolicy selects the pods of {w.kind} `{w.metadata?.name ?? ""}`"
+  }
+}
+"#;
+    let policy =
+        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
+            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
+        });
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x, labels: { app: a } }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b, namespace: y, labels: { app: b } }\nspec: { containers: [] }\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: np, namespace: x }\nspec: { podSelector: { matchLabels: { app: a } } }\n";
+    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
+    let out = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    let names: Vec<_> = out.findings.iter().map(|f| f.name.as_deref().unwrap_or("")).collect();
+    assert_eq!(names, ["b"]);
+}
+
+#[test]
+fn a_budget_stops_a_runaway_rule_with_an_error() {
+    let src = "module t\nuse k8s.{Pod}\n@id(\"T\") rule r(p: Pod) { for a in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], b in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], c in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] { if a + b + c == 0 { deny \"x\" } } }\n";
+    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    let docs = policy.load("m.yaml", b"apiVersion: v1\nkind: Pod\n", None, &Limits::default()).docs;
+    let out = policy.compiled.evaluate(
+        &docs,
+        &Options { rules: Some(policy.user_rules()), max_steps: Some(100), ..Options::default() },
+    );
+    assert_eq!(out.errors.len(), 1);
+    assert!(
+        out.errors[0].error.to_string().contains("budget of 100 steps"),
+        "{}",
+        out.errors[0].error
+    );
+}
