@@ -56,6 +56,8 @@ Options for `check`:
   --input-format FMT   read inputs as yaml, json, ndjson or dockerfile instead of
                        detecting the format from the file name
   --max-steps N        evaluation budget per rule and document
+  --timeout SECONDS    stop rules still running after SECONDS of wall-clock
+                       time (e.g. 2.5); they are reported as rule errors
 
 Options for `test`:
   --policy PATH        run the tests of these policies (repeatable)
@@ -97,6 +99,7 @@ struct Args {
     json: bool,
     input_format: Option<Format>,
     max_steps: Option<u64>,
+    timeout: Option<std::time::Duration>,
     module: Option<String>,
     stdlib: bool,
     check: bool,
@@ -138,6 +141,18 @@ fn parse_args() -> Result<Args, String> {
                 let n = text(p.value().map_err(|e| e.to_string())?)?;
                 a.max_steps =
                     Some(n.parse().map_err(|_| format!("`--max-steps {n}`: expected a number"))?);
+            }
+            Long("timeout") => {
+                let n = text(p.value().map_err(|e| e.to_string())?)?;
+                let secs: f64 = n
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                    .ok_or_else(|| format!("`--timeout {n}`: expected a number of seconds"))?;
+                a.timeout = Some(
+                    std::time::Duration::try_from_secs_f64(secs)
+                        .map_err(|_| format!("`--timeout {n}`: too large"))?,
+                );
             }
             Long("module") => a.module = Some(text(p.value().map_err(|e| e.to_string())?)?),
             Long("stdlib") => a.stdlib = true,
@@ -406,7 +421,12 @@ fn check(args: &Args) -> Result<u8, String> {
     }
     let outcome = policy.compiled.evaluate(
         &docs,
-        &Options { max_steps: args.max_steps, rules: Some(rules), sequential: false },
+        &Options {
+            max_steps: args.max_steps,
+            deadline: args.timeout,
+            rules: Some(rules),
+            sequential: false,
+        },
     );
     if args.json {
         let json = serde_json::json!({

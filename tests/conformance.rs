@@ -304,6 +304,7 @@ fn run_policy(case: &Case, text: &str) -> Result<(), String> {
         rules: Some(policy.user_rules()),
         sequential: true,
         max_steps: case.max_steps,
+        ..ward::Options::default()
     };
     let outcome = policy.compiled.evaluate(&docs, &opts);
     if !outcome.errors.is_empty() {

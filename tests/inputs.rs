@@ -149,7 +149,7 @@ fn kind_ty(types: &TypeTable, module: &str, name: &str) -> Ty {
 /// rule of its kind, and no rule fails. Returns the summaries by document.
 fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
     let outcome =
-        policy.compiled.evaluate(docs, &Options { max_steps: None, rules: None, sequential: true });
+        policy.compiled.evaluate(docs, &Options { sequential: true, ..Options::default() });
     assert!(outcome.errors.is_empty(), "rule errors: {:#?}", outcome.errors);
     let mut by_doc: BTreeMap<(String, u32), Vec<&ward::Finding>> = BTreeMap::new();
     for f in &outcome.findings {

@@ -105,7 +105,7 @@ fn pod_security_admission_fixtures() {
         }
         let outcome = policy.compiled.evaluate(
             &docs,
-            &Options { max_steps: Some(1_000_000), rules: Some(rules), sequential: false },
+            &Options { max_steps: Some(1_000_000), rules: Some(rules), ..Options::default() },
         );
         assert!(outcome.errors.is_empty(), "rule errors at {version}: {:?}", outcome.errors);
         let mut by_file: BTreeMap<&str, Vec<&ward::Finding>> = BTreeMap::new();

@@ -27,6 +27,10 @@ pub struct Cx<'a> {
     /// Documents by namespace (`default` when none is set), built on first use.
     by_namespace: OnceLock<HashMap<Arc<str>, Vec<u32>>>,
     max_steps: u64,
+    /// The wall-clock instant past which evaluation stops (native targets only: `Instant::now`
+    /// panics on `wasm32-unknown-unknown`).
+    #[cfg(not(target_arch = "wasm32"))]
+    deadline: Option<std::time::Instant>,
 }
 
 impl Docs for Cx<'_> {
@@ -47,6 +51,8 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps: u64::MAX,
+            #[cfg(not(target_arch = "wasm32"))]
+            deadline: None,
         }
     }
 
@@ -57,6 +63,8 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps,
+            #[cfg(not(target_arch = "wasm32"))]
+            deadline: None,
         }
     }
 
@@ -156,6 +164,11 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// How many steps pass between two looks at the clock when a deadline is set: reading the clock
+/// costs tens of nanoseconds, a step a few.
+#[cfg(not(target_arch = "wasm32"))]
+const DEADLINE_EVERY: u64 = 1024;
+
 /// The state of one running rule, function or test.
 pub struct Frame<'a> {
     /// Local slots.
@@ -219,11 +232,18 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// Counts one step against the budget.
+    /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
     pub(crate) fn step(&mut self, span: Span) -> Result<(), EvalError> {
         self.steps += 1;
         if self.steps > self.cx.max_steps {
             return Err(EvalError::Budget { limit: self.cx.max_steps, span });
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.steps % DEADLINE_EVERY == 0
+            && let Some(deadline) = self.cx.deadline
+            && std::time::Instant::now() >= deadline
+        {
+            return Err(EvalError::Deadline { span });
         }
         Ok(())
     }
@@ -502,6 +522,13 @@ pub struct Options {
     pub rules: Option<Vec<u32>>,
     /// Evaluate documents one after the other even where threads are available.
     pub sequential: bool,
+    /// Wall-clock budget for the whole call to [`Compiled::evaluate`], counted from its start; a
+    /// rule still running on a document when it runs out stops with [`EvalError::Deadline`] (the
+    /// clock is read every 1024 steps, so a single long builtin call may overrun it). Native
+    /// targets only: `std::time::Instant` is unavailable on `wasm32-unknown-unknown`, where
+    /// [`Options::max_steps`] is the way to bound an evaluation.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub deadline: Option<std::time::Duration>,
 }
 
 /// The result of an evaluation.
@@ -516,7 +543,12 @@ pub struct Outcome {
 impl Compiled {
     /// Evaluates the selected rules over `docs`.
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
-        let cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
+        #[cfg_attr(target_arch = "wasm32", expect(unused_mut, reason = "no deadline on wasm"))]
+        let mut cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            cx.deadline = opts.deadline.and_then(|d| std::time::Instant::now().checked_add(d));
+        }
         let selected: Option<Vec<bool>> = opts.rules.as_ref().map(|r| {
             let mut on = vec![false; self.program.rules.len()];
             for i in r {

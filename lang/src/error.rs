@@ -78,24 +78,29 @@ pub enum Error {
         suggestion: Option<String>,
         fields: Vec<String>,
     },
-    /// `c.securityContext.privileged` where `securityContext` may be absent.
-    #[error("`{what}` may be absent")]
+    /// `c.securityContext.privileged` where `securityContext` may be absent. `what` is the path
+    /// as written (`c.securityContext`), empty when the value is not a path.
+    #[error("{} may be absent", quoted_or(what, "this value"))]
     MaybeAbsent { span: Span, what: String, ty: String },
     /// `1 + "a"`.
     #[error("mismatched types: expected `{expected}`, found `{found}`")]
     Mismatch { span: Span, expected: String, found: String, context: String },
-    /// `if x` where `x: bool?`.
+    /// `if x` where `x: bool?`; `what` is the path as written, empty when not a path.
     #[error("condition has optional type `{found}`")]
-    OptionalCondition { span: Span, found: String },
-    /// `-"a"`, `"a" < 1`.
-    #[error("operator `{op}` cannot be applied to `{left}` and `{right}`")]
+    OptionalCondition { span: Span, what: String, found: String },
+    /// `"a" < 1`; for a unary operator (`-"a"`), `right` is empty.
+    #[error("operator `{op}` cannot be applied to {}", operands(left, right))]
     BadOperands { span: Span, op: String, left: String, right: String },
     /// `f(1, 2)` for `fn f(x: int)`.
-    #[error("`{name}` takes {expected} argument{plural}, but {found} were given", plural = if *expected == 1 { "" } else { "s" })]
+    #[error("`{name}` takes {expected} argument{plural}, but {found} {verb} given", plural = if *expected == 1 { "" } else { "s" }, verb = if *found == 1 { "was" } else { "were" })]
     Arity { span: Span, name: String, expected: usize, found: usize },
-    /// `5.foo()`.
+    /// `xs.any((a, b) => a == b)`: the builtin passes one argument to its function.
+    #[error("the lambda takes {found} parameter{plural}, but `{callee}` passes {expected}", plural = if *found == 1 { "" } else { "s" })]
+    LambdaArity { span: Span, callee: String, expected: usize, found: usize },
+    /// `5.lower()`: functions named `lower` exist, but none takes an `int`. `takes` is the type
+    /// the first parameter of one of them wants.
     #[error("no function `{name}` applies to `{ty}`")]
-    NoMethod { span: Span, name: String, ty: String, suggestion: Option<String> },
+    NoMethod { span: Span, name: String, ty: String, takes: String },
     /// `x.f` where `x: int`.
     #[error("type `{ty}` has no fields")]
     NotARecord { span: Span, ty: String },
@@ -106,7 +111,7 @@ pub enum Error {
     #[error("cannot index into `{ty}`")]
     NotIndexable { span: Span, ty: String },
     /// `p == "Alwayz"` where `p: "Always" | "Never"`.
-    #[error("comparison is always {always}: `{value}` is not one of {allowed}")]
+    #[error("comparison is always {always}: `{value:?}` is not one of {allowed}")]
     ImpossibleLiteral {
         span: Span,
         value: String,
@@ -114,8 +119,8 @@ pub enum Error {
         always: bool,
         suggestion: Option<String>,
     },
-    /// `rule r(x: int)`.
-    #[error("a rule's first parameter must be a document kind, found `{found}`")]
+    /// `rule r(x: int)`; `found` is the type given, empty when the rule has no parameter.
+    #[error("a rule's first parameter must be a document kind, found {}", quoted_or(found, "none"))]
     BadRuleParam { span: Span, found: String },
     /// `match w { Pod => … }` missing `Deployment`.
     #[error("`match` does not cover {missing}")]
@@ -126,9 +131,15 @@ pub enum Error {
     /// `at 1 + 2`.
     #[error("`at` and `fix` need a path into a document")]
     NotAPath { span: Span },
-    /// A lambda where none is expected, or a lambda without one.
-    #[error("expected a function, found `{found}`")]
-    NotAFunction { span: Span, found: String },
+    /// `base(p)` where `base` is a rule.
+    #[error("`{name}` is a rule, not a function")]
+    NotAFunction { span: Span, name: String },
+    /// `let f = x => x`: lambdas exist only as arguments of builtins.
+    #[error("a lambda can only be the argument of a builtin that takes a function")]
+    MisplacedLambda { span: Span },
+    /// `match w { Container => … }`: a pattern names a type that is not a document kind.
+    #[error("`{name}` is not a document kind")]
+    PatternNotAKind { span: Span, name: String },
     /// `x?.f` where `x` is not optional.
     #[error("`?.` on `{ty}`, which is never absent")]
     NeedlessOptional { span: Span, ty: String },
@@ -138,9 +149,10 @@ pub enum Error {
     /// `yaml"""a: [""""`.
     #[error("invalid document literal: {reason}")]
     BadDocLiteral { span: Span, reason: String },
-    /// `using a kind where a value is needed`.
-    #[error("`{name}` is a type, not a value")]
-    TypeAsValue { span: Span, name: String },
+    /// `let c = Container`, `let f = helper`: a type (that is not a kind), a function or a rule
+    /// named where a value is needed; `what` is `type`, `function` or `rule`.
+    #[error("`{name}` is a {what}, not a value")]
+    TypeAsValue { span: Span, name: String, what: String },
     /// A declared kind without a literal discriminator.
     #[error("kind `{name}` has no discriminator")]
     NoDiscriminator { span: Span, name: String },
@@ -235,6 +247,9 @@ impl Error {
             TypeAsValue { .. } => "E0320",
             NoDiscriminator { .. } => "E0321",
             NotARule { .. } => "E0322",
+            LambdaArity { .. } => "E0323",
+            MisplacedLambda { .. } => "E0324",
+            PatternNotAKind { .. } => "E0325",
         }
     }
 
@@ -280,7 +295,10 @@ impl Error {
             | BadDocLiteral { span, .. }
             | TypeAsValue { span, .. }
             | NoDiscriminator { span, .. }
-            | NotARule { span, .. } => *span,
+            | NotARule { span, .. }
+            | LambdaArity { span, .. }
+            | MisplacedLambda { span }
+            | PatternNotAKind { span, .. } => *span,
         }
     }
 
@@ -296,6 +314,22 @@ impl Error {
             Duplicate { .. } => "declared again here".into(),
             Expected { expected, .. } => format!("expected {expected}"),
             NeedlessOptional { .. } => "use `.` instead".into(),
+            NotAPath { .. } => "not a path".into(),
+            BadOperands { right, .. } if right.is_empty() => "this operand does not fit".into(),
+            BadOperands { .. } => "these operands do not fit".into(),
+            Arity { found, .. } => format!("{found} given here"),
+            LambdaArity { expected, .. } => {
+                format!(
+                    "expected a lambda of {expected} parameter{}",
+                    if *expected == 1 { "" } else { "s" }
+                )
+            }
+            MisplacedLambda { .. } => "no function is expected here".into(),
+            PatternNotAKind { .. } => "not a kind".into(),
+            NotARule { .. } => "not a rule".into(),
+            UnreachableArm { .. } => "never reached".into(),
+            NonExhaustive { .. } => "some values match no arm".into(),
+            NoMethod { .. } => "not applicable".into(),
             _ => String::new(),
         }
     }
@@ -306,17 +340,56 @@ impl Error {
             UnknownName { suggestion, .. }
             | UnknownType { suggestion, .. }
             | UnknownModule { suggestion, .. }
-            | UnknownImport { suggestion, .. }
-            | NoMethod { suggestion, .. } => did_you_mean(suggestion),
-            ImpossibleLiteral { suggestion, .. } => did_you_mean(suggestion),
+            | UnknownImport { suggestion, .. } => did_you_mean(suggestion),
+            NoMethod { name, takes, .. } => {
+                Some(format!("`{name}` applies to `{takes}`"))
+            }
+            ImpossibleLiteral { suggestion, .. } => {
+                suggestion.as_ref().map(|s| format!("did you mean `{s:?}`?"))
+            }
             UnknownField { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
             UnknownField { fields, .. } if !fields.is_empty() && fields.len() <= 12 => {
                 Some(format!("available fields: {}", fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")))
             }
             MaybeAbsent { what, ty, .. } => Some(absent_help(what, ty)),
-            OptionalCondition { .. } => Some(
-                "say what absence means: `x == true` (absent is false), `x ?? true` (absent is true), or test `exists(x)` first".into(),
+            OptionalCondition { what, .. } => {
+                let x = if what.is_empty() { "x" } else { what.as_str() };
+                Some(format!(
+                    "say what absence means: `{x} == true` (absent is false), `{x} ?? true` (absent is true), or test `exists({x})` first"
+                ))
+            }
+            BadOperands { op, left, right, .. } if op == "+" && (is_stringish(left) || is_stringish(right)) => {
+                Some("`+` joins two strings: convert with `to_string(…)`, or interpolate: `\"…{x}\"`".into())
+            }
+            BadRuleParam { found, .. } if found.is_empty() => {
+                Some("declare the document the rule checks, e.g. `rule r(p: Pod)` or `rule r(w: Workload)`".into())
+            }
+            BadRuleParam { .. } => Some(
+                "take a kind such as `Pod`, or a union of kinds such as `Workload`, and read the rest from it".into(),
             ),
+            LambdaArity { expected, .. } => Some(format!(
+                "write a lambda of {expected} parameter{}, e.g. `x => …`",
+                if *expected == 1 { "" } else { "s" }
+            )),
+            MisplacedLambda { .. } => Some(
+                "pass it directly, as in `xs.any(x => …)`, or declare a `fn` for reuse".into(),
+            ),
+            NotAFunction { .. } => Some(
+                "rules are run by the host on documents; move the shared logic into a `fn` that both call".into(),
+            ),
+            PatternNotAKind { .. } => Some(
+                "a `match` arm names a kind declared with `kind` (such as `Pod`), a literal, or `_`".into(),
+            ),
+            TypeAsValue { what, name, .. } if what == "function" => Some(format!("call it: `{name}(…)`")),
+            TypeAsValue { what, .. } if what == "type" => Some(
+                "only kinds can be used as values (as in `of(all, Pod)`); a `type` exists only in signatures".into(),
+            ),
+            NoDiscriminator { .. } => Some(
+                "give a field a string literal type, e.g. `kind: \"Thing\"`, or add `@format(\"…\")`".into(),
+            ),
+            NotARule { .. } => Some("`expect deny` runs a rule on a document: `expect deny rule_name(doc)`".into()),
+            UnreachableArm { .. } => Some("remove it, or move it before the arm that already matches its values".into()),
+            ImportCycle { .. } => Some("move the declarations both modules need into a third module".into()),
             BadAttribute { help, .. } => Some(help.clone()),
             TooDeep { .. } => Some("split the expression with `let` bindings".into()),
             MissingModule { .. } => Some("start the file with `module name`".into()),
@@ -350,27 +423,69 @@ impl Error {
     }
 }
 
-fn absent_help(what: &str, ty: &str) -> String {
-    let inner = ty.strip_suffix('?').unwrap_or(ty);
-    let head = format!("`{what}` has type `{ty}`; say what absence means first:");
-    match inner {
-        "bool" => format!("{head} `{what} == true`, `{what} ?? false`, or `exists({what})`"),
-        "string" | "int" | "float" => {
-            format!("{head} `{what} ?? <default>`, or test `exists({what})`")
-        }
-        _ if inner.starts_with("list<") => format!("{head} `{what} ?? []`, or read on with `?.`"),
-        _ => format!("{head} read on with `?.`, default with `??`, or test `exists({what})`"),
-    }
+/// `` `what` `` when `what` is known, otherwise `fallback` as prose.
+fn quoted_or(what: &str, fallback: &str) -> String {
+    if what.is_empty() { fallback.to_string() } else { format!("`{what}`") }
 }
 
-/// The closest candidate to `name` by edit distance, if close enough to be a likely typo.
+fn operands(left: &str, right: &str) -> String {
+    if right.is_empty() { format!("`{left}`") } else { format!("`{left}` and `{right}`") }
+}
+
+fn is_stringish(ty: &str) -> bool {
+    ty == "string" || ty.starts_with('"')
+}
+
+/// The ways out of an optional value: in terms of `what` (the path as written) when known.
+fn absent_help(what: &str, ty: &str) -> String {
+    // `ty` is in the label already; here it only picks the ways out.
+    let inner = ty.strip_suffix('?').unwrap_or(ty);
+    let x = if what.is_empty() { "x" } else { what };
+    let ways = match inner {
+        "bool" => format!(
+            "`{x} == true` (absent is false), `{x} ?? true` (absent is true), or test `exists({x})` first"
+        ),
+        _ if inner.starts_with("list<") => {
+            format!("`{x} ?? []` (absent is empty), or test `exists({x})` first")
+        }
+        _ if inner.starts_with("map<") => {
+            format!("`{x} ?? {{}}` (absent is empty), or test `exists({x})` first")
+        }
+        "string" | "int" | "float" | "any" => {
+            format!("`{x} ?? <default>`, or test `exists({x})` first")
+        }
+        _ if inner.starts_with('"') || inner.contains(" | ") => {
+            format!(
+                "`{x} ?? <default>`, compare with `{x} == <literal>`, or test `exists({x})` first"
+            )
+        }
+        _ => format!("read on with `{x}?.field`, or test `exists({x})` first"),
+    };
+    format!("say what absence means: {ways}")
+}
+
+/// The closest candidate to `name` by edit distance, if close enough to be a likely typo; failing
+/// that, a candidate of at least four characters that `name` starts with or that starts with
+/// `name` (`lowercase` → `lower`).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let limit = name.chars().count().div_ceil(3);
+    let lower = name.to_lowercase();
+    let candidates: Vec<&str> = candidates.into_iter().collect();
     candidates
-        .into_iter()
-        .map(|c| (levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .iter()
+        .map(|c| (levenshtein(&lower, &c.to_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, c.len()))
+        .min_by_key(|(d, c)| (*d, c.len(), *c))
+        .or_else(|| {
+            candidates
+                .iter()
+                .map(|c| (c.to_lowercase(), *c))
+                .filter(|(l, _)| {
+                    l.len().min(lower.len()) >= 4 && (lower.starts_with(l) || l.starts_with(&lower))
+                })
+                .min_by_key(|(l, c)| (l.len().abs_diff(lower.len()), *c))
+                .map(|(_, c)| (0, c))
+        })
         .map(|(_, c)| c.to_string())
 }
 

@@ -17,6 +17,8 @@ pub(super) struct Body<'c, 'b> {
     locals: Vec<(String, Local, Ty)>,
     next: u32,
     narrowed: Vec<String>,
+    /// The builtin whose arguments are being checked, for messages about lambdas.
+    callee: Option<String>,
 }
 
 fn mk(kind: H, ty: Ty, span: Span) -> hir::Expr {
@@ -36,6 +38,7 @@ impl<'c, 'b> Body<'c, 'b> {
             locals: Vec::new(),
             next: 0,
             narrowed: Vec::new(),
+            callee: None,
         }
     }
 
@@ -58,19 +61,74 @@ impl<'c, 'b> Body<'c, 'b> {
         self.cx.errors.push(e);
     }
 
-    /// Reports a mismatch unless `e` fits `ty`.
+    /// Reports a mismatch unless `e` fits `ty`. A list literal that does not fit is blamed on
+    /// its first element that does not.
     pub fn require(&mut self, e: &hir::Expr, ty: &Ty, context: &str) -> bool {
         if self.cx.program.types.assignable(&e.ty, ty) {
             return true;
         }
         if e.ty.is_optional() && self.cx.program.types.assignable(&e.ty.definite(), ty) {
-            let what = self.cx.show(&e.ty);
-            self.error(Error::MaybeAbsent { span: e.span, what: "this value".into(), ty: what });
+            let ty = self.cx.show(&e.ty);
+            let what = self.text(e);
+            self.error(Error::MaybeAbsent { span: e.span, what, ty });
             return false;
         }
-        let (expected, found) = (self.show(ty), self.show(&e.ty));
+        if let Some((item, elem)) = self.bad_element(e, ty) {
+            let context =
+                format!("an element of `{}` must be `{}`", self.show(ty), self.show(&elem));
+            return self.require(item, &elem, &context);
+        }
+        let (expected, found) = (self.show(ty), self.show_found(&e.ty, ty));
         self.error(Error::Mismatch { span: e.span, expected, found, context: context.to_string() });
         false
+    }
+
+    /// The first element of list literal `e` that does not fit the element type of `ty`.
+    pub fn bad_element<'e>(&self, e: &'e hir::Expr, ty: &Ty) -> Option<(&'e hir::Expr, Ty)> {
+        let (H::List(items), Ty::List(elem)) = (&e.kind, self.cx.program.types.resolve(ty)) else {
+            return None;
+        };
+        let item = items.iter().find(|i| !self.cx.program.types.assignable(&i.ty, &elem))?;
+        Some((item, *elem))
+    }
+
+    /// A found type for a message: string literal types read as `string` unless the expected
+    /// type is itself made of literals.
+    pub fn show_found(&self, found: &Ty, expected: &Ty) -> String {
+        if self.show(expected).contains('"') {
+            self.show(found)
+        } else {
+            self.show(&widen_deep(found))
+        }
+    }
+
+    /// A checked expression as the user wrote it, when it is a path (`c.securityContext`);
+    /// empty otherwise.
+    fn text(&self, e: &hir::Expr) -> String {
+        fn go(b: &Body<'_, '_>, e: &hir::Expr) -> Option<String> {
+            match &e.kind {
+                H::Local(l) => b
+                    .locals
+                    .iter()
+                    .rev()
+                    .find(|(n, x, _)| {
+                        x == l && n.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                    })
+                    .map(|(n, _, _)| n.clone()),
+                H::Param(p) => {
+                    b.cx.program
+                        .params
+                        .get(*p as usize)
+                        .map(|p| p.qualified.rsplit('.').next().unwrap_or(&p.qualified).to_string())
+                }
+                H::Field(base, name) => {
+                    let sep = if base.ty.is_optional() { "?." } else { "." };
+                    Some(format!("{}{sep}{name}", go(b, base)?))
+                }
+                _ => None,
+            }
+        }
+        go(self, e).unwrap_or_default()
     }
 
     /// Runs `f` in a nested scope: locals and narrowings made inside are dropped after.
@@ -193,7 +251,8 @@ impl<'c, 'b> Body<'c, 'b> {
         let types = &self.cx.program.types;
         if c.ty.is_optional() && types.assignable(&c.ty.definite(), &Ty::Bool) {
             let found = self.show(&c.ty);
-            self.error(Error::OptionalCondition { span: c.span, found });
+            let what = narrow::text(e).unwrap_or_default();
+            self.error(Error::OptionalCondition { span: c.span, what, found });
         } else {
             self.require(&c, &Ty::Bool, "a condition must be a `bool`");
         }
@@ -208,11 +267,8 @@ impl<'c, 'b> Body<'c, 'b> {
             Ty::Any | Ty::Never => resolved,
             Ty::Opt(_) | Ty::Null => {
                 let ty = self.show(&coll.ty);
-                self.error(Error::MaybeAbsent {
-                    span: coll.span,
-                    what: "the collection".into(),
-                    ty,
-                });
+                let what = self.text(coll);
+                self.error(Error::MaybeAbsent { span: coll.span, what, ty });
                 Ty::Never
             }
             _ => {
@@ -417,12 +473,14 @@ impl<'c, 'b> Body<'c, 'b> {
             Decl::Type(t) => match self.cx.program.types.kinds_of(&Ty::Named(t)) {
                 Some(kinds) => mk(H::TypeRef(kinds), Ty::Type(Box::new(Ty::Named(t))), span),
                 None => {
-                    self.error(Error::TypeAsValue { span, name: name.to_string() });
+                    let what = "type".into();
+                    self.error(Error::TypeAsValue { span, name: name.to_string(), what });
                     err(span)
                 }
             },
             Decl::Fn(_) | Decl::Rule(_) => {
-                self.error(Error::TypeAsValue { span, name: name.to_string() });
+                let what = if matches!(d, Decl::Fn(_)) { "function" } else { "rule" }.into();
+                self.error(Error::TypeAsValue { span, name: name.to_string(), what });
                 err(span)
             }
         }
@@ -476,7 +534,7 @@ impl<'c, 'b> Body<'c, 'b> {
             self.needless_optional(base, &b.ty, name.span);
         }
         if base_optional && !optional {
-            let what = narrow::key(base).unwrap_or_else(|| "this value".into());
+            let what = narrow::text(base).unwrap_or_default();
             let ty = self.show(&b.ty);
             self.error(Error::MaybeAbsent { span: base.span, what, ty });
         }
@@ -572,7 +630,7 @@ impl<'c, 'b> Body<'c, 'b> {
             let ty = self.show(&b.ty);
             self.error(Error::MaybeAbsent {
                 span: base.span,
-                what: narrow::key(base).unwrap_or("this value".into()),
+                what: narrow::text(base).unwrap_or_default(),
                 ty,
             });
         }
@@ -615,10 +673,7 @@ impl<'c, 'b> Body<'c, 'b> {
                 self.call_fn(f, name, args, span)
             }
             Some(Decl::Rule(_)) => {
-                self.error(Error::NotAFunction {
-                    span: name.span,
-                    found: format!("rule `{}`", name.text),
-                });
+                self.error(Error::NotAFunction { span: name.span, name: name.text.clone() });
                 err(span)
             }
             _ => self.call_builtin(name, None, args, span),
@@ -639,8 +694,8 @@ impl<'c, 'b> Body<'c, 'b> {
             });
             return err(span);
         }
-        for (a, p) in args.iter().zip(&params) {
-            self.require(a, p, "");
+        for (i, (a, p)) in args.iter().zip(&params).enumerate() {
+            self.require(a, p, &format!("argument {} of `{}`", i + 1, name.text));
         }
         mk(H::Call(f, args), ret, span)
     }
@@ -659,19 +714,8 @@ impl<'c, 'b> Body<'c, 'b> {
             let visible = self.cx.visible_names(&self.scope);
             names.extend(visible.iter().map(String::as_str));
             let suggestion = suggest(&name.text, names);
-            match recv_ty {
-                Some(ty) => self.error(Error::NoMethod {
-                    span: name.span,
-                    name: name.text.clone(),
-                    ty,
-                    suggestion,
-                }),
-                None => self.error(Error::UnknownName {
-                    span: name.span,
-                    name: name.text.clone(),
-                    suggestion,
-                }),
-            }
+            let _ = recv_ty;
+            self.error(Error::UnknownName { span: name.span, name: name.text.clone(), suggestion });
             return err(span);
         };
         // A plain call picks its overload by its first argument, as a method call does by its
@@ -720,25 +764,28 @@ impl<'c, 'b> Body<'c, 'b> {
                 self.bind_generic(p, &r.ty, &mut bindings);
                 let want = subst(p, &bindings);
                 if as_call {
-                    self.require(&r, &want, "");
+                    self.require(&r, &want, &format!("argument 1 of `{}`", name.text));
                 } else if !self.fits_generic(&r.ty, p) {
-                    let found = self.show(&r.ty);
+                    let (takes, found) = (self.show(&want), self.show_found(&r.ty, &want));
                     self.error(Error::NoMethod {
                         span: name.span,
                         name: name.text.clone(),
                         ty: found,
-                        suggestion: None,
+                        takes,
                     });
                 }
             }
             out.push(r);
         }
-        for (a, p) in args.iter().zip(params) {
+        let first = out.len() + 1;
+        for (i, (a, p)) in args.iter().zip(params).enumerate() {
             let want = subst(p, &bindings);
+            let outer = self.callee.replace(name.text.clone());
             let x = self.expr(a, Some(&want));
+            self.callee = outer;
             self.bind_generic(p, &x.ty, &mut bindings);
             let want = subst(p, &bindings);
-            self.require(&x, &want, "");
+            self.require(&x, &want, &format!("argument {} of `{}`", first + i, name.text));
             out.push(x);
         }
         let ret = subst(&sig.ret, &bindings);
@@ -837,7 +884,7 @@ impl<'c, 'b> Body<'c, 'b> {
         }
         if r.ty.is_optional() && !takes_optional(self, &r.ty) {
             if !optional {
-                let what = narrow::key(recv).unwrap_or_else(|| "this value".into());
+                let what = narrow::text(recv).unwrap_or_default();
                 let ty = self.show(&r.ty);
                 self.error(Error::MaybeAbsent { span: recv.span, what, ty });
             }
@@ -887,13 +934,9 @@ impl<'c, 'b> Body<'c, 'b> {
                 let ty = match self.cx.program.types.resolve(&x.ty) {
                     t @ (Ty::Int | Ty::Float | Ty::Any | Ty::Never) => t,
                     _ => {
-                        let t = self.show(&x.ty);
-                        self.error(Error::BadOperands {
-                            span,
-                            op: "-".into(),
-                            left: t.clone(),
-                            right: t,
-                        });
+                        let left = self.show(&widen_deep(&x.ty));
+                        let right = String::new();
+                        self.error(Error::BadOperands { span, op: "-".into(), left, right });
                         Ty::Never
                     }
                 };
@@ -937,7 +980,7 @@ impl<'c, 'b> Body<'c, 'b> {
         let types = &self.cx.program.types;
         let (ta, tb) = (string_like(types, &a.ty), string_like(types, &b.ty));
         let bad = |s: &mut Self| {
-            let (left, right) = (s.show(&a.ty), s.show(&b.ty));
+            let (left, right) = (s.show(&widen_deep(&a.ty)), s.show(&widen_deep(&b.ty)));
             s.error(Error::BadOperands { span, op: op.as_str().into(), left, right });
             Ty::Never
         };
@@ -964,10 +1007,8 @@ impl<'c, 'b> Body<'c, 'b> {
                     || types.assignable(&tb, &ta)
                     || types.assignable(&ta.definite(), &tb.definite())
                     || types.assignable(&tb.definite(), &ta.definite())
-                    || matches!(
-                        (&ta.definite(), &tb.definite()),
-                        (Ty::Str | Ty::StrLit(_), Ty::Str | Ty::StrLit(_))
-                    );
+                    || (types.assignable(&ta.definite(), &Ty::Str)
+                        && types.assignable(&tb.definite(), &Ty::Str));
                 if !comparable {
                     return bad(self);
                 }
@@ -979,11 +1020,8 @@ impl<'c, 'b> Body<'c, 'b> {
                 for x in [a, b] {
                     if x.ty.is_optional() {
                         let ty = self.show(&x.ty);
-                        self.error(Error::MaybeAbsent {
-                            span: x.span,
-                            what: "this operand".into(),
-                            ty,
-                        });
+                        let what = self.text(x);
+                        self.error(Error::MaybeAbsent { span: x.span, what, ty });
                         return Ty::Bool;
                     }
                 }
@@ -1011,11 +1049,8 @@ impl<'c, 'b> Body<'c, 'b> {
                 Ty::Any => Ty::Bool,
                 Ty::Opt(_) | Ty::Null => {
                     let ty = self.show(&b.ty);
-                    self.error(Error::MaybeAbsent {
-                        span: b.span,
-                        what: "the collection".into(),
-                        ty,
-                    });
+                    let what = self.text(b);
+                    self.error(Error::MaybeAbsent { span: b.span, what, ty });
                     Ty::Bool
                 }
                 _ => bad(self),
@@ -1095,16 +1130,13 @@ impl<'c, 'b> Body<'c, 'b> {
         span: Span,
     ) -> hir::Expr {
         let Some(Ty::Fn(ptys, ret)) = expected.map(|t| self.cx.program.types.resolve(t)) else {
-            self.error(Error::NotAFunction {
-                span,
-                found: "a lambda where no function is expected".into(),
-            });
+            self.error(Error::MisplacedLambda { span });
             return err(span);
         };
         if ptys.len() != params.len() {
-            self.error(Error::Arity {
+            self.error(Error::LambdaArity {
                 span,
-                name: "lambda".into(),
+                callee: self.callee.clone().unwrap_or_default(),
                 expected: ptys.len(),
                 found: params.len(),
             });
@@ -1125,6 +1157,7 @@ impl<'c, 'b> Body<'c, 'b> {
         let all_kinds = self.cx.program.types.kinds_of(&s.ty.definite());
         let mut covered: Vec<crate::types::TypeId> = Vec::new();
         let mut wildcard = false;
+        let mut literals: Vec<Const> = Vec::new();
         let mut out_ty: Option<Ty> = None;
         let mut out = Vec::new();
         for arm in arms {
@@ -1149,7 +1182,13 @@ impl<'c, 'b> Body<'c, 'b> {
                         _ => None,
                     };
                     match c {
-                        Some(c) => (hir::Pat::Const(c), None, None),
+                        Some(c) => {
+                            if literals.contains(&c) {
+                                self.error(Error::UnreachableArm { span: arm.span });
+                            }
+                            literals.push(c.clone());
+                            (hir::Pat::Const(c), None, None)
+                        }
                         None => {
                             self.error(Error::Expected {
                                 span: e.span,
@@ -1169,13 +1208,7 @@ impl<'c, 'b> Body<'c, 'b> {
                     let ty = self.cx.resolve_ty(&scope, &texpr);
                     let kinds = self.cx.program.types.kinds_of(&ty).unwrap_or_default();
                     if kinds.is_empty() && ty != Ty::Never {
-                        let t = self.show(&ty);
-                        self.error(Error::Mismatch {
-                            span: path.span,
-                            expected: "a document kind".into(),
-                            found: t,
-                            context: "patterns name document kinds".into(),
-                        });
+                        self.error(Error::PatternNotAKind { span: path.span, name: path.dotted() });
                     }
                     if kinds.iter().all(|k| covered.contains(k)) && !kinds.is_empty() {
                         self.error(Error::UnreachableArm { span: arm.span });
@@ -1219,14 +1252,61 @@ impl<'c, 'b> Body<'c, 'b> {
                         missing: missing.join(", "),
                     });
                 }
+            } else if let Some(values) = self.finite_values(&s.ty) {
+                let missing: Vec<String> = values
+                    .iter()
+                    .filter(|v| !literals.contains(v))
+                    .map(|v| match v {
+                        Const::Str(x) => format!("`{x:?}`"),
+                        Const::Bool(b) => format!("`{b}`"),
+                        _ => "`null`".into(),
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    self.error(Error::NonExhaustive {
+                        span: scrutinee.span,
+                        missing: missing.join(", "),
+                    });
+                }
             } else {
+                let ty = self.show(&widen_deep(&s.ty));
                 self.error(Error::NonExhaustive {
                     span: scrutinee.span,
-                    missing: "every value".into(),
+                    missing: format!("every `{ty}`"),
                 });
             }
         }
         mk(H::Match(Box::new(s), out), out_ty.unwrap_or(Ty::Never), span)
+    }
+}
+
+impl Body<'_, '_> {
+    /// The values of a type that has finitely many: literal unions, `bool`, and their optionals
+    /// (with `null`).
+    fn finite_values(&self, ty: &Ty) -> Option<Vec<Const>> {
+        let types = &self.cx.program.types;
+        let mut out = Vec::new();
+        let mut todo = vec![types.resolve(ty)];
+        while let Some(t) = todo.pop() {
+            match t {
+                Ty::StrLit(s) => out.push(Const::Str(s)),
+                Ty::Bool => out.extend([Const::Bool(true), Const::Bool(false)]),
+                Ty::Null => out.push(Const::Null),
+                Ty::Opt(x) => {
+                    out.push(Const::Null);
+                    todo.push(types.resolve(&x));
+                }
+                Ty::Union(xs) => todo.extend(xs.iter().rev().map(|x| types.resolve(x))),
+                _ => return None,
+            }
+        }
+        let mut seen = Vec::new();
+        out.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(c.clone());
+            new
+        });
+        Some(out)
     }
 }
 
@@ -1248,6 +1328,17 @@ fn string_like(types: &crate::types::TypeTable, ty: &Ty) -> Ty {
 fn widen(t: &Ty) -> Ty {
     match t {
         Ty::StrLit(_) => Ty::Str,
+        t => t.clone(),
+    }
+}
+
+/// [`widen`] all the way down: `list<"a">` reads as `list<string>`.
+fn widen_deep(t: &Ty) -> Ty {
+    match t {
+        Ty::StrLit(_) => Ty::Str,
+        Ty::List(x) => Ty::List(Box::new(widen_deep(x))),
+        Ty::Map(k, v) => Ty::Map(Box::new(widen_deep(k)), Box::new(widen_deep(v))),
+        Ty::Opt(x) => widen_deep(x).optional(),
         t => t.clone(),
     }
 }

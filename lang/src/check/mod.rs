@@ -254,7 +254,13 @@ impl<'b> Cx<'b> {
         {
             (m.to_string(), Some(last.to_string()))
         } else {
-            let suggestion = suggest(&path, self.modules.keys().map(String::as_str));
+            // `use k8z.Pod`: suggest for the whole path, else for the module part of it.
+            let suggestion =
+                suggest(&path, self.modules.keys().map(String::as_str)).or_else(|| {
+                    let (m, last) = path.rsplit_once('.')?;
+                    let m = suggest(m, self.modules.keys().map(String::as_str))?;
+                    Some(format!("{m}.{last}"))
+                });
             self.errors.push(Error::UnknownModule { span: u.module.span, name: path, suggestion });
             return;
         };
@@ -319,9 +325,7 @@ impl<'b> Cx<'b> {
         let mut reported = HashSet::new();
         for start in graph.keys() {
             if let Some((cycle, span)) = find_cycle(&graph, start) {
-                let mut key = cycle.clone();
-                key.sort();
-                if reported.insert(key) {
+                if reported.insert(cycle_key(&cycle)) {
                     self.errors.push(Error::ImportCycle { span, cycle: cycle.join(" → ") });
                 }
             }
@@ -568,7 +572,8 @@ impl<'b> Cx<'b> {
         let expected = (ret != Ty::Never).then_some(&ret);
         let body = b.expr(&f.body, expected);
         if let Some(r) = expected {
-            b.require(&body, r, "the function's declared result type");
+            let context = format!("`{}` is declared to return `{}`", f.name.text, b.cx.show(r));
+            b.require(&body, r, &context);
         }
         let locals = b.locals();
         if let Some(func) = self.program.functions.get_mut(fid as usize) {
@@ -590,12 +595,18 @@ impl<'b> Cx<'b> {
         let mut b = body::Body::new(self, scope, None);
         let e = b.expr(default, Some(&ty));
         if !b.cx.program.types.assignable(&e.ty, &ty) {
-            let (expected, found) = (b.cx.show(&ty), b.cx.show(&e.ty));
+            let expected = b.cx.show(&ty);
+            let (span, found) = match b.bad_element(&e, &ty) {
+                Some((item, elem)) => {
+                    (item.span, format!("an element of type `{}`", b.show_found(&item.ty, &elem)))
+                }
+                None => (default.span, format!("`{}`", b.show_found(&e.ty, &ty))),
+            };
             b.cx.errors.push(Error::BadParamValue {
-                span: default.span,
+                span,
                 name: p.name.text.clone(),
                 expected,
-                found: format!("`{found}`"),
+                found,
             });
         }
         if let Some(param) = self.program.params.get_mut(pid as usize) {
@@ -637,8 +648,7 @@ impl<'b> Cx<'b> {
             b.bind(&p.name.text, t);
         }
         if r.params.is_empty() {
-            b.cx.errors
-                .push(Error::BadRuleParam { span: r.name.span, found: "no parameter".into() });
+            b.cx.errors.push(Error::BadRuleParam { span: r.name.span, found: String::new() });
         }
         rule.body = b.stmts(&r.body);
         rule.locals = b.locals();
@@ -709,9 +719,7 @@ impl<'b> Cx<'b> {
         let mut reported = HashSet::new();
         for start in graph.keys() {
             if let Some((cycle, span)) = find_cycle(&graph, start) {
-                let mut key = cycle.clone();
-                key.sort();
-                if reported.insert(key) {
+                if reported.insert(cycle_key(&cycle)) {
                     let named: Vec<String> =
                         cycle.iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
                     let name = named.first().cloned().unwrap_or_default();
@@ -724,6 +732,14 @@ impl<'b> Cx<'b> {
     fn show(&self, t: &Ty) -> String {
         self.program.types.show(t).to_string()
     }
+}
+
+/// A cycle's nodes without regard to where it starts (`a → b → a` is `b → a → b`).
+fn cycle_key<N: Ord + Copy>(cycle: &[N]) -> Vec<N> {
+    let mut key = cycle.to_vec();
+    key.sort();
+    key.dedup();
+    key
 }
 
 /// A cycle through `start`, as the list of nodes from `start` back to it, and the span of the

@@ -15,6 +15,17 @@ pub fn key(e: &Expr) -> Option<String> {
     }
 }
 
+/// A path expression as written (`c.securityContext?.privileged`), for messages.
+pub fn text(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.text.clone()),
+        ExprKind::Field(base, name, optional) => {
+            Some(format!("{}{}{}", text(base)?, if *optional { "?." } else { "." }, name.text))
+        }
+        _ => None,
+    }
+}
+
 /// Every prefix of a path key, shortest first, including the key itself.
 fn prefixes(k: &str) -> impl Iterator<Item = String> + '_ {
     k.match_indices('.')
