@@ -206,6 +206,46 @@ pub fn eval_diagnostic(e: &EvalError) -> Diagnostic {
     }
 }
 
+/// Diagnostics as JSON, each with its file, 1-based line and column (start and end), code,
+/// level, message, label, secondary labels and help: what embedders and `--format json` show.
+pub fn diagnostics_json(sources: &SourceMap, diags: &[Diagnostic]) -> serde_json::Value {
+    let at = |span: Span| {
+        let file = sources.get(span.file);
+        let (line, column) = file.map_or((0, 0), |f| f.line_col(span.start));
+        let (end_line, end_column) = file.map_or((0, 0), |f| f.line_col(span.end));
+        let name = file.map_or(String::new(), |f| f.name.clone());
+        serde_json::json!({ "file": name, "line": line, "column": column, "end_line": end_line, "end_column": end_column })
+    };
+    serde_json::Value::Array(
+        diags
+            .iter()
+            .map(|d| {
+                let mut v = at(d.span);
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert("code".into(), d.code.into());
+                    m.insert("level".into(), serde_json::to_value(d.level).unwrap_or_default());
+                    m.insert("message".into(), d.message.clone().into());
+                    m.insert("label".into(), d.label.clone().into());
+                    m.insert("help".into(), d.help.clone().into());
+                    let labels: Vec<serde_json::Value> = d
+                        .labels
+                        .iter()
+                        .map(|l| {
+                            let mut lv = at(l.span);
+                            if let serde_json::Value::Object(lm) = &mut lv {
+                                lm.insert("message".into(), l.message.clone().into());
+                            }
+                            lv
+                        })
+                        .collect();
+                    m.insert("labels".into(), labels.into());
+                }
+                v
+            })
+            .collect(),
+    )
+}
+
 /// Parses a JSON literal (numbers, booleans, quoted strings, lists, maps).
 fn parse_literal(text: &str) -> Option<Value> {
     serde_json::from_str::<serde_json::Value>(text).ok().map(|j| Value::from_json(&j))

@@ -52,6 +52,8 @@ Options for `check`:
   --profile NAME       run a profile of standard-library rules (repeatable)
   --policy PATH        a .ward file or a directory of them (repeatable)
   --set KEY=VALUE      set a policy parameter, e.g. --set pss.version=v1.29
+  --config FILE        set parameters from a YAML/JSON map (`pss.version: v1.29`);
+                       --set wins over --config
   --format FORMAT      text (default) or json
   --input-format FMT   read inputs as yaml, json, ndjson or dockerfile instead of
                        detecting the format from the file name
@@ -96,6 +98,7 @@ struct Args {
     profiles: Vec<String>,
     policies: Vec<PathBuf>,
     sets: Vec<(String, String)>,
+    configs: Vec<PathBuf>,
     json: bool,
     input_format: Option<Format>,
     max_steps: Option<u64>,
@@ -117,6 +120,7 @@ fn parse_args() -> Result<Args, String> {
         match arg {
             Long("profile") => a.profiles.push(text(p.value().map_err(|e| e.to_string())?)?),
             Long("policy") => a.policies.push(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
+            Long("config") => a.configs.push(PathBuf::from(p.value().map_err(|e| e.to_string())?)),
             Long("set") => {
                 let kv = text(p.value().map_err(|e| e.to_string())?)?;
                 let (k, v) = kv
@@ -357,10 +361,25 @@ fn compile(args: &Args) -> Result<Policy, u8> {
         2u8
     })?;
     let mut policy = build(&sources).map_err(|e| {
-        eprint!("{}", render::diagnostics(&e.sources, &e.diagnostics, color_stderr()));
+        if args.json {
+            let json = serde_json::json!({
+                "diagnostics": ward::diagnostics_json(&e.sources, &e.diagnostics),
+                "findings": [],
+                "errors": [],
+            });
+            outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        } else {
+            eprint!("{}", render::diagnostics(&e.sources, &e.diagnostics, color_stderr()));
+        }
         eprintln!("error: the policies have {} error(s)", e.diagnostics.len());
         2u8
     })?;
+    for path in &args.configs {
+        if let Err(e) = apply_config(&mut policy, path) {
+            eprintln!("error: {}: {e}", path.display());
+            return Err(2);
+        }
+    }
     for (k, v) in &args.sets {
         if let Err(e) = policy.set_param_text(k, v) {
             eprintln!("error: --set {k}={v}: {e}");
@@ -368,6 +387,27 @@ fn compile(args: &Args) -> Result<Policy, u8> {
         }
     }
     Ok(policy)
+}
+
+/// Sets parameters from a YAML or JSON file mapping qualified names to values
+/// (`pss.version: v1.29`).
+fn apply_config(policy: &mut Policy, path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let loaded = policy.load(&path.display().to_string(), &bytes, None, &Limits::default());
+    if let Some(e) = loaded.errors.first() {
+        return Err(format!("{}:{}: {}", e.line, e.column, e.message));
+    }
+    let Some(doc) = loaded.docs.first() else { return Ok(()) };
+    let serde_json::Value::Object(params) = doc.to_json() else {
+        return Err("expected a map of parameter names to values, e.g. `pss.version: v1.29`".into());
+    };
+    for (name, value) in params {
+        policy
+            .compiled
+            .set_param(&name, ward::Value::from_json(&value))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// One input: a display name and its bytes.

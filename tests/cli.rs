@@ -259,3 +259,42 @@ fn example_policies_tests_pass() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(", 0 failed"), "{out}");
 }
+
+#[test]
+fn config_file_sets_parameters_and_names_unknown_ones() {
+    let dir = std::env::temp_dir().join(format!("ward-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, "pss.version: v1.29\n").unwrap();
+    let (code, out, err) =
+        ward(&["check", "--config", good.to_str().unwrap(), "examples/quickstart/manifests.yaml"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "pss.verison: v1.29\n").unwrap();
+    let (code, _, err) =
+        ward(&["check", "--config", bad.to_str().unwrap(), "examples/quickstart/manifests.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown parameter `pss.verison` (did you mean `pss.version`?)"), "{err}");
+}
+
+#[test]
+fn policy_errors_are_json_under_format_json() {
+    let dir = std::env::temp_dir().join(format!("ward-cli-jsondiag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.ward");
+    std::fs::write(&bad, "module m\nuse k8s.{Pod}\n@id(\"X\") rule r(p: Pod) { if p.spec?.hostNetwrk == true { deny \"x\" } }\n").unwrap();
+    let (code, out, _) = ward(&[
+        "check",
+        "--format",
+        "json",
+        "--policy",
+        bad.to_str().unwrap(),
+        "examples/quickstart/manifests.yaml",
+    ]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "E0301");
+    assert_eq!(d["line"], 3);
+    assert_eq!(d["help"], "did you mean `hostNetwork`?");
+}
