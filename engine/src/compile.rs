@@ -25,6 +25,9 @@ use crate::value::{Docs, NodeRef, Value};
 /// Document indices at or above this refer to the program's document literals.
 pub const LITERAL_BASE: u32 = 1 << 31;
 
+/// Builtin calls with at most this many arguments pass them in a stack array.
+const SMALL_ARGS: usize = 4;
+
 /// Compiled code of an expression.
 pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
 /// Compiled code of a statement.
@@ -323,13 +326,7 @@ impl Compiler {
             }
             H::Interp(parts) => {
                 let parts = self.exprs(parts);
-                Box::new(move |f| {
-                    let mut s = String::new();
-                    for p in &parts {
-                        s.push_str(&p(f)?.display(f.cx));
-                    }
-                    Ok(Value::Str(s.into()))
-                })
+                Box::new(move |f| Ok(Value::Str(interpolate(&parts, f)?.into())))
             }
             H::Match(s, arms) => self.match_expr(s, arms),
             H::If(c, a, b) => {
@@ -442,15 +439,21 @@ impl Compiler {
                 let name = b.name;
                 let args = self.exprs(args);
                 Box::new(move |f| {
+                    let err = |message| EvalError::Builtin { name: name.into(), message, span };
+                    // Most builtins take few arguments: those live on the stack.
+                    if args.len() <= SMALL_ARGS {
+                        let mut vals: [Value; SMALL_ARGS] = Default::default();
+                        for (v, a) in vals.iter_mut().zip(&args) {
+                            *v = a(f)?;
+                        }
+                        let vals = vals.get(..args.len()).unwrap_or(&[]);
+                        return func(vals, f.cx).map_err(err);
+                    }
                     let mut vals = Vec::with_capacity(args.len());
                     for a in &args {
                         vals.push(a(f)?);
                     }
-                    func(&vals, f.cx).map_err(|message| EvalError::Builtin {
-                        name: name.into(),
-                        message,
-                        span,
-                    })
+                    func(&vals, f.cx).map_err(err)
                 })
             }
             Impl::Higher(h) => self.higher(h, args, span),
@@ -784,6 +787,24 @@ impl Compiler {
         crate::eval::CPath { root, segs }
     }
 
+    /// A finding's message as text: interpolations build their string directly.
+    fn message(&mut self, e: &hir::Expr) -> MessageCode {
+        if let H::Interp(parts) = &e.kind
+            && fold(e).is_none()
+        {
+            let parts = self.exprs(parts);
+            return Box::new(move |f| interpolate(&parts, f));
+        }
+        let code = self.expr(e);
+        Box::new(move |f| {
+            let v = code(f)?;
+            Ok(match &v {
+                Value::Str(s) => s.to_string(),
+                _ => v.display(f.cx),
+            })
+        })
+    }
+
     fn finding(
         &mut self,
         kind: ward_lang::ast::FindingKind,
@@ -792,7 +813,7 @@ impl Compiler {
         fixes: &[hir::Fix],
         span: Span,
     ) -> SCode {
-        let message = self.expr(message);
+        let message = self.message(message);
         let at = at.map(|p| self.path(p));
         let fixes: Vec<(crate::eval::CPath, Option<Code>)> = fixes
             .iter()
@@ -803,7 +824,7 @@ impl Compiler {
             .collect();
         Box::new(move |f| {
             f.step(span)?;
-            let msg = message(f)?.display(f.cx);
+            let msg = message(f)?;
             let loc = match &at {
                 Some(p) => p.locate(f)?,
                 None => Loc::of_doc(f),
@@ -822,6 +843,18 @@ impl Compiler {
         })
     }
 }
+
+/// The text of an interpolated string's parts, joined.
+fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, EvalError> {
+    let mut s = String::new();
+    for p in parts {
+        p(f)?.push_display(&mut s, f.cx);
+    }
+    Ok(s)
+}
+
+/// Compiled code of a finding's message.
+type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, EvalError> + Send + Sync>;
 
 /// Iterates a collection that is neither a document list nor a list value (maps give keys).
 fn each(

@@ -408,14 +408,21 @@ impl CPath {
         let mut missing: Vec<String> = Vec::new();
         for seg in &self.segs {
             let (next, text) = match seg {
-                CSeg::Field(k, name) => {
+                CSeg::Field(k, name) if missing.is_empty() => {
                     let n = if k.0 == u32::MAX {
                         doc.arena.get_str(cur, name)
                     } else {
                         doc.arena.get(cur, *k)
                     };
-                    (n, name.to_string())
+                    match n {
+                        Some(n) => {
+                            cur = n;
+                            continue;
+                        }
+                        None => (None, name.to_string()),
+                    }
                 }
+                CSeg::Field(_, name) => (None, name.to_string()),
                 CSeg::Index(code) => {
                     let i = code(f)?;
                     match i.as_i64(cx) {
@@ -558,44 +565,55 @@ impl Compiled {
             }
             on
         });
-        let one = |i: usize| self.evaluate_doc(&cx, i as u32, selected.as_ref());
         #[cfg(not(target_arch = "wasm32"))]
-        let per_doc: Vec<Outcome> = if opts.sequential {
-            (0..docs.len()).map(one).collect()
-        } else {
+        if !opts.sequential && docs.len() > 1 {
             use rayon::prelude::*;
-            (0..docs.len()).into_par_iter().map(one).collect()
-        };
-        #[cfg(target_arch = "wasm32")]
-        let per_doc: Vec<Outcome> = (0..docs.len()).map(one).collect();
+            let one = |i: usize| {
+                let mut out = Outcome::default();
+                self.evaluate_doc(&cx, i as u32, selected.as_deref(), &mut out);
+                out
+            };
+            let per_doc: Vec<Outcome> = (0..docs.len()).into_par_iter().map(one).collect();
+            let mut out = Outcome::default();
+            for o in per_doc {
+                out.findings.extend(o.findings);
+                out.errors.extend(o.errors);
+            }
+            return out;
+        }
         let mut out = Outcome::default();
-        for o in per_doc {
-            out.findings.extend(o.findings);
-            out.errors.extend(o.errors);
+        for i in 0..docs.len() {
+            self.evaluate_doc(&cx, i as u32, selected.as_deref(), &mut out);
         }
         out
     }
 
-    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&Vec<bool>>) -> Outcome {
-        let mut out = Outcome::default();
-        let Some(doc) = cx.docs.get(i as usize) else { return out };
-        let kinds = cx.prog.map(|p| p.kinds.kinds_of(doc)).unwrap_or_default();
-        let mut rules: Vec<u32> = kinds
-            .iter()
-            .flat_map(|k| {
-                self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]).iter().copied()
-            })
-            .filter(|r| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false)))
-            .collect();
-        rules.sort_unstable();
-        rules.dedup();
-        let mut memo = HashMap::default();
-        for r in rules {
-            match self.run_rule(cx, r, NodeRef { doc: i, node: doc.root }, &mut memo) {
-                Ok(raws) => {
-                    out.findings.extend(raws.into_iter().map(|raw| self.finding(cx, r, raw)))
-                }
+    /// Evaluates the rules that apply to document `i` into `out`, in rule order.
+    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&[bool]>, out: &mut Outcome) {
+        let Some(doc) = cx.docs.get(i as usize) else { return };
+        let kinds = self.kinds.kinds_of(doc);
+        let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
+        let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
+        // One kind (the usual case) lists its rules in order already; several are merged.
+        let merged: Vec<u32>;
+        let rules: &[u32] = match kinds.as_slice() {
+            [] => return,
+            [k] => applicable(k),
+            _ => {
+                let mut all: Vec<u32> = kinds.iter().flat_map(applicable).copied().collect();
+                all.sort_unstable();
+                all.dedup();
+                merged = all;
+                &merged
+            }
+        };
+        let mut f = Frame::new(cx, 0);
+        let root = NodeRef { doc: i, node: doc.root };
+        for &r in rules.iter().filter(|r| on(r)) {
+            match self.run_rule_in(&mut f, r, root) {
+                Ok(()) => out.findings.extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw))),
                 Err(error) => {
+                    f.out.clear();
                     let pos = doc.arena.location(doc.root);
                     let rule = self
                         .program
@@ -613,9 +631,9 @@ impl Compiled {
                 }
             }
         }
-        out
     }
 
+    /// Runs rule `r` over `doc` in a fresh frame; the memo is shared with the caller.
     fn run_rule(
         &self,
         cx: &Cx<'_>,
@@ -623,27 +641,33 @@ impl Compiled {
         doc: NodeRef,
         memo: &mut HashMap<MemoKey, Value>,
     ) -> Result<Vec<Raw>, EvalError> {
+        let mut f = Frame::new(cx, 0);
+        f.memo = std::mem::take(memo);
+        let result = self.run_rule_in(&mut f, r, doc);
+        *memo = std::mem::take(&mut f.memo);
+        result.map(|()| f.out)
+    }
+
+    /// Runs rule `r` over `doc` in `f`, reusing its slot vector, pool and memo (per document);
+    /// the findings are left in `f.out`. The step budget starts afresh.
+    fn run_rule_in(&self, f: &mut Frame<'_>, r: u32, doc: NodeRef) -> Result<(), EvalError> {
         let (Some(meta), Some(code)) =
             (self.program.rules.get(r as usize), self.rules.get(r as usize))
         else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let mut f = Frame::new(cx, meta.locals as usize);
-        f.memo = std::mem::take(memo);
+        f.slots.clear();
+        f.slots.resize(meta.locals as usize, Value::Null);
+        f.steps = 0;
         f.doc = Some(doc);
         f.set(meta.doc.0 as usize, Value::Node(doc));
         if let Some(inputs) = meta.inputs {
             f.set(inputs.0 as usize, Value::Inputs);
         }
-        let mut result = Ok(());
         for s in &code.body {
-            result = s(&mut f);
-            if result.is_err() {
-                break;
-            }
+            s(f)?;
         }
-        *memo = std::mem::take(&mut f.memo);
-        result.map(|()| f.out)
+        Ok(())
     }
 
     fn finding(&self, cx: &Cx<'_>, r: u32, raw: Raw) -> Finding {

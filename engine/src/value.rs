@@ -232,6 +232,15 @@ impl Value {
         }
     }
 
+    /// Appends the value's interpolation text to `out` (see [`Value::display`]), without an
+    /// intermediate string for strings.
+    pub fn push_display(&self, out: &mut String, docs: &(impl Docs + ?Sized)) {
+        match self.as_str(docs) {
+            Some(s) => out.push_str(s),
+            None => out.push_str(&self.display(docs)),
+        }
+    }
+
     /// Converts JSON into a value.
     pub fn from_json(j: &serde_json::Value) -> Value {
         use serde_json::Value as J;

@@ -18,6 +18,18 @@ fn image(a: &[Value], d: &dyn Docs) -> Result<Option<image_ref::ImageRef>, Strin
     Ok(image_ref::parse(arg_str(a, 0, d)?).ok())
 }
 
+/// The borrowed parts of the image reference in argument 0, when it is valid.
+fn image_parts<'a>(
+    a: &'a [Value],
+    d: &'a dyn Docs,
+) -> Result<Option<image_ref::Parts<'a>>, String> {
+    Ok(image_ref::parts(arg_str(a, 0, d)?).ok())
+}
+
+fn opt_part(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, Value::str)
+}
+
 fn num_or_str(a: &[Value], i: usize, d: &dyn Docs) -> Option<String> {
     match scalar_dyn(a.get(i)?, d) {
         Value::Str(s) => Some(s.to_string()),
@@ -80,7 +92,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
                 ("image_registry(\"nginx:1.25\")", "\"docker.io\""),
                 ("image_registry(\"ghcr.io/a/b\")", "\"ghcr.io\""),
             ],
-            |a, d| Ok(opt_str(image(a, d)?.map(|r| r.registry))),
+            |a, d| Ok(opt_part(image_parts(a, d)?.map(|r| r.registry))),
         ),
         pure(
             "image_repository",
@@ -94,21 +106,21 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "fn(string) -> string?",
             "The tag of an image reference as written; absent when there is none (`reg:5000/app` has none).",
             &[("image_tag(\"nginx:1.25\")", "\"1.25\""), ("image_tag(\"reg:5000/app\")", "null")],
-            |a, d| Ok(opt_str(image(a, d)?.and_then(|r| r.tag))),
+            |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.tag))),
         ),
         pure(
             "image_digest",
             "fn(string) -> string?",
             "The digest of an image reference (`sha256:…`), or absent.",
             &[("image_digest(\"nginx\")", "null")],
-            |a, d| Ok(opt_str(image(a, d)?.and_then(|r| r.digest))),
+            |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.digest))),
         ),
         pure(
             "image_valid",
             "fn(string) -> bool",
             "Whether the string is a valid image reference.",
             &[("image_valid(\"nginx:1.25\")", "true"), ("image_valid(\"UPPER/x\")", "false")],
-            |a, d| Ok(Value::Bool(image(a, d)?.is_some())),
+            |a, d| Ok(Value::Bool(image_parts(a, d)?.is_some())),
         ),
         pure(
             "quantity",

@@ -22,27 +22,92 @@ pub use build::Builder;
 pub struct Key(pub u32);
 
 /// The frozen key table of a compiled program: every field name a program reads.
+///
+/// Looked up once per map key the loader reads, so the lookup is an open-addressing table
+/// hashed on the key's length and first and last eight bytes (no pass over the whole string),
+/// confirmed by one comparison.
 #[derive(Debug, Clone, Default)]
 pub struct Symbols {
     names: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    /// Open-addressing slots holding indices into `names`; `EMPTY` when free. Its length is a
+    /// power of two, at least twice the number of names.
+    slots: Vec<u32>,
+}
+
+/// A free slot of [`Symbols::slots`].
+const EMPTY: u32 = u32::MAX;
+
+/// Up to eight bytes of `b` as a little-endian integer, zero-padded.
+fn word(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(b) {
+        *d = *s;
+    }
+    u64::from_le_bytes(w)
+}
+
+/// A cheap hash of a key: its length, its first eight bytes and its last eight bytes.
+fn quick_hash(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let head = word(b);
+    let tail = word(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
+    let h = (head ^ (b.len() as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    h ^ (h >> 29)
 }
 
 impl Symbols {
     /// Interns `name` (only while the table is being built).
     pub fn intern(&mut self, name: &str) -> Key {
-        if let Some(k) = self.index.get(name) {
-            return Key(*k);
+        if let Some(k) = self.get(name) {
+            return k;
         }
         let k = self.names.len() as u32;
         self.names.push(name.into());
-        self.index.insert(name.into(), k);
+        if self.slots.len() < 2 * self.names.len() {
+            self.rehash((2 * self.names.len()).next_power_of_two().max(16));
+        } else {
+            self.place(k);
+        }
         Key(k)
+    }
+
+    /// Rebuilds the slots with `size` entries.
+    fn rehash(&mut self, size: usize) {
+        self.slots = vec![EMPTY; size];
+        for k in 0..self.names.len() as u32 {
+            self.place(k);
+        }
+    }
+
+    /// Puts name `k` in the first free slot of its probe sequence.
+    fn place(&mut self, k: u32) {
+        let Some(name) = self.names.get(k as usize) else { return };
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = quick_hash(name) as usize & mask;
+        while let Some(slot) = self.slots.get_mut(i) {
+            if *slot == EMPTY {
+                *slot = k;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The key for `name`, if the program knows it.
     pub fn get(&self, name: &str) -> Option<Key> {
-        self.index.get(name).map(|k| Key(*k))
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = quick_hash(name) as usize & mask;
+        loop {
+            let k = *self.slots.get(i)?;
+            if k == EMPTY {
+                return None;
+            }
+            if self.names.get(k as usize).is_some_and(|n| **n == *name) {
+                return Some(Key(k));
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The text of a program key.

@@ -133,6 +133,34 @@ impl fmt::Display for ImageRef {
 /// A first path component is a registry only if it contains `.` or `:` or is
 /// `localhost`, so `reg:5000/app` is registry `reg:5000` with no tag.
 pub fn parse(s: &str) -> Result<ImageRef, ImageRefError> {
+    let p = parts(s)?;
+    Ok(ImageRef {
+        registry: p.registry.to_string(),
+        repository: normalize_repository(p.registry, p.path),
+        tag: p.tag.map(str::to_string),
+        digest: p.digest.map(str::to_string),
+        explicit_registry: p.explicit_registry,
+    })
+}
+
+/// The parts of a valid image reference, borrowed from it: what [`parse`] checks, without
+/// allocating (the builtins that want one part use this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    /// Registry as written, or `docker.io`.
+    pub registry: &'a str,
+    /// Repository path as written (without the `library/` of official images).
+    pub path: &'a str,
+    /// Tag as written.
+    pub tag: Option<&'a str>,
+    /// Digest as written.
+    pub digest: Option<&'a str>,
+    /// Whether the registry was written.
+    pub explicit_registry: bool,
+}
+
+/// Checks an image reference and splits it into borrowed [`Parts`].
+pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     if s.is_empty() {
         return Err(ImageRefError::Empty);
     }
@@ -158,13 +186,7 @@ pub fn parse(s: &str) -> Result<ImageRef, ImageRefError> {
     if !explicit && is_hex64(path) {
         return Err(ImageRefError::HexRepository(path.to_string()));
     }
-    Ok(ImageRef {
-        registry: registry.to_string(),
-        repository: normalize_repository(registry, path),
-        tag: tag.map(str::to_string),
-        digest: digest.map(str::to_string),
-        explicit_registry: explicit,
-    })
+    Ok(Parts { registry, path, tag, digest, explicit_registry: explicit })
 }
 
 /// Splits `name:tag` where the colon comes after the last slash.
