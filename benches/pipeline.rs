@@ -74,6 +74,20 @@ fn documents(c: &mut Criterion) {
             ))
         })
     });
+    let projection = policy.compiled.projection(None);
+    assert!(projection.is_some(), "the standard library should be projectable");
+    g.bench_function("ndjson/ward-projected", |b| {
+        b.iter(|| {
+            black_box(ward_engine::load::load_projected(
+                "b.ndjson",
+                json.as_bytes(),
+                None,
+                &symbols,
+                &Limits::default(),
+                projection.as_ref(),
+            ))
+        })
+    });
     g.bench_function("ndjson/serde_json_value", |b| {
         b.iter(|| {
             for line in json.lines() {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 pub use ward_engine::doc::{Document, Limits, LoadError};
 pub use ward_engine::eval::{Finding, Options, Outcome, TestResult};
 pub use ward_engine::load::Format;
+pub use ward_engine::project::Projection;
 pub use ward_engine::value::Value;
 pub use ward_engine::{Compiled, EvalError};
 pub use ward_lang::error::{Diagnostic, Label, Level};
@@ -118,6 +119,27 @@ impl Policy {
         limits: &Limits,
     ) -> ward_engine::load::Loaded {
         ward_engine::load::load(name, bytes, format, &self.compiled.symbols, limits)
+    }
+
+    /// Loads one input building only what `projection` keeps (from
+    /// [`Compiled::projection`]); the documents must be evaluated only by the rules the
+    /// projection was computed for.
+    pub fn load_projected(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        format: Option<Format>,
+        limits: &Limits,
+        projection: Option<&std::sync::Arc<Projection>>,
+    ) -> ward_engine::load::Loaded {
+        ward_engine::load::load_projected(
+            name,
+            bytes,
+            format,
+            &self.compiled.symbols,
+            limits,
+            projection,
+        )
     }
 
     /// Indices of the rules declared in user files.

@@ -454,8 +454,11 @@ fn check(args: &Args) -> Result<u8, String> {
     let limits = Limits::default();
     let mut docs = Vec::new();
     let mut errors = Vec::new();
+    // Only what the selected rules read is built.
+    let projection = policy.compiled.projection(Some(&rules));
     for (name, bytes) in &inputs {
-        let loaded = policy.load(name, bytes, args.input_format, &limits);
+        let loaded =
+            policy.load_projected(name, bytes, args.input_format, &limits, projection.as_ref());
         docs.extend(loaded.docs);
         errors.extend(loaded.errors);
     }

@@ -473,7 +473,7 @@ fn find(types: &TypeTable, module: &str, name: &str) -> TypeId {
 fn checked_programs_never_raise_type_errors_on_conforming_documents() {
     let stdlib = build(&[]).unwrap();
     let types = &stdlib.compiled.program.types;
-    let (mut accepted, mut rules, mut docs_run, mut budget) = (0, 0, 0, 0);
+    let (mut accepted, mut rules, mut docs_run, mut budget, mut projected) = (0, 0, 0, 0, 0);
     let mut first_rejection = None;
     let programs = std::env::var("WARD_SOUNDNESS_PROGRAMS")
         .ok()
@@ -517,6 +517,23 @@ fn checked_programs_never_raise_type_errors_on_conforming_documents() {
                 ..Options::default()
             };
             let outcome = policy.compiled.evaluate(&loaded.docs, &opts);
+            // Projection must not change what the rules find.
+            if let Some(projection) = policy.compiled.projection(opts.rules.as_deref()) {
+                projected += 1;
+                let lean = policy.load_projected(
+                    "doc.json",
+                    text.as_bytes(),
+                    None,
+                    &Limits::default(),
+                    Some(&projection),
+                );
+                let again = policy.compiled.evaluate(&lean.docs, &opts);
+                assert_eq!(
+                    (&outcome.findings, &outcome.errors),
+                    (&again.findings, &again.errors),
+                    "seed {seed}: projection changed the outcome\n--- program\n{program}\n--- document\n{text}"
+                );
+            }
             docs_run += 1;
             for e in &outcome.errors {
                 if matches!(e.error, EvalError::Budget { .. }) {
@@ -534,8 +551,9 @@ fn checked_programs_never_raise_type_errors_on_conforming_documents() {
         }
     }
     eprintln!(
-        "soundness: {accepted}/{programs} programs accepted ({rules} rules), {docs_run} documents, {budget} budget stops"
+        "soundness: {accepted}/{programs} programs accepted ({rules} rules), {docs_run} documents ({projected} also projected), {budget} budget stops"
     );
+    assert!(projected * 2 >= docs_run, "too few programs are projectable: {projected}/{docs_run}");
     assert!(
         accepted * 10 >= programs * 9,
         "the generator drifted: only {accepted}/{programs} programs check; first rejection:\n{}",

@@ -138,6 +138,13 @@ pub struct Compiled {
 pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     let mut symbols = Symbols::default();
     collect_keys(&program, &mut symbols);
+    let sigs = builtins::signatures().unwrap_or_default();
+    for name in crate::project::names(&program, builtins::table(), &sigs) {
+        symbols.intern(&name);
+    }
+    for name in crate::project::LOADER_NAMES {
+        symbols.intern(name);
+    }
     let kinds = KindIndex::build(&program.types, &mut symbols);
     let symbols = Arc::new(symbols);
     let mut c = Compiler {
@@ -237,6 +244,17 @@ fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, EvalError> 
     match &v {
         Value::Bool(b) => Ok(*b),
         _ => v.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &v, f, span)),
+    }
+}
+
+impl Compiled {
+    /// The projection for evaluating `rules` (all when `None`): what the loader may skip in
+    /// documents only these rules will see. `None` when the rules may look at whole documents.
+    /// Use it only for documents evaluated by exactly these rules (never for tests).
+    pub fn projection(&self, rules: Option<&[u32]>) -> Option<Arc<crate::project::Projection>> {
+        let sigs = builtins::signatures().ok()?;
+        crate::project::analyse(&self.program, rules, builtins::table(), &sigs, &self.symbols)
+            .map(Arc::new)
     }
 }
 

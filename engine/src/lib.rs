@@ -10,6 +10,7 @@ pub mod doc;
 pub mod error;
 pub mod eval;
 pub mod load;
+pub mod project;
 pub mod value;
 
 pub use compile::{Compiled, compile};

@@ -1,14 +1,28 @@
 //! Building an arena from a stream of parse events, for every input format.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::{Arena, Edge, Key, Node, NodeId, NodeKind, Pos};
+use crate::project::{Keep, Projection};
 
 /// The key marking list items in [`Edge::key`].
 pub const NO_KEY: Key = Key(u32::MAX);
 
+/// The id returned for values read inside a skipped subtree (never stored).
+pub const SKIPPED: NodeId = NodeId::MAX;
+
 struct Frame {
     node: NodeId,
+    map: bool,
+    start: usize,
+    /// Whether the entries of this container are projected (not under a whole name).
+    project: bool,
+}
+
+/// A container being skipped: whether it is a map, and where its keys start in
+/// [`Builder::skip_keys`].
+struct Skipped {
     map: bool,
     start: usize,
 }
@@ -33,6 +47,14 @@ pub struct Builder {
     key: Option<(Key, Pos)>,
     max_depth: usize,
     alias_budget: usize,
+    /// What the program reads; `None` builds everything.
+    projection: Option<Arc<Projection>>,
+    /// What the value after the current key is for.
+    next: Keep,
+    /// The containers being skipped, innermost last.
+    skipping: Vec<Skipped>,
+    /// Keys of the skipped maps, checked for duplicates when each closes.
+    skip_keys: Vec<Edge>,
 }
 
 impl Builder {
@@ -40,22 +62,36 @@ impl Builder {
     pub fn new(arena: Arena, max_depth: usize, alias_budget: usize) -> Self {
         Builder {
             arena,
-            stack: Vec::new(),
-            scratch: Vec::new(),
+            stack: Vec::with_capacity(16),
+            scratch: Vec::with_capacity(64),
             key: None,
             max_depth,
             alias_budget,
+            projection: None,
+            next: Keep::Read,
+            skipping: Vec::new(),
+            skip_keys: Vec::new(),
         }
+    }
+
+    /// Builds only what `projection` keeps: the value under a key it skips becomes a null
+    /// placeholder (the key stays), and its subtree is read for errors but not built.
+    pub fn with_projection(mut self, projection: Option<Arc<Projection>>) -> Self {
+        self.projection = projection;
+        self
     }
 
     /// Whether no container is open.
     pub fn at_top(&self) -> bool {
-        self.stack.is_empty()
+        self.stack.is_empty() && self.skipping.is_empty()
     }
 
     /// Whether the innermost open container is a map.
     pub fn in_map(&self) -> bool {
-        self.stack.last().is_some_and(|f| f.map)
+        match self.skipping.last() {
+            Some(s) => s.map,
+            None => self.stack.last().is_some_and(|f| f.map),
+        }
     }
 
     /// Drops every open container (after an error), keeping finished nodes.
@@ -63,6 +99,14 @@ impl Builder {
         self.stack.clear();
         self.scratch.clear();
         self.key = None;
+        self.next = Keep::Read;
+        self.skipping.clear();
+        self.skip_keys.clear();
+    }
+
+    /// Whether the next value is to be skipped; consumes that decision.
+    fn take_skip(&mut self) -> bool {
+        std::mem::replace(&mut self.next, Keep::Read) == Keep::Skip
     }
 
     fn add(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
@@ -82,16 +126,35 @@ impl Builder {
     /// Sets the key for the next value of the open map.
     pub fn key(&mut self, name: &str, pos: Pos) {
         let k = self.arena.key(name);
+        if !self.skipping.is_empty() {
+            self.skip_keys.push(Edge { key: k, node: SKIPPED, pos });
+            return;
+        }
         self.key = Some((k, pos));
+        if let (Some(p), Some(top)) = (&self.projection, self.stack.last())
+            && top.project
+        {
+            self.next = p.get(k);
+        }
     }
 
     /// Adds a scalar; returns its id.
     pub fn scalar(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
+        if !self.skipping.is_empty() {
+            return SKIPPED;
+        }
+        let kind = if self.take_skip() { NodeKind::Null } else { kind };
         self.add(kind, pos)
     }
 
     /// Adds a string scalar.
     pub fn string(&mut self, s: &str, pos: Pos) -> NodeId {
+        if !self.skipping.is_empty() {
+            return SKIPPED;
+        }
+        if self.take_skip() {
+            return self.add(NodeKind::Null, pos);
+        }
         let start = self.arena.text.len() as u32;
         self.arena.text.push_str(s);
         self.add(NodeKind::Str { start, len: s.len() as u32 }, pos)
@@ -99,21 +162,41 @@ impl Builder {
 
     /// Opens a map or list.
     pub fn open(&mut self, map: bool, pos: Pos) -> Result<NodeId, BuildError> {
-        if self.stack.len() >= self.max_depth {
+        if self.stack.len() + self.skipping.len() >= self.max_depth {
             return Err(BuildError::TooDeep);
+        }
+        if !self.skipping.is_empty() || self.next == Keep::Skip {
+            self.next = Keep::Read;
+            let node =
+                if self.skipping.is_empty() { self.add(NodeKind::Null, pos) } else { SKIPPED };
+            self.skipping.push(Skipped { map, start: self.skip_keys.len() });
+            return Ok(node);
         }
         let kind = if map {
             NodeKind::Map { start: 0, len: 0 }
         } else {
             NodeKind::List { start: 0, len: 0 }
         };
+        let project = match self.stack.last() {
+            Some(parent) => {
+                parent.project && std::mem::replace(&mut self.next, Keep::Read) != Keep::Whole
+            }
+            None => self.projection.is_some(),
+        };
         let node = self.add(kind, pos);
-        self.stack.push(Frame { node, map, start: self.scratch.len() });
+        self.stack.push(Frame { node, map, start: self.scratch.len(), project });
         Ok(node)
     }
 
-    /// Closes the innermost container; returns its id.
+    /// Closes the innermost container; returns its id (`None` for a skipped one).
     pub fn close(&mut self) -> Result<Option<NodeId>, BuildError> {
+        if let Some(s) = self.skipping.pop() {
+            if s.map {
+                check_duplicates(&self.arena, self.skip_keys.get(s.start..).unwrap_or(&[]))?;
+            }
+            self.skip_keys.truncate(s.start);
+            return Ok(None);
+        }
         let Some(f) = self.stack.pop() else { return Ok(None) };
         let merging = f.map
             && self.arena.merge_key.is_some_and(|m| {

@@ -39,18 +39,17 @@ const EMPTY: u32 = u32::MAX;
 
 /// Up to eight bytes of `b` as a little-endian integer, zero-padded.
 fn word(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    for (d, s) in w.iter_mut().zip(b) {
-        *d = *s;
+    if let Some(w) = b.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
     }
-    u64::from_le_bytes(w)
+    b.iter().enumerate().fold(0, |w, (i, x)| w | (u64::from(*x) << (8 * i)))
 }
 
 /// A cheap hash of a key: its length, its first eight bytes and its last eight bytes.
 fn quick_hash(name: &str) -> u64 {
     let b = name.as_bytes();
     let head = word(b);
-    let tail = word(b.get(b.len().saturating_sub(8)..).unwrap_or(&[]));
+    let tail = b.last_chunk::<8>().map_or(head, |w| u64::from_le_bytes(*w));
     let h = (head ^ (b.len() as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     h ^ (h >> 29)

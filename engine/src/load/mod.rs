@@ -15,6 +15,7 @@ use crate::doc::build::Builder;
 use crate::doc::{
     Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
 };
+use crate::project::Projection;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,6 +89,20 @@ pub fn load(
     symbols: &Arc<Symbols>,
     limits: &Limits,
 ) -> Loaded {
+    load_projected(name, bytes, format, symbols, limits, None)
+}
+
+/// [`load`], building only what `projection` keeps (see [`crate::project`]) in JSON and NDJSON
+/// input; other formats are read whole. The documents must then be evaluated only by the rules
+/// the projection was computed for. Errors are the same as without projection.
+pub fn load_projected(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+    projection: Option<&Arc<Projection>>,
+) -> Loaded {
     let file: Arc<str> = name.into();
     let err =
         |line, column, message: String| LoadError { file: file.clone(), line, column, message };
@@ -118,6 +133,9 @@ pub fn load(
         limits.max_depth,
         limits.max_alias_nodes,
     );
+    if matches!(format, Format::Json | Format::Ndjson) {
+        b = b.with_projection(projection.cloned());
+    }
     let mut errors = Vec::new();
     let roots = match format {
         Format::Yaml => {
