@@ -12,18 +12,7 @@ mod common;
 
 use std::process::Command;
 
-fn ward(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ward;
 
 #[test]
 fn quickstart_finds_the_privileged_container_at_its_line() {
