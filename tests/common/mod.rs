@@ -45,3 +45,19 @@ pub fn ward(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Every `E0xxx` code named in the error enums' sources.
+pub fn all_error_codes() -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for file in ["lang/src/error.rs", "engine/src/error.rs", "src/lib.rs"] {
+        let text = std::fs::read_to_string(root().join(file)).unwrap_or_default();
+        for (i, _) in text.match_indices("\"E0") {
+            if let Some(code) = text.get(i + 1..i + 6)
+                && code.chars().skip(1).all(|c| c.is_ascii_digit())
+            {
+                out.insert(code.to_string());
+            }
+        }
+    }
+    out
+}
