@@ -287,3 +287,24 @@ fn policy_errors_are_json_under_format_json() {
     assert_eq!(d["line"], 3);
     assert_eq!(d["help"], "did you mean `hostNetwork`?");
 }
+
+#[test]
+fn standard_input_is_checked_with_its_positions() {
+    let text = std::fs::read(common::root().join("examples/quickstart/manifests.yaml")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["check", "--format", "json", "-"])
+        .current_dir(common::root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&text).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["file"], "<stdin>");
+    assert_eq!(v["findings"][0]["line"], 13);
+}
