@@ -38,12 +38,17 @@ pub struct Policy {
 }
 
 /// A build that failed: every diagnostic, and the sources they point into.
-#[derive(Debug)]
 pub struct BuildError {
     /// Every source file.
     pub sources: SourceMap,
     /// Every error found, in file and position order.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&render::diagnostics(&self.sources, &self.diagnostics, false))
+    }
 }
 
 /// Parses, checks and compiles `user` sources with the standard library.
