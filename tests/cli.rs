@@ -308,3 +308,12 @@ fn standard_input_is_checked_with_its_positions() {
     assert_eq!(v["findings"][0]["file"], "<stdin>");
     assert_eq!(v["findings"][0]["line"], 13);
 }
+
+#[test]
+fn a_missing_input_exits_3_and_the_others_are_still_checked() {
+    let (code, out, err) =
+        ward(&["check", "no-such-file.yaml", "examples/quickstart/manifests.yaml"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("runs privileged"), "{out}");
+    assert!(err.contains("no-such-file.yaml: cannot read"), "{err}");
+}
