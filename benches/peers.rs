@@ -8,6 +8,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
     reason = "benchmarks fail loudly"
 )]
 #![allow(missing_docs, reason = "benchmark entry point")]

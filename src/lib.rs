@@ -39,7 +39,6 @@ pub struct Policy {
 }
 
 /// A build that failed: every diagnostic, and the sources they point into.
-#[derive(Debug)]
 pub struct BuildError {
     /// Every source file.
     pub sources: SourceMap,
@@ -47,31 +46,36 @@ pub struct BuildError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&render::diagnostics(&self.sources, &self.diagnostics, false))
+    }
+}
+
 /// Parses, checks and compiles `user` sources with the standard library.
 pub fn build(user: &[Source]) -> Result<Policy, BuildError> {
-    let mut sources = SourceMap::new();
-    for (name, text) in ward_stdlib::FILES {
-        sources.add(format!("<stdlib>/{name}"), *text);
-    }
+    let stdlib = stdlib();
+    let mut sources = stdlib.sources.clone();
     let user_files: Vec<FileId> =
         user.iter().map(|s| sources.add(s.name.clone(), s.text.clone())).collect();
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = stdlib.diagnostics.clone();
     let mut parsed = Vec::new();
-    for (id, file) in sources.iter() {
-        let p = ward_lang::parse::parse_file(id, &file.text);
+    for id in &user_files {
+        let Some(file) = sources.get(*id) else { continue };
+        let p = ward_lang::parse::parse_file(*id, &file.text);
         diagnostics.extend(p.errors.iter().map(|e| e.diagnostic()));
-        parsed.push((id, p.file));
+        parsed.push((*id, p.file));
     }
-    let sigs = match ward_engine::builtins::signatures() {
+    let sigs = match &stdlib.signatures {
         Ok(s) => s,
         Err(message) => {
-            diagnostics.push(internal(message));
+            diagnostics.push(internal(message.clone()));
             return Err(BuildError { sources, diagnostics });
         }
     };
     let refs: Vec<(FileId, &ward_lang::ast::File)> =
-        parsed.iter().map(|(id, f)| (*id, f)).collect();
-    let checked = ward_lang::check(&refs, &sigs);
+        stdlib.parsed.iter().chain(parsed.iter()).map(|(id, f)| (*id, f)).collect();
+    let checked = ward_lang::check(&refs, sigs);
     diagnostics.extend(checked.errors.iter().map(|e| e.diagnostic()));
     if !diagnostics.is_empty() {
         return Err(BuildError { sources, diagnostics });
@@ -83,6 +87,33 @@ pub fn build(user: &[Source]) -> Result<Policy, BuildError> {
             Err(BuildError { sources, diagnostics })
         }
     }
+}
+
+/// The standard library, parsed once per process: its sources (file ids `0..`), trees,
+/// syntax diagnostics (none, unless the library itself is broken) and the builtin signatures.
+struct Stdlib {
+    sources: SourceMap,
+    parsed: Vec<(FileId, ward_lang::ast::File)>,
+    diagnostics: Vec<Diagnostic>,
+    signatures: Result<Vec<ward_lang::BuiltinSig>, String>,
+}
+
+fn stdlib() -> &'static Stdlib {
+    static STDLIB: std::sync::OnceLock<Stdlib> = std::sync::OnceLock::new();
+    STDLIB.get_or_init(|| {
+        let mut sources = SourceMap::new();
+        for (name, text) in ward_stdlib::FILES {
+            sources.add(format!("<stdlib>/{name}"), *text);
+        }
+        let mut diagnostics = Vec::new();
+        let mut parsed = Vec::new();
+        for (id, file) in sources.iter() {
+            let p = ward_lang::parse::parse_file(id, &file.text);
+            diagnostics.extend(p.errors.iter().map(|e| e.diagnostic()));
+            parsed.push((id, p.file));
+        }
+        Stdlib { sources, parsed, diagnostics, signatures: ward_engine::builtins::signatures() }
+    })
 }
 
 fn internal(message: String) -> Diagnostic {

@@ -299,7 +299,11 @@ fn crd(args: &Args) -> Result<u8, String> {
     }
     let symbols = std::sync::Arc::new(ward_engine::doc::Symbols::default());
     let mut docs = Vec::new();
-    for (name, bytes) in inputs(&args.paths)? {
+    let (files, unreadable) = inputs(&args.paths);
+    if let Some(e) = unreadable.first() {
+        return Err(format!("{}: {}", e.file, e.message));
+    }
+    for (name, bytes) in files {
         let loaded =
             ward_engine::load::load(&name, &bytes, args.input_format, &symbols, &Limits::default());
         if let Some(e) = loaded.errors.first() {
@@ -411,30 +415,44 @@ fn apply_config(policy: &mut Policy, path: &Path) -> Result<(), String> {
 }
 
 /// One input: a display name and its bytes.
-fn inputs(paths: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// Reads every input; one that cannot be read becomes a load error and the rest are still read.
+fn inputs(paths: &[String]) -> (Vec<(String, Vec<u8>)>, Vec<ward::LoadError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut fail = |name: String, e: std::io::Error| {
+        errors.push(ward::LoadError {
+            file: name.into(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        });
+    };
     for p in paths {
         if p == "-" {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("<stdin>: {e}"))?;
-            out.push(("<stdin>".to_string(), buf));
+            match std::io::stdin().read_to_end(&mut buf) {
+                Ok(_) => out.push(("<stdin>".to_string(), buf)),
+                Err(e) => fail("<stdin>".into(), e),
+            }
             continue;
         }
         let path = Path::new(p);
         let mut files = Vec::new();
         if path.is_dir() {
-            walk(path, &mut files, &|f| ward_engine_detect(f)).map_err(|e| format!("{p}: {e}"))?;
+            if let Err(e) = walk(path, &mut files, &|f| ward_engine_detect(f)) {
+                fail(p.clone(), e);
+            }
         } else {
             files.push(path.to_path_buf());
         }
         for f in files {
             match std::fs::read(&f) {
                 Ok(b) => out.push((f.display().to_string(), b)),
-                Err(e) => return Err(format!("{}: {e}", f.display())),
+                Err(e) => fail(f.display().to_string(), e),
             }
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 fn ward_engine_detect(p: &Path) -> bool {
@@ -450,10 +468,9 @@ fn check(args: &Args) -> Result<u8, String> {
         Err(code) => return Ok(code),
     };
     let rules = select_rules(&policy, args)?;
-    let inputs = inputs(&args.paths)?;
+    let (inputs, mut errors) = inputs(&args.paths);
     let limits = Limits::default();
     let mut docs = Vec::new();
-    let mut errors = Vec::new();
     // Only what the selected rules read is built.
     let projection = policy.compiled.projection(Some(&rules));
     for (name, bytes) in &inputs {
@@ -485,7 +502,11 @@ fn check(args: &Args) -> Result<u8, String> {
             .collect();
         out!("{}", render::findings(&texts, &outcome.findings, color_stdout()));
         for e in &errors {
-            eprintln!("error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
+            if e.line == 0 {
+                eprintln!("error: {}: {}", e.file, e.message);
+            } else {
+                eprintln!("error: {}:{}:{}: {}", e.file, e.line, e.column, e.message);
+            }
         }
         for e in &outcome.errors {
             eprintln!(

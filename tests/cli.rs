@@ -12,18 +12,7 @@ mod common;
 
 use std::process::Command;
 
-fn ward(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ward;
 
 #[test]
 fn quickstart_finds_the_privileged_container_at_its_line() {
@@ -297,4 +286,34 @@ fn policy_errors_are_json_under_format_json() {
     assert_eq!(d["code"], "E0301");
     assert_eq!(d["line"], 3);
     assert_eq!(d["help"], "did you mean `hostNetwork`?");
+}
+
+#[test]
+fn standard_input_is_checked_with_its_positions() {
+    let text = std::fs::read(common::root().join("examples/quickstart/manifests.yaml")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["check", "--format", "json", "-"])
+        .current_dir(common::root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&text).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["file"], "<stdin>");
+    assert_eq!(v["findings"][0]["line"], 13);
+}
+
+#[test]
+fn a_missing_input_exits_3_and_the_others_are_still_checked() {
+    let (code, out, err) =
+        ward(&["check", "no-such-file.yaml", "examples/quickstart/manifests.yaml"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("runs privileged"), "{out}");
+    assert!(err.contains("no-such-file.yaml: cannot read"), "{err}");
 }

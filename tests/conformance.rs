@@ -458,18 +458,4 @@ fn every_error_code_has_a_case() {
 /// `E0502` needs a deadline, which no host sets yet.)
 pub const UNREACHABLE_CODES: &[&str] = &["E0319", "E0499", "E0502"];
 
-/// Every `E0xxx` code named in the error enums' sources.
-pub fn all_error_codes() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for file in ["lang/src/error.rs", "engine/src/error.rs", "src/lib.rs"] {
-        let text = std::fs::read_to_string(common::root().join(file)).unwrap();
-        for (i, _) in text.match_indices("\"E0") {
-            if let Some(code) = text.get(i + 1..i + 6)
-                && code.chars().skip(1).all(|c| c.is_ascii_digit())
-            {
-                out.insert(code.to_string());
-            }
-        }
-    }
-    out
-}
+use common::all_error_codes;

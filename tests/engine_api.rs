@@ -123,3 +123,21 @@ rule config_in_namespace(w: Workload, all: Inputs) {
     let msgs: Vec<_> = out.findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(msgs, ["2 config maps beside a", "1 config maps beside b"]);
 }
+
+#[test]
+fn a_string_where_the_schema_says_list_is_a_mismatch_not_a_substring() {
+    let src = "module t\nuse k8s.{Pod}\n@id(\"T\") rule r(p: Pod) {\n  for c in p.spec?.containers ?? [] {\n    if \"ALL\" not in (c.securityContext?.capabilities?.drop ?? []) { deny \"x\" }\n  }\n}\n";
+    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    let input = b"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    securityContext: { capabilities: { drop: ALL } }\n";
+    let docs = policy.load("m.yaml", input, None, &Limits::default()).docs;
+    let out = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    assert!(out.findings.is_empty());
+    assert_eq!(out.errors.len(), 1);
+    assert!(
+        out.errors[0].error.to_string().contains("expected a list, found a string"),
+        "{}",
+        out.errors[0].error
+    );
+}

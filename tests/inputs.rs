@@ -375,18 +375,7 @@ fn the_conformance_check_catches_mismatches() {
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
 
-fn ward(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::ward;
 
 #[test]
 fn a_directory_scan_picks_up_dockerfiles_and_reports_by_name_and_shape() {

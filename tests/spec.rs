@@ -17,7 +17,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 fn spec_file(name: &str) -> String {
@@ -193,21 +192,7 @@ fn builtins_md_is_generated_from_the_table() {
     assert!(have == want, "spec/builtins.md is stale: run `UPDATE_SPEC=1 cargo test --test spec`");
 }
 
-/// Every `E0xxx` code named in the error enums' sources.
-fn all_error_codes() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for file in ["lang/src/error.rs", "engine/src/error.rs", "src/lib.rs"] {
-        let text = std::fs::read_to_string(common::root().join(file)).unwrap();
-        for (i, _) in text.match_indices("\"E0") {
-            if let Some(code) = text.get(i + 1..i + 6)
-                && code.chars().skip(1).all(|c| c.is_ascii_digit())
-            {
-                out.insert(code.to_string());
-            }
-        }
-    }
-    out
-}
+use common::all_error_codes;
 
 #[test]
 fn every_error_code_is_documented_with_an_example() {

@@ -148,6 +148,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     let kinds = KindIndex::build(&program.types, &mut symbols);
     let symbols = Arc::new(symbols);
     let mut c = Compiler {
+        types: &program.types,
         symbols: symbols.clone(),
         table: builtins::table(),
         errors: Vec::new(),
@@ -173,8 +174,9 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         .iter()
         .map(|p| p.default.as_ref().and_then(|e| c.constant(e)).unwrap_or(Value::Null))
         .collect();
-    if !c.errors.is_empty() {
-        return Err(c.errors);
+    let (errors, literals) = (c.errors, c.literals);
+    if !errors.is_empty() {
+        return Err(errors);
     }
     let mut rules_by_kind: HashMap<u32, Vec<u32>> = HashMap::default();
     for (i, r) in program.rules.iter().enumerate() {
@@ -190,7 +192,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         rules,
         functions,
         tests,
-        literals: c.literals,
+        literals,
         kinds,
         rules_by_kind,
         params,
@@ -210,7 +212,8 @@ fn collect_keys(p: &hir::Program, s: &mut Symbols) {
     }
 }
 
-struct Compiler {
+struct Compiler<'p> {
+    types: &'p TypeTable,
     symbols: Arc<Symbols>,
     table: &'static [Builtin],
     errors: Vec<CompileError>,
@@ -258,7 +261,7 @@ impl Compiled {
     }
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn key(&self, name: &str) -> Key {
         // INVARIANT: `collect_keys` interned every record field; names outside records (reads of
         // `any`) fall back to a string comparison via `Key(u32::MAX)`.
@@ -642,8 +645,20 @@ impl Compiler {
     /// passed for a `float`, or a number read from `any`) compute as floats, so `x / 2` with
     /// `x: float = 3` is 1.5 whatever the operand's run-time representation.
     fn binary(&mut self, op: BinOp, a: &hir::Expr, b: &hir::Expr, span: Span, float: bool) -> Code {
+        // `x in xs` over a list-typed collection is membership only: a document that holds a
+        // string where its schema says list is a mismatch, not a substring test.
+        let list_rhs = matches!(op, BinOp::In | BinOp::NotIn)
+            && matches!(self.types.resolve(&b.ty.definite()), Ty::List(_));
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
+            BinOp::In | BinOp::NotIn if list_rhs => Box::new(move |f| {
+                let x = a(f)?;
+                let y = b(f)?;
+                if !y.is_null(f.cx) && y.as_str(f.cx).is_some() {
+                    return Err(mismatch("a list", &y, f, span));
+                }
+                crate::eval::binop(op, &x, &y, f, span)
+            }),
             BinOp::And => {
                 Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? && truth(&b, f, span)?)))
             }

@@ -31,3 +31,33 @@ pub fn shared() -> Option<PathBuf> {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// Runs the `ward` binary in the repository root; returns its exit code, stdout and stderr.
+pub fn ward(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run ward: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every `E0xxx` code named in the error enums' sources.
+pub fn all_error_codes() -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for file in ["lang/src/error.rs", "engine/src/error.rs", "src/lib.rs"] {
+        let text = std::fs::read_to_string(root().join(file)).unwrap_or_default();
+        for (i, _) in text.match_indices("\"E0") {
+            if let Some(code) = text.get(i + 1..i + 6)
+                && code.chars().skip(1).all(|c| c.is_ascii_digit())
+            {
+                out.insert(code.to_string());
+            }
+        }
+    }
+    out
+}

@@ -486,6 +486,21 @@ impl<'c, 'b> Body<'c, 'b> {
         }
     }
 
+    /// Reports `module.name` where the module has no declaration `name`.
+    fn unknown_in_module(&mut self, module: String, name: &ast::Name) {
+        let suggestion = self
+            .cx
+            .modules
+            .get(&module)
+            .and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
+        self.error(Error::UnknownImport {
+            span: name.span,
+            module,
+            name: name.text.clone(),
+            suggestion,
+        });
+    }
+
     /// A module alias or module name used as the base of a qualified name.
     fn module_of(&self, base: &ast::Expr) -> Option<String> {
         let key = narrow::key(base)?;
@@ -510,17 +525,7 @@ impl<'c, 'b> Body<'c, 'b> {
             return match self.cx.lookup_in(&module, &name.text) {
                 Some((d, _)) => self.decl_value(d, &name.text, e, span),
                 None => {
-                    let suggestion = self
-                        .cx
-                        .modules
-                        .get(&module)
-                        .and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
-                    self.error(Error::UnknownImport {
-                        span: name.span,
-                        module,
-                        name: name.text.clone(),
-                        suggestion,
-                    });
+                    self.unknown_in_module(module, name);
                     err(span)
                 }
             };
@@ -839,17 +844,7 @@ impl<'c, 'b> Body<'c, 'b> {
                     self.call_fn(f, name, args, span)
                 }
                 _ => {
-                    let suggestion = self
-                        .cx
-                        .modules
-                        .get(&module)
-                        .and_then(|m| suggest(&name.text, m.decls.keys().map(String::as_str)));
-                    self.error(Error::UnknownImport {
-                        span: name.span,
-                        module,
-                        name: name.text.clone(),
-                        suggestion,
-                    });
+                    self.unknown_in_module(module, name);
                     err(span)
                 }
             };
