@@ -136,6 +136,15 @@ fn evaluate(c: &mut Criterion) {
     g.bench_function("stdlib/10k-manifests/parallel", |b| {
         b.iter(|| black_box(policy.compiled.evaluate(&docs, &parallel)))
     });
+    let clean: String = common::compliant_manifests_json(10_000).join("\n");
+    let clean_docs = policy.load("c.ndjson", clean.as_bytes(), None, &Limits::default()).docs;
+    g.throughput(Throughput::Bytes(clean.len() as u64));
+    g.bench_function("stdlib/10k-compliant/load", |b| {
+        b.iter(|| black_box(policy.load("c.ndjson", clean.as_bytes(), None, &Limits::default())))
+    });
+    g.bench_function("stdlib/10k-compliant/sequential", |b| {
+        b.iter(|| black_box(policy.compiled.evaluate(&clean_docs, &all)))
+    });
     let corpus = common::corpus();
     let bytes: u64 = corpus.iter().map(|(_, t)| t.len() as u64).sum();
     g.throughput(Throughput::Bytes(bytes));
