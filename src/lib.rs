@@ -117,23 +117,20 @@ fn stdlib() -> &'static Stdlib {
 }
 
 fn internal(message: String) -> Diagnostic {
-    Diagnostic {
-        code: "E0499",
-        level: Level::Error,
-        message,
-        span: Span::default(),
-        label: String::new(),
-        labels: Vec::new(),
-        help: None,
-    }
+    plain("E0499", message, Span::default())
 }
 
 fn compile_diagnostic(e: &ward_engine::CompileError) -> Diagnostic {
+    plain(e.code(), e.to_string(), e.span())
+}
+
+/// A diagnostic with a code, a message and a span, and nothing else.
+fn plain(code: &'static str, message: String, span: Span) -> Diagnostic {
     Diagnostic {
-        code: e.code(),
+        code,
         level: Level::Error,
-        message: e.to_string(),
-        span: e.span(),
+        message,
+        span,
         label: String::new(),
         labels: Vec::new(),
         help: None,
@@ -248,15 +245,7 @@ pub fn eval_expr(text: &str) -> Result<serde_json::Value, Vec<Diagnostic>> {
 
 /// A run-time error as a diagnostic.
 pub fn eval_diagnostic(e: &EvalError) -> Diagnostic {
-    Diagnostic {
-        code: e.code(),
-        level: Level::Error,
-        message: e.to_string(),
-        span: e.span(),
-        label: String::new(),
-        labels: Vec::new(),
-        help: None,
-    }
+    plain(e.code(), e.to_string(), e.span())
 }
 
 /// Diagnostics as JSON, each with its file, 1-based line and column (start and end), code,

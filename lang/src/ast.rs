@@ -348,6 +348,35 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// Binding strength, from `??` (1, weakest) to `*`, `/`, `%` (6); documented in
+    /// `spec/grammar.md`.
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinOp::Default => 1,
+            BinOp::Or => 2,
+            BinOp::And => 3,
+            op if op.is_comparison() => 4,
+            BinOp::Add | BinOp::Sub => 5,
+            _ => 6,
+        }
+    }
+
+    /// Whether it compares (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`): such operators
+    /// do not chain and always give a `bool`.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge
+                | BinOp::In
+                | BinOp::NotIn
+        )
+    }
+
     /// The operator as written.
     pub fn as_str(self) -> &'static str {
         match self {

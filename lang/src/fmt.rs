@@ -76,39 +76,21 @@ fn item_start(item: &Item) -> u32 {
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
         ExprKind::Lambda(..) | ExprKind::If(..) | ExprKind::Match(..) => 0,
-        ExprKind::Binary(op, ..) => binop_prec(*op),
+        ExprKind::Binary(op, ..) => op.precedence(),
         ExprKind::Unary(..) => 7,
         _ => 8,
     }
 }
 
-fn binop_prec(op: BinOp) -> u8 {
-    match op {
-        BinOp::Default => 1,
-        BinOp::Or => 2,
-        BinOp::And => 3,
-        BinOp::Eq
-        | BinOp::Ne
-        | BinOp::Lt
-        | BinOp::Le
-        | BinOp::Gt
-        | BinOp::Ge
-        | BinOp::In
-        | BinOp::NotIn => 4,
-        BinOp::Add | BinOp::Sub => 5,
-        BinOp::Mul | BinOp::Div | BinOp::Rem => 6,
-    }
-}
-
 /// Whether the left operand of `op` needs parentheses.
 fn lhs_parens(op: BinOp, l: &Expr) -> bool {
-    let p = binop_prec(op);
+    let p = op.precedence();
     prec(l) < p || (prec(l) == p && (p == 1 || p == 4))
 }
 
 /// Whether the right operand of `op` needs parentheses.
 fn rhs_parens(op: BinOp, r: &Expr) -> bool {
-    let p = binop_prec(op);
+    let p = op.precedence();
     prec(r) < p || (prec(r) == p && p != 1)
 }
 
@@ -851,14 +833,14 @@ impl Fmt<'_> {
 
     /// A chain of operators of one precedence, broken before each operator when too long.
     fn binary(&self, op: BinOp, e: &Expr, nb: bool) -> Doc {
-        let p = binop_prec(op);
+        let p = op.precedence();
         let mut operands: Vec<(Option<BinOp>, &Expr)> = Vec::new();
         if p == 1 {
             // `??` groups to the right: walk down the right operands.
             let mut cur = e;
             let mut before = None;
             while let ExprKind::Binary(o, l, r) = &cur.kind {
-                if binop_prec(*o) != 1 {
+                if o.precedence() != 1 {
                     break;
                 }
                 operands.push((before, l));
@@ -870,7 +852,7 @@ impl Fmt<'_> {
             let mut cur = e;
             let mut rights = Vec::new();
             while let ExprKind::Binary(o, l, r) = &cur.kind {
-                if binop_prec(*o) != p || (p == 4 && !std::ptr::eq(cur, e)) {
+                if o.precedence() != p || (p == 4 && !std::ptr::eq(cur, e)) {
                     break;
                 }
                 rights.push((Some(*o), r.as_ref()));

@@ -668,7 +668,7 @@ impl<'t> Parser<'t> {
         let mut fixes = Vec::new();
         while self.eat_kw(Kw::Fix) {
             if self.eat_kw(Kw::Set) {
-                let path = self.expr_bp(PREC_DEFAULT + 1);
+                let path = self.expr_bp(BinOp::Default.precedence() + 1);
                 self.expect(P::Eq)?;
                 fixes.push(Fix::Set(path, self.expr()));
             } else if self.eat_kw(Kw::Remove) {
@@ -754,7 +754,7 @@ impl<'t> Parser<'t> {
             let rhs = self.expr_bp(next);
             let span = lhs.span.to(rhs.span);
             lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
-            if is_comparison(op) && self.binop().is_some_and(|(o, _, _)| is_comparison(o)) {
+            if op.is_comparison() && self.binop().is_some_and(|(o, _, _)| o.is_comparison()) {
                 self.expected("an operator other than a comparison (comparisons do not chain)");
                 return Err(());
             }
@@ -763,26 +763,26 @@ impl<'t> Parser<'t> {
     }
 
     fn binop(&self) -> Option<(BinOp, u8, usize)> {
-        let op = match self.tok() {
-            Tok::Punct(P::QQ) => (BinOp::Default, PREC_DEFAULT, 1),
-            Tok::Punct(P::OrOr) => (BinOp::Or, 2, 1),
-            Tok::Punct(P::AndAnd) => (BinOp::And, 3, 1),
-            Tok::Punct(P::EqEq) => (BinOp::Eq, 4, 1),
-            Tok::Punct(P::Ne) => (BinOp::Ne, 4, 1),
-            Tok::Punct(P::Lt) => (BinOp::Lt, 4, 1),
-            Tok::Punct(P::Le) => (BinOp::Le, 4, 1),
-            Tok::Punct(P::Gt) => (BinOp::Gt, 4, 1),
-            Tok::Punct(P::Ge) => (BinOp::Ge, 4, 1),
-            Tok::Kw(Kw::In) => (BinOp::In, 4, 1),
-            Tok::Kw(Kw::Not) if *self.nth(1) == Tok::Kw(Kw::In) => (BinOp::NotIn, 4, 2),
-            Tok::Punct(P::Plus) => (BinOp::Add, 5, 1),
-            Tok::Punct(P::Minus) => (BinOp::Sub, 5, 1),
-            Tok::Punct(P::Star) => (BinOp::Mul, 6, 1),
-            Tok::Punct(P::Slash) => (BinOp::Div, 6, 1),
-            Tok::Punct(P::Percent) => (BinOp::Rem, 6, 1),
+        let (op, len) = match self.tok() {
+            Tok::Punct(P::QQ) => (BinOp::Default, 1),
+            Tok::Punct(P::OrOr) => (BinOp::Or, 1),
+            Tok::Punct(P::AndAnd) => (BinOp::And, 1),
+            Tok::Punct(P::EqEq) => (BinOp::Eq, 1),
+            Tok::Punct(P::Ne) => (BinOp::Ne, 1),
+            Tok::Punct(P::Lt) => (BinOp::Lt, 1),
+            Tok::Punct(P::Le) => (BinOp::Le, 1),
+            Tok::Punct(P::Gt) => (BinOp::Gt, 1),
+            Tok::Punct(P::Ge) => (BinOp::Ge, 1),
+            Tok::Kw(Kw::In) => (BinOp::In, 1),
+            Tok::Kw(Kw::Not) if *self.nth(1) == Tok::Kw(Kw::In) => (BinOp::NotIn, 2),
+            Tok::Punct(P::Plus) => (BinOp::Add, 1),
+            Tok::Punct(P::Minus) => (BinOp::Sub, 1),
+            Tok::Punct(P::Star) => (BinOp::Mul, 1),
+            Tok::Punct(P::Slash) => (BinOp::Div, 1),
+            Tok::Punct(P::Percent) => (BinOp::Rem, 1),
             _ => return None,
         };
-        Some(op)
+        Some((op, op.precedence(), len))
     }
 
     /// `x => e` or `(a, b) => e`, recognised by looking ahead for `=>`.
@@ -1062,22 +1062,6 @@ impl<'t> Parser<'t> {
         };
         Ok(ExprKind::If(Box::new(cond), Box::new(then), Box::new(els)))
     }
-}
-
-const PREC_DEFAULT: u8 = 1;
-
-fn is_comparison(op: BinOp) -> bool {
-    matches!(
-        op,
-        BinOp::Eq
-            | BinOp::Ne
-            | BinOp::Lt
-            | BinOp::Le
-            | BinOp::Gt
-            | BinOp::Ge
-            | BinOp::In
-            | BinOp::NotIn
-    )
 }
 
 #[cfg(test)]

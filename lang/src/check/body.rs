@@ -980,21 +980,7 @@ impl<'c, 'b> Body<'c, 'b> {
             Ty::Never
         };
         if matches!(ta, Ty::Never) || matches!(tb, Ty::Never) {
-            return if matches!(
-                op,
-                BinOp::Eq
-                    | BinOp::Ne
-                    | BinOp::Lt
-                    | BinOp::Le
-                    | BinOp::Gt
-                    | BinOp::Ge
-                    | BinOp::In
-                    | BinOp::NotIn
-            ) {
-                Ty::Bool
-            } else {
-                Ty::Never
-            };
+            return if op.is_comparison() { Ty::Bool } else { Ty::Never };
         }
         match op {
             BinOp::Eq | BinOp::Ne => {
