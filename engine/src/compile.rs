@@ -132,6 +132,8 @@ pub struct Compiled {
     /// Rule ids and controls, shared by every finding.
     pub(crate) rule_ids: Vec<Arc<str>>,
     pub(crate) rule_controls: Vec<Arc<[String]>>,
+    /// How many static call sites (see [`crate::statics`]) the code has.
+    pub(crate) static_sites: usize,
 }
 
 /// Compiles a checked program.
@@ -153,6 +155,8 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         table: builtins::table(),
         errors: Vec::new(),
         literals: Vec::new(),
+        static_fns: crate::statics::functions(&program, builtins::table()),
+        static_sites: 0,
     };
     let functions = program
         .functions
@@ -174,7 +178,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         .iter()
         .map(|p| p.default.as_ref().and_then(|e| c.constant(e)).unwrap_or(Value::Null))
         .collect();
-    let (errors, literals) = (c.errors, c.literals);
+    let (errors, literals, static_sites) = (c.errors, c.literals, c.static_sites);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -198,6 +202,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         params,
         rule_ids,
         rule_controls,
+        static_sites,
     })
 }
 
@@ -218,6 +223,10 @@ struct Compiler<'p> {
     table: &'static [Builtin],
     errors: Vec<CompileError>,
     literals: Vec<Document>,
+    /// Which functions may be called statically (see [`crate::statics`]).
+    static_fns: Vec<bool>,
+    /// Static call sites numbered so far.
+    static_sites: usize,
 }
 
 fn ok(v: Value) -> Code {
@@ -413,6 +422,28 @@ impl Compiler<'_> {
     }
 
     fn call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
+        let is_static = self.static_fns.get(fid as usize) == Some(&true)
+            && args.iter().all(|a| crate::statics::is_static(a, &self.static_fns, self.table));
+        let code = self.plain_call(fid, args, span);
+        if !is_static {
+            return code;
+        }
+        let site = self.static_sites;
+        self.static_sites += 1;
+        // The value is the same for every document: computed once per evaluation.
+        Box::new(move |f| {
+            let Some(cell) = f.cx.static_value(site) else { return code(f) };
+            if let Some(v) = cell.get() {
+                f.step(span)?;
+                return Ok(v.clone());
+            }
+            let v = code(f)?;
+            Ok(cell.get_or_init(|| v).clone())
+        })
+    }
+
+    /// A call, evaluated each time it runs (memoised per document).
+    fn plain_call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
         let args = self.exprs(args);
         let fid = fid as usize;
         Box::new(move |f| {

@@ -27,6 +27,8 @@ pub struct Cx<'a> {
     /// Documents by namespace (`default` when none is set), built on first use.
     by_namespace: OnceLock<HashMap<Arc<str>, Vec<u32>>>,
     max_steps: u64,
+    /// Values of static call sites, computed on first use (see [`crate::statics`]).
+    statics: Box<[OnceLock<Value>]>,
     /// The wall-clock instant past which evaluation stops (native targets only: `Instant::now`
     /// panics on `wasm32-unknown-unknown`).
     #[cfg(not(target_arch = "wasm32"))]
@@ -51,6 +53,7 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps: u64::MAX,
+            statics: Box::default(),
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -63,6 +66,7 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps,
+            statics: (0..prog.static_sites).map(|_| OnceLock::new()).collect(),
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -83,6 +87,11 @@ impl<'a> Cx<'a> {
 
     pub(crate) fn param(&self, i: usize) -> Value {
         self.prog.and_then(|p| p.params.get(i)).cloned().unwrap_or_default()
+    }
+
+    /// The cell holding the value of static call site `site`.
+    pub(crate) fn static_value(&self, site: usize) -> Option<&OnceLock<Value>> {
+        self.statics.get(site)
     }
 
     pub(crate) fn function(&self, i: usize) -> Option<&'a CFn> {

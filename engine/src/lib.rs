@@ -11,6 +11,7 @@ pub mod error;
 pub mod eval;
 pub mod load;
 pub mod project;
+mod statics;
 pub mod value;
 
 pub use compile::{Compiled, compile};
