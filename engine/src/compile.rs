@@ -28,6 +28,28 @@ pub const LITERAL_BASE: u32 = 1 << 31;
 /// Builtin calls with at most this many arguments pass them in a stack array.
 const SMALL_ARGS: usize = 4;
 
+/// Calls with at most this many arguments are memoised, their arguments passed on the stack.
+const MEMO_ARGS: usize = 3;
+
+/// Runs a function body over its filled slots in a frame of its own, and memoises the value
+/// under `key`.
+fn run_call(
+    f: &mut Frame<'_>,
+    func: &CFn,
+    slots: Vec<Value>,
+    key: Option<MemoKey>,
+) -> Result<Value, EvalError> {
+    let mut inner = Frame::with_slots(f.cx, slots);
+    inner.steps_from(f);
+    let out = (func.body)(&mut inner);
+    f.steps_to(&inner);
+    f.give_slots(inner);
+    if let (Some(k), Ok(v)) = (key, &out) {
+        f.memo.insert(k, v.clone());
+    }
+    out
+}
+
 /// Compiled code of an expression.
 pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
 /// Compiled code of a statement.
@@ -453,30 +475,35 @@ impl Compiler<'_> {
                 message: "unknown function".into(),
                 span,
             })?;
-            let mut slots = f.take_slots(func.locals as usize);
-            for (a, p) in args.iter().zip(&func.params) {
-                let v = a(f)?;
-                if let Some(s) = slots.get_mut(*p as usize) {
-                    *s = v;
+            // The arguments go on the stack first, so a memo hit needs no slot vector.
+            let mut vals: [Value; MEMO_ARGS] = Default::default();
+            if args.len() > MEMO_ARGS {
+                let mut slots = f.take_slots(func.locals as usize);
+                for (a, p) in args.iter().zip(&func.params) {
+                    let v = a(f)?;
+                    if let Some(s) = slots.get_mut(*p as usize) {
+                        *s = v;
+                    }
                 }
+                return run_call(f, func, slots, None);
             }
+            for (v, a) in vals.iter_mut().zip(&args) {
+                *v = a(f)?;
+            }
+            let vals = vals.get_mut(..args.len()).unwrap_or(&mut []);
             // Functions are pure and documents do not change during an evaluation, so a call
             // with the same arguments gives the same value: memoised per document.
-            let key = MemoKey::new(fid as u32, func.params.iter().map(|p| slots.get(*p as usize)));
+            let key = MemoKey::new(fid as u32, vals.iter().map(Some));
             if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
-                let hit = hit.clone();
-                f.return_slots(slots);
-                return Ok(hit);
+                return Ok(hit.clone());
             }
-            let mut inner = Frame::with_slots(f.cx, slots);
-            inner.steps_from(f);
-            let out = (func.body)(&mut inner);
-            f.steps_to(&inner);
-            f.give_slots(inner);
-            if let (Some(k), Ok(v)) = (key, &out) {
-                f.memo.insert(k, v.clone());
+            let mut slots = f.take_slots(func.locals as usize);
+            for (v, p) in vals.iter_mut().zip(&func.params) {
+                if let Some(s) = slots.get_mut(*p as usize) {
+                    *s = std::mem::take(v);
+                }
             }
-            out
+            run_call(f, func, slots, key)
         })
     }
 

@@ -230,11 +230,6 @@ impl<'a> Frame<'a> {
         self.memo = std::mem::take(&mut inner.memo);
     }
 
-    /// Returns an unused slot vector to the pool.
-    pub(crate) fn return_slots(&mut self, slots: Vec<Value>) {
-        self.pool.push(slots);
-    }
-
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
         if let Some(s) = self.slots.get_mut(slot) {
             *s = v;
