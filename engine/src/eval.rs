@@ -572,12 +572,13 @@ impl Compiled {
         #[cfg(not(target_arch = "wasm32"))]
         if !opts.sequential && docs.len() > 1 {
             use rayon::prelude::*;
-            let one = |i: usize| {
+            let one = |f: &mut Frame<'_>, i: usize| {
                 let mut out = Outcome::default();
-                self.evaluate_doc(&cx, i as u32, selected.as_deref(), &mut out);
+                self.evaluate_doc(f, i as u32, selected.as_deref(), &mut out);
                 out
             };
-            let per_doc: Vec<Outcome> = (0..docs.len()).into_par_iter().map(one).collect();
+            let per_doc: Vec<Outcome> =
+                (0..docs.len()).into_par_iter().map_init(|| Frame::new(&cx, 0), one).collect();
             let mut out = Outcome::default();
             for o in per_doc {
                 out.findings.extend(o.findings);
@@ -586,15 +587,26 @@ impl Compiled {
             return out;
         }
         let mut out = Outcome::default();
+        let mut f = Frame::new(&cx, 0);
         for i in 0..docs.len() {
-            self.evaluate_doc(&cx, i as u32, selected.as_deref(), &mut out);
+            self.evaluate_doc(&mut f, i as u32, selected.as_deref(), &mut out);
         }
         out
     }
 
-    /// Evaluates the rules that apply to document `i` into `out`, in rule order.
-    fn evaluate_doc(&self, cx: &Cx<'_>, i: u32, selected: Option<&[bool]>, out: &mut Outcome) {
+    /// Evaluates the rules that apply to document `i` into `out`, in rule order. `f` is a frame
+    /// reused from document to document, for its slot vectors and memo capacity.
+    fn evaluate_doc(
+        &self,
+        f: &mut Frame<'_>,
+        i: u32,
+        selected: Option<&[bool]>,
+        out: &mut Outcome,
+    ) {
+        let cx = f.cx;
         let Some(doc) = cx.docs.get(i as usize) else { return };
+        // The memo holds values for one document only.
+        f.memo.clear();
         let kinds = self.kinds.kinds_of(doc);
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
         let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
@@ -611,10 +623,9 @@ impl Compiled {
                 &merged
             }
         };
-        let mut f = Frame::new(cx, 0);
         let root = NodeRef { doc: i, node: doc.root };
         for &r in rules.iter().filter(|r| on(r)) {
-            match self.run_rule_in(&mut f, r, root) {
+            match self.run_rule_in(f, r, root) {
                 Ok(()) => out.findings.extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw))),
                 Err(error) => {
                     f.out.clear();
