@@ -937,12 +937,16 @@ impl Compiler<'_> {
 
 /// The text of an interpolated string's parts, joined.
 fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, EvalError> {
-    let mut s = String::new();
+    // Room for a typical message, so that it is not regrown part by part.
+    let mut s = String::with_capacity(INTERP_CAPACITY);
     for p in parts {
         p(f)?.push_display(&mut s, f.cx);
     }
     Ok(s)
 }
+
+/// The bytes an interpolated string starts with room for.
+const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, EvalError> + Send + Sync>;

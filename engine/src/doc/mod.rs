@@ -139,6 +139,9 @@ pub struct Pos {
     pub offset: u32,
 }
 
+/// How many ancestors [`Arena::pointer`] keeps on the stack.
+const POINTER_DEPTH: usize = 16;
+
 /// What a node holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NodeKind {
@@ -301,33 +304,45 @@ impl Arena {
 
     /// The JSON Pointer of `id` relative to `root`.
     pub fn pointer(&self, root: NodeId, id: NodeId) -> String {
-        let mut path: Vec<NodeId> = Vec::new();
+        // The ancestors, nearest first: on the stack for the usual depths.
+        let mut near = [0; POINTER_DEPTH];
+        let mut far: Vec<NodeId> = Vec::new();
+        let mut depth = 0;
         let mut cur = id;
         while cur != root {
             let Some(n) = self.node(cur) else { break };
             if n.parent == cur {
                 break;
             }
-            path.push(cur);
+            match near.get_mut(depth) {
+                Some(x) => *x = cur,
+                None => far.push(cur),
+            }
+            depth += 1;
             cur = n.parent;
         }
-        let mut out = String::with_capacity(path.len() * 12);
-        for &child in path.iter().rev() {
-            let Some(n) = self.node(child) else { continue };
-            out.push('/');
-            match self.node(n.parent).map(|p| p.kind) {
-                Some(NodeKind::Map { start, .. }) => {
-                    if let Some(e) = self.edges.get((start + n.slot) as usize) {
-                        push_escaped(&mut out, self.key_str(e.key));
-                    }
-                }
-                _ => {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{}", n.slot);
-                }
-            }
+        let mut out = String::with_capacity(depth * 12);
+        for &child in far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev()) {
+            self.push_segment(&mut out, child);
         }
         out
+    }
+
+    /// Appends `/` and the segment that leads from `child`'s parent to it.
+    fn push_segment(&self, out: &mut String, child: NodeId) {
+        let Some(n) = self.node(child) else { return };
+        out.push('/');
+        match self.node(n.parent).map(|p| p.kind) {
+            Some(NodeKind::Map { start, .. }) => {
+                if let Some(e) = self.edges.get((start + n.slot) as usize) {
+                    push_escaped(out, self.key_str(e.key));
+                }
+            }
+            _ => {
+                use std::fmt::Write;
+                let _ = write!(out, "{}", n.slot);
+            }
+        }
     }
 
     /// Where `id` is best shown: the key it sits under, or its own position.
