@@ -265,13 +265,27 @@ impl<'a> Frame<'a> {
 }
 
 /// One argument of a memoised call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MemoArg {
     Null,
     Bool(bool),
     Int(i64),
     Str(Arc<str>),
     Node(u32, u32),
+}
+
+impl std::hash::Hash for MemoArg {
+    /// One word per argument (a string's hash for strings): keys are hashed on every call, and
+    /// equal arguments still hash alike.
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match self {
+            MemoArg::Null => h.write_u64(0),
+            MemoArg::Bool(b) => h.write_u64(u64::from(*b)),
+            MemoArg::Int(i) => h.write_u64(*i as u64),
+            MemoArg::Str(s) => s.hash(h),
+            MemoArg::Node(doc, node) => h.write_u64((u64::from(*doc) << 32) | u64::from(*node)),
+        }
+    }
 }
 
 /// A function and its arguments, when every argument can be a hash key (at most three).
