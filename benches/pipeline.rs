@@ -10,7 +10,6 @@
 mod common;
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ward::{Limits, Options};
@@ -114,7 +113,6 @@ fn documents(c: &mut Criterion) {
         })
     });
     g.finish();
-    let _ = Arc::clone(&symbols);
 }
 
 fn evaluate(c: &mut Criterion) {

@@ -108,8 +108,7 @@ fn read_from(
                 }
                 Ok(None)
             }
-            Event::Scalar(value, style, anchor, tag) if is_key => {
-                let _ = (anchor, tag, style);
+            Event::Scalar(value, ..) if is_key => {
                 b.key(&value, pos);
                 if let Some(k) = expect_key.last_mut() {
                     *k = false;
@@ -146,8 +145,7 @@ fn read_from(
                     );
                 }
             },
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) if is_key => {
-                let _ = anchor;
+            Event::MappingStart(..) | Event::SequenceStart(..) if is_key => {
                 return (
                     roots,
                     Some(YamlError { pos, message: "complex map keys are not supported".into() }),

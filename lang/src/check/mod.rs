@@ -750,8 +750,6 @@ fn find_cycle<N: Ord + Copy>(
 ) -> Option<(Vec<N>, Span)> {
     let mut stack: Vec<(N, usize)> = vec![(*start, 0)];
     let mut on_path: Vec<N> = vec![*start];
-    let mut visited: HashSet<usize> = HashSet::new();
-    let _ = &mut visited;
     let mut seen: Vec<N> = Vec::new();
     while let Some((node, i)) = stack.pop() {
         let edges = graph.get(&node).map(Vec::as_slice).unwrap_or(&[]);
