@@ -1,8 +1,8 @@
 //! Rendering diagnostics and findings as text, with source snippets (`codespan-reporting`).
 
 use codespan_reporting::diagnostic::{Diagnostic as CDiag, Label as CLabel, Severity as CSeverity};
-use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term::termcolor::{Ansi, NoColor};
+use codespan_reporting::files::{Files, SimpleFiles};
+use codespan_reporting::term::termcolor::{Ansi, NoColor, WriteColor};
 use codespan_reporting::term::{self, Config};
 
 use crate::{Diagnostic, Finding, Level, SourceMap};
@@ -48,11 +48,10 @@ pub fn diagnostics(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> St
 /// Renders findings against the manifests they came from (`(name, text)` pairs).
 pub fn findings(inputs: &[(String, String)], findings: &[Finding], color: bool) -> String {
     let mut files = SimpleFiles::new();
-    let ids: Vec<usize> = inputs.iter().map(|(n, t)| files.add(n.clone(), t.clone())).collect();
+    let ids: std::collections::HashMap<&str, usize> =
+        inputs.iter().map(|(n, t)| (n.as_str(), files.add(n.clone(), t.clone()))).collect();
     let mut out = String::new();
     for f in findings {
-        let file =
-            inputs.iter().position(|(n, _)| **n == *f.file).and_then(|i| ids.get(i).copied());
         let severity = match (f.level, f.severity) {
             (ward_lang::ast::FindingKind::Warn, _) => CSeverity::Warning,
             (_, ward_lang::hir::Severity::Info | ward_lang::hir::Severity::Low) => {
@@ -72,12 +71,10 @@ pub fn findings(inputs: &[(String, String)], findings: &[Finding], color: bool) 
         if !f.controls.is_empty() {
             notes.push(format!("controls: {}", f.controls.join(", ")));
         }
-        match file.and_then(|id| files.get(id).ok().map(|src| (id, src.source().clone()))) {
-            Some((id, text)) if f.line > 0 => {
-                let range = line_range(&text, f.line, f.column);
-                diag = diag.with_labels(vec![CLabel::primary(id, range)]);
-            }
-            _ => notes.insert(0, format!("in {}:{}:{}", f.file, f.line, f.column)),
+        let id = ids.get(&*f.file).copied();
+        match id.and_then(|id| Some((id, token_range(&files, id, f.line, f.column)?))) {
+            Some((id, range)) => diag = diag.with_labels(vec![CLabel::primary(id, range)]),
+            None => notes.insert(0, format!("in {}:{}:{}", f.file, f.line, f.column)),
         }
         diag = diag.with_notes(notes);
         out.push_str(&render_one(&files, &diag, color));
@@ -86,29 +83,40 @@ pub fn findings(inputs: &[(String, String)], findings: &[Finding], color: bool) 
 }
 
 fn render_one(files: &SimpleFiles<String, String>, diag: &CDiag<usize>, color: bool) -> String {
-    let config = Config::default();
-    if color {
-        let mut w = Ansi::new(Vec::new());
-        let _ = term::emit_to_write_style(&mut w, &config, files, diag);
-        String::from_utf8_lossy(&w.into_inner()).into_owned()
-    } else {
-        let mut w = NoColor::new(Vec::new());
-        let _ = term::emit_to_write_style(&mut w, &config, files, diag);
-        String::from_utf8_lossy(&w.into_inner()).into_owned()
+    fn emit<W: WriteColor>(
+        mut w: W,
+        files: &SimpleFiles<String, String>,
+        diag: &CDiag<usize>,
+    ) -> W {
+        let _ = term::emit_to_write_style(&mut w, &Config::default(), files, diag);
+        w
     }
+    let bytes = if color {
+        emit(Ansi::new(Vec::new()), files, diag).into_inner()
+    } else {
+        emit(NoColor::new(Vec::new()), files, diag).into_inner()
+    };
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The byte range from (line, column) to the end of the token there.
-fn line_range(text: &str, line: u32, column: u32) -> std::ops::Range<usize> {
-    let start_of_line: usize =
-        text.split_inclusive('\n').take(line.saturating_sub(1) as usize).map(str::len).sum();
-    let line_text = text.get(start_of_line..).and_then(|r| r.split('\n').next()).unwrap_or("");
+/// The byte range from (line, column), both from 1, to the end of the text on that line;
+/// `None` when the file has no such line. Uses the file's line index (no scan of the text).
+fn token_range(
+    files: &SimpleFiles<String, String>,
+    id: usize,
+    line: u32,
+    column: u32,
+) -> Option<std::ops::Range<usize>> {
+    let line_index = (line as usize).checked_sub(1)?;
+    let lines = files.line_range(id, line_index).ok()?;
+    let source = files.source(id).ok()?;
+    let line_text = source.get(lines.clone())?;
+    let line_text = line_text.strip_suffix('\n').unwrap_or(line_text);
     let col_byte = line_text
         .char_indices()
         .nth(column.saturating_sub(1) as usize)
         .map_or(line_text.len(), |(i, _)| i);
-    let rest = line_text.get(col_byte..).unwrap_or("");
-    let len = rest.trim_end().len().max(1);
-    let start = start_of_line + col_byte;
-    start..(start + len).min(text.len())
+    let len = line_text.get(col_byte..).unwrap_or("").trim_end().len().max(1);
+    let end = (lines.start + col_byte + len).min(source.len());
+    Some((lines.start + col_byte).min(end)..end)
 }
