@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Builtin, DynDocs, Higher, Impl, arg_str, pure};
+use super::{Builtin, Higher, Impl, arg_str, pure};
 use crate::value::{Docs, Value};
 
 fn higher(
@@ -18,7 +18,7 @@ fn higher(
 
 fn items(args: &[Value], i: usize, docs: &dyn Docs) -> Result<Vec<Value>, String> {
     args.get(i)
-        .and_then(|v| v.items(&DynDocs(docs)))
+        .and_then(|v| v.items(docs))
         .ok_or_else(|| format!("argument {} is not a list", i + 1))
 }
 
@@ -41,7 +41,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "fn(T?) -> bool",
             "Whether a value is present (not absent and not `null`).",
             &[("exists(null)", "false"), ("exists(0)", "true")],
-            |a, d| Ok(Value::Bool(!a.first().is_none_or(|v| v.is_null(&DynDocs(d))))),
+            |a, d| Ok(Value::Bool(!a.first().is_none_or(|v| v.is_null(d)))),
         ),
         pure(
             "len",
@@ -134,7 +134,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("contains([1, 2], 2)", "true")],
             |a, d| {
                 let needle = a.get(1).cloned().unwrap_or_default();
-                Ok(Value::Bool(items(a, 0, d)?.iter().any(|x| x.equals(&needle, &DynDocs(d)))))
+                Ok(Value::Bool(items(a, 0, d)?.iter().any(|x| x.equals(&needle, d))))
             },
         ),
         pure(
@@ -157,8 +157,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("join([\"a\", \"b\"], \"-\")", "\"a-b\"")],
             |a, d| {
                 let sep = arg_str(a, 1, d)?;
-                let parts: Vec<String> =
-                    items(a, 0, d)?.iter().map(|v| v.display(&DynDocs(d))).collect();
+                let parts: Vec<String> = items(a, 0, d)?.iter().map(|v| v.display(d)).collect();
                 Ok(Value::str(&parts.join(sep)))
             },
         ),
@@ -180,7 +179,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "fn(any) -> string",
             "The value as text: strings as they are, everything else as JSON.",
             &[("to_string(12)", "\"12\"")],
-            |a, d| Ok(Value::str(&a.first().map(|v| v.display(&DynDocs(d))).unwrap_or_default())),
+            |a, d| Ok(Value::str(&a.first().map(|v| v.display(d)).unwrap_or_default())),
         ),
         pure(
             "to_int",
@@ -209,10 +208,10 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "The items without repeats, in first-seen order.",
             &[("unique([1, 2, 1])", "[1, 2]")],
             |a, d| {
-                let dd = DynDocs(d);
+                let dd = d;
                 let mut out: Vec<Value> = Vec::new();
                 for v in items(a, 0, d)? {
-                    if !out.iter().any(|o| o.equals(&v, &dd)) {
+                    if !out.iter().any(|o| o.equals(&v, dd)) {
                         out.push(v);
                     }
                 }
@@ -225,10 +224,9 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "The items in ascending order (numbers, then strings).",
             &[("sort([3, 1, 2])", "[1, 2, 3]")],
             |a, d| {
-                let dd = DynDocs(d);
-                let mut v: Vec<Value> =
-                    items(a, 0, d)?.into_iter().map(|x| x.scalar(&dd)).collect();
-                v.sort_by(|x, y| compare(x, y, &dd));
+                let dd = d;
+                let mut v: Vec<Value> = items(a, 0, d)?.into_iter().map(|x| x.scalar(dd)).collect();
+                v.sort_by(|x, y| compare(x, y, dd));
                 Ok(list(v))
             },
         ),
@@ -251,7 +249,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             |a, d| {
                 let mut out = Vec::new();
                 for inner in items(a, 0, d)? {
-                    out.extend(inner.items(&DynDocs(d)).unwrap_or_default());
+                    out.extend(inner.items(d).unwrap_or_default());
                 }
                 Ok(list(out))
             },
@@ -263,9 +261,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("intersection([1, 2, 3], [2, 3, 4])", "[2, 3]")],
             |a, d| {
                 let (x, y) = (items(a, 0, d)?, items(a, 1, d)?);
-                Ok(list(
-                    x.into_iter().filter(|v| y.iter().any(|w| w.equals(v, &DynDocs(d)))).collect(),
-                ))
+                Ok(list(x.into_iter().filter(|v| y.iter().any(|w| w.equals(v, d))).collect()))
             },
         ),
         pure(
@@ -275,9 +271,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("difference([1, 2, 3], [2])", "[1, 3]")],
             |a, d| {
                 let (x, y) = (items(a, 0, d)?, items(a, 1, d)?);
-                Ok(list(
-                    x.into_iter().filter(|v| !y.iter().any(|w| w.equals(v, &DynDocs(d)))).collect(),
-                ))
+                Ok(list(x.into_iter().filter(|v| !y.iter().any(|w| w.equals(v, d))).collect()))
             },
         ),
         pure(
@@ -286,10 +280,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "The keys of a map, in order.",
             &[("keys({b: 1, a: 2})", "[\"a\", \"b\"]")],
             |a, d| {
-                let e = a
-                    .first()
-                    .and_then(|v| v.entries(&DynDocs(d)))
-                    .ok_or("argument 1 is not a map")?;
+                let e = a.first().and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
                 Ok(list(e.into_iter().map(|(k, _)| Value::Str(k)).collect()))
             },
         ),
@@ -299,10 +290,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "The values of a map, in key order.",
             &[("values({b: 1, a: 2})", "[2, 1]")],
             |a, d| {
-                let e = a
-                    .first()
-                    .and_then(|v| v.entries(&DynDocs(d)))
-                    .ok_or("argument 1 is not a map")?;
+                let e = a.first().and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
                 Ok(list(e.into_iter().map(|(_, v)| v).collect()))
             },
         ),
@@ -313,10 +301,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("get({a: 1}, \"a\")", "1"), ("get({a: 1}, \"b\")", "null")],
             |a, d| {
                 let key = arg_str(a, 1, d)?;
-                let e = a
-                    .first()
-                    .and_then(|v| v.entries(&DynDocs(d)))
-                    .ok_or("argument 1 is not a map")?;
+                let e = a.first().and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
                 Ok(e.into_iter().find(|(k, _)| &**k == key).map(|(_, v)| v).unwrap_or_default())
             },
         ),
@@ -327,10 +312,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("has_key({a: 1}, \"a\")", "true")],
             |a, d| {
                 let key = arg_str(a, 1, d)?;
-                let e = a
-                    .first()
-                    .and_then(|v| v.entries(&DynDocs(d)))
-                    .ok_or("argument 1 is not a map")?;
+                let e = a.first().and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
                 Ok(Value::Bool(e.iter().any(|(k, _)| &**k == key)))
             },
         ),
@@ -443,7 +425,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
 }
 
 /// Orders scalars: numbers before strings before everything else.
-pub(crate) fn compare(x: &Value, y: &Value, docs: &impl Docs) -> std::cmp::Ordering {
+pub(crate) fn compare(x: &Value, y: &Value, docs: &(impl Docs + ?Sized)) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let rank = |v: &Value| match v {
         Value::Null => 0,
@@ -466,13 +448,13 @@ fn json_pointer(v: &Value, ptr: &str, d: &dyn Docs) -> Value {
         return v.clone();
     }
     let Some(rest) = ptr.strip_prefix('/') else { return Value::Null };
-    let dd = DynDocs(d);
+    let dd = d;
     let mut cur = v.clone();
     for raw in rest.split('/') {
         let seg = raw.replace("~1", "/").replace("~0", "~");
-        cur = if let Some(e) = cur.entries(&dd) {
+        cur = if let Some(e) = cur.entries(dd) {
             e.into_iter().find(|(k, _)| **k == *seg).map(|(_, v)| v).unwrap_or_default()
-        } else if let Some(items) = cur.items(&dd) {
+        } else if let Some(items) = cur.items(dd) {
             seg.parse::<usize>().ok().and_then(|i| items.into_iter().nth(i)).unwrap_or_default()
         } else {
             return Value::Null;

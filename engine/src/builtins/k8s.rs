@@ -7,7 +7,7 @@ use super::core::map;
 use super::domain::{
     cidr, duration, entropy, glob, image_ref, quantity, selector, semver_ext, shell,
 };
-use super::{Builtin, DynDocs, arg_str, pure, scalar_dyn};
+use super::{Builtin, arg_str, pure};
 use crate::value::{Docs, Value};
 
 fn opt_str(s: Option<String>) -> Value {
@@ -31,7 +31,7 @@ fn opt_part(s: Option<&str>) -> Value {
 }
 
 fn num_or_str(a: &[Value], i: usize, d: &dyn Docs) -> Option<String> {
-    match scalar_dyn(a.get(i)?, d) {
+    match a.get(i)?.scalar(d) {
         Value::Str(s) => Some(s.to_string()),
         Value::Int(n) => Some(n.to_string()),
         Value::Float(f) => Some(f.to_string()),
@@ -40,33 +40,29 @@ fn num_or_str(a: &[Value], i: usize, d: &dyn Docs) -> Option<String> {
 }
 
 fn labels(v: &Value, d: &dyn Docs) -> Vec<(String, String)> {
-    v.entries(&DynDocs(d))
+    v.entries(d)
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v.display(&DynDocs(d))))
+        .map(|(k, v)| (k.to_string(), v.display(d)))
         .collect()
 }
 
 fn strings(v: Option<Value>, d: &dyn Docs) -> Vec<String> {
-    v.and_then(|v| v.items(&DynDocs(d)))
-        .unwrap_or_default()
-        .iter()
-        .map(|x| x.display(&DynDocs(d)))
-        .collect()
+    v.and_then(|v| v.items(d)).unwrap_or_default().iter().map(|x| x.display(d)).collect()
 }
 
 /// A `LabelSelector` document value as a selector.
 fn to_selector(v: &Value, d: &dyn Docs) -> Result<selector::LabelSelector, String> {
-    let dd = DynDocs(d);
-    let entries = v.entries(&dd).unwrap_or_default();
+    let dd = d;
+    let entries = v.entries(dd).unwrap_or_default();
     let get = |k: &str| entries.iter().find(|(n, _)| &**n == k).map(|(_, v)| v.clone());
     let match_labels = get("matchLabels").map(|m| labels(&m, d)).unwrap_or_default();
     let mut match_expressions = Vec::new();
-    for e in get("matchExpressions").and_then(|m| m.items(&dd)).unwrap_or_default() {
-        let fields = e.entries(&dd).unwrap_or_default();
+    for e in get("matchExpressions").and_then(|m| m.items(dd)).unwrap_or_default() {
+        let fields = e.entries(dd).unwrap_or_default();
         let f = |k: &str| fields.iter().find(|(n, _)| &**n == k).map(|(_, v)| v.clone());
-        let key = f("key").map(|v| v.display(&dd)).unwrap_or_default();
-        let op = match f("operator").map(|v| v.display(&dd)).as_deref() {
+        let key = f("key").map(|v| v.display(dd)).unwrap_or_default();
+        let op = match f("operator").map(|v| v.display(dd)).as_deref() {
             Some("In") => selector::Op::In,
             Some("NotIn") => selector::Op::NotIn,
             Some("Exists") => selector::Op::Exists,

@@ -93,40 +93,17 @@ pub(crate) fn arg_str<'a>(
     docs: &'a dyn Docs,
 ) -> Result<&'a str, String> {
     args.get(i)
-        .and_then(|v| as_str_dyn(v, docs))
+        .and_then(|v| v.as_str(docs))
         .ok_or_else(|| format!("argument {} is not a string", i + 1))
 }
 
 /// Orders two values: numbers, then strings.
-pub(crate) fn compare_values(x: &Value, y: &Value, docs: &impl Docs) -> std::cmp::Ordering {
+pub(crate) fn compare_values(
+    x: &Value,
+    y: &Value,
+    docs: &(impl Docs + ?Sized),
+) -> std::cmp::Ordering {
     core::compare(x, y, docs)
-}
-
-pub(crate) fn as_str_dyn<'a>(v: &'a Value, docs: &'a dyn Docs) -> Option<&'a str> {
-    match v {
-        Value::Str(s) => Some(s),
-        Value::Node(r) => docs.doc(r.doc)?.arena.str(r.node),
-        _ => None,
-    }
-}
-
-pub(crate) fn scalar_dyn(v: &Value, docs: &dyn Docs) -> Value {
-    struct D<'a>(&'a dyn Docs);
-    impl Docs for D<'_> {
-        fn doc(&self, i: u32) -> Option<&crate::doc::Document> {
-            self.0.doc(i)
-        }
-    }
-    v.scalar(&D(docs))
-}
-
-/// Adapts a `&dyn Docs` to the generic helpers of [`Value`].
-pub(crate) struct DynDocs<'a>(pub &'a dyn Docs);
-
-impl Docs for DynDocs<'_> {
-    fn doc(&self, i: u32) -> Option<&crate::doc::Document> {
-        self.0.doc(i)
-    }
 }
 
 #[cfg(test)]
