@@ -500,7 +500,7 @@ fn check(args: &Args) -> Result<u8, String> {
             .iter()
             .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
             .collect();
-        out!("{}", render::findings(&texts, &outcome.findings, color_stdout()));
+        out!("{}", render::findings(texts, &outcome.findings, color_stdout()));
         for e in &errors {
             if e.line == 0 {
                 eprintln!("error: {}: {}", e.file, e.message);

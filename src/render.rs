@@ -46,10 +46,10 @@ pub fn diagnostics(sources: &SourceMap, diags: &[Diagnostic], color: bool) -> St
 }
 
 /// Renders findings against the manifests they came from (`(name, text)` pairs).
-pub fn findings(inputs: &[(String, String)], findings: &[Finding], color: bool) -> String {
+pub fn findings(inputs: Vec<(String, String)>, findings: &[Finding], color: bool) -> String {
     let mut files = SimpleFiles::new();
-    let ids: std::collections::HashMap<&str, usize> =
-        inputs.iter().map(|(n, t)| (n.as_str(), files.add(n.clone(), t.clone()))).collect();
+    let ids: std::collections::HashMap<String, usize> =
+        inputs.into_iter().map(|(n, t)| (n.clone(), files.add(n, t))).collect();
     let mut out = String::new();
     for f in findings {
         let severity = match (f.level, f.severity) {
