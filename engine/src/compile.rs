@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ward_lang::Span;
 use ward_lang::ast::{BinOp, UnOp};
@@ -19,7 +20,7 @@ use ward_lang::types::{Ty, TypeBody, TypeTable};
 use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
 use crate::error::{CompileError, EvalError};
-use crate::eval::{Frame, Loc, MemoKey, Raw};
+use crate::eval::{Cx, Frame, Loc, MemoKey, Raw};
 use crate::value::{Docs, NodeRef, Value};
 
 /// Document indices at or above this refer to the program's document literals.
@@ -37,15 +38,15 @@ fn run_call(
     f: &mut Frame<'_>,
     func: &CFn,
     slots: Vec<Value>,
-    key: Option<MemoKey>,
+    key: Option<(usize, Option<u64>, MemoKey)>,
 ) -> Result<Value, EvalError> {
     let mut inner = Frame::with_slots(f.cx, slots);
     inner.steps_from(f);
     let out = (func.body)(&mut inner);
     f.steps_to(&inner);
     f.give_slots(inner);
-    if let (Some(k), Ok(v)) = (key, &out) {
-        f.memo.insert(k, v.clone());
+    if let (Some((fid, node, k)), Ok(v)) = (key, &out) {
+        f.memo.insert(fid, node, k, v.clone());
     }
     out
 }
@@ -326,15 +327,7 @@ impl Compiler<'_> {
                 let i = *p as usize;
                 Box::new(move |f| Ok(f.cx.param(i)))
             }
-            H::Field(base, name) => {
-                let base = self.expr(base);
-                let key = self.key(name);
-                let name: Arc<str> = name.clone();
-                Box::new(move |f| {
-                    let b = base(f)?;
-                    Ok(f.cx.field(&b, key, &name))
-                })
-            }
+            H::Field(..) => self.field_path(e),
             H::Index(base, index) => {
                 let (base, index) = (self.expr(base), self.expr(index));
                 Box::new(move |f| {
@@ -408,6 +401,33 @@ impl Compiler<'_> {
             }
             H::Error => ok(Value::Null),
         }
+    }
+
+    /// A chain of field reads `x.a.b.c` (`?.` reads compile alike: a field of an absent value is
+    /// absent): one closure that walks the document from the root value, with an inline cache of
+    /// where each key sat last time, instead of one closure and one value per step.
+    fn field_path(&mut self, e: &hir::Expr) -> Code {
+        let mut fields = Vec::new();
+        let mut cur = e;
+        while let H::Field(base, name) = &cur.kind {
+            fields.push(PathKey::new(self.key(name), name.clone()));
+            cur = base;
+        }
+        fields.reverse();
+        let fields: Box<[PathKey]> = fields.into();
+        if let H::Local(l) = &cur.kind {
+            // The root is a local: read it in place, without a copy.
+            let i = l.0 as usize;
+            return Box::new(move |f| {
+                let cx = f.cx;
+                Ok(f.slots.get(i).map_or(Value::Null, |root| walk(cx, root, &fields)))
+            });
+        }
+        let root = self.expr(cur);
+        Box::new(move |f| {
+            let v = root(f)?;
+            Ok(walk(f.cx, &v, &fields))
+        })
     }
 
     fn doc_literal(&mut self, kind: StrKind, text: &str, span: Span) -> Code {
@@ -493,10 +513,18 @@ impl Compiler<'_> {
             let vals = vals.get_mut(..args.len()).unwrap_or(&mut []);
             // Functions are pure and documents do not change during an evaluation, so a call
             // with the same arguments gives the same value: memoised per document.
+            let node = match &*vals {
+                [Value::Node(r)] => Some(crate::eval::node_key(r)),
+                _ => None,
+            };
+            if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
+                return Ok(hit.clone());
+            }
             let key = MemoKey::new(fid as u32, vals.iter().map(Some));
             if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
                 return Ok(hit.clone());
             }
+            let key = key.map(|k| (fid, node, k));
             let mut slots = f.take_slots(func.locals as usize);
             for (v, p) in vals.iter_mut().zip(&func.params) {
                 if let Some(s) = slots.get_mut(*p as usize) {
@@ -707,6 +735,27 @@ impl Compiler<'_> {
         // string where its schema says list is a mismatch, not a substring test.
         let list_rhs = matches!(op, BinOp::In | BinOp::NotIn)
             && matches!(self.types.resolve(&b.ty.definite()), Ty::List(_));
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            // `x == true`, `x != "ALL"`, `x == null`: compare in place against the constant.
+            let scalar = |e: &hir::Expr| {
+                fold(e).filter(|v| {
+                    matches!(v, Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_))
+                })
+            };
+            let konst = match (scalar(b), scalar(a)) {
+                (Some(c), _) => Some((a, c)),
+                (None, Some(c)) => Some((b, c)),
+                (None, None) => None,
+            };
+            if let Some((x, c)) = konst {
+                let x = self.expr(x);
+                let want = op == BinOp::Eq;
+                return Box::new(move |f| {
+                    let v = x(f)?;
+                    Ok(Value::Bool(equals_scalar(&v, &c, f.cx) == want))
+                });
+            }
+        }
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::In | BinOp::NotIn if list_rhs => Box::new(move |f| {
@@ -950,6 +999,79 @@ const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, EvalError> + Send + Sync>;
+
+/// `v == c` for a constant null, bool, int or string `c`, reading a node in place; the same
+/// answer as [`Value::equals`].
+fn equals_scalar(v: &Value, c: &Value, cx: &Cx<'_>) -> bool {
+    let Value::Node(r) = v else { return v.equals(c, cx) };
+    let Some(doc) = cx.doc(r.doc) else { return matches!(c, Value::Null) };
+    let Some(node) = doc.arena.nodes.get(r.node as usize) else {
+        return matches!(c, Value::Null);
+    };
+    match (node.kind, c) {
+        (NodeKind::Null, Value::Null) => true,
+        (NodeKind::Bool(x), Value::Bool(y)) => x == *y,
+        (NodeKind::Int(x), Value::Int(y)) => x == *y,
+        (NodeKind::Float(x), Value::Int(y)) => x == *y as f64,
+        (NodeKind::Str { .. }, Value::Str(y)) => doc.arena.str(r.node) == Some(&**y),
+        _ => false,
+    }
+}
+
+/// One step of a compiled field path: the key, its text (for keys outside the program's table
+/// and for map values), and the edge index where it was found last time.
+struct PathKey {
+    key: Key,
+    name: Arc<str>,
+    /// A hint only: any value is safe, a right one saves the scan. Documents of one source tend
+    /// to write keys in the same order, so the hint is usually right.
+    hint: AtomicU32,
+}
+
+impl PathKey {
+    fn new(key: Key, name: Arc<str>) -> Self {
+        PathKey { key, name, hint: AtomicU32::new(0) }
+    }
+}
+
+/// Reads the fields `keys` one after the other from `root`; absent as soon as one is.
+fn walk(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
+    let Value::Node(r) = root else {
+        // A map value (or not a container): the general field read, step by step.
+        let mut v = root.clone();
+        for k in keys {
+            v = cx.field(&v, k.key, &k.name);
+        }
+        return v;
+    };
+    let Some(doc) = cx.doc(r.doc) else { return Value::Null };
+    let arena = &doc.arena;
+    let mut node = r.node;
+    for k in keys {
+        let Some(NodeKind::Map { start, len }) = arena.nodes.get(node as usize).map(|n| n.kind)
+        else {
+            return Value::Null;
+        };
+        let edges = arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[]);
+        let found = if k.key.0 == u32::MAX {
+            edges.iter().find(|e| arena.key_str(e.key) == &*k.name).map(|e| e.node)
+        } else {
+            let hint = k.hint.load(Ordering::Relaxed) as usize;
+            match edges.get(hint) {
+                Some(e) if e.key == k.key => Some(e.node),
+                _ => edges.iter().position(|e| e.key == k.key).and_then(|i| {
+                    k.hint.store(i as u32, Ordering::Relaxed);
+                    edges.get(i).map(|e| e.node)
+                }),
+            }
+        };
+        match found {
+            Some(n) => node = n,
+            None => return Value::Null,
+        }
+    }
+    Value::Node(NodeRef { doc: r.doc, node })
+}
 
 /// Iterates a collection that is neither a document list nor a list value (maps give keys).
 fn each(

@@ -185,7 +185,7 @@ pub struct Frame<'a> {
     /// Slot vectors of finished calls, reused by the next call.
     pool: Vec<Vec<Value>>,
     /// Results of function calls on this document, by function and arguments.
-    pub(crate) memo: HashMap<MemoKey, Value>,
+    pub(crate) memo: Memo,
     /// The evaluation context.
     pub cx: &'a Cx<'a>,
     /// Findings produced so far.
@@ -206,7 +206,7 @@ impl<'a> Frame<'a> {
         Frame {
             slots,
             pool: Vec::new(),
-            memo: HashMap::default(),
+            memo: Memo::default(),
             cx,
             out: Vec::new(),
             failures: Vec::new(),
@@ -261,6 +261,55 @@ impl<'a> Frame<'a> {
 
     pub(crate) fn steps_to(&mut self, other: &Frame<'_>) {
         self.steps = other.steps;
+    }
+}
+
+/// Results of pure function calls, for one document.
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// Calls of one node argument (`w.containers()`, `w.pod_spec()`), the usual case: by
+    /// function, the last node and its value. A direct look-up, no hashing.
+    one: Vec<(u64, Value)>,
+    /// Every memoised call, by function and arguments.
+    map: HashMap<MemoKey, Value>,
+}
+
+/// The [`Memo::one`] key of a node argument.
+pub(crate) fn node_key(r: &NodeRef) -> u64 {
+    (u64::from(r.doc) << 32) | u64::from(r.node)
+}
+
+/// An empty [`Memo::one`] entry (no node has this key: `LITERAL_BASE` documents stay far below
+/// `u32::MAX`).
+const NO_NODE: u64 = u64::MAX;
+
+impl Memo {
+    /// Forgets the calls of the last document. [`Memo::one`] keys name their document, so they
+    /// cannot match another's and stay.
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// The value of function `func` on node `node`, if it was called on it lately.
+    pub(crate) fn get_one(&self, func: usize, node: u64) -> Option<&Value> {
+        self.one.get(func).filter(|(k, _)| *k == node).map(|(_, v)| v)
+    }
+
+    pub(crate) fn get(&self, key: &MemoKey) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// Records a call's value: under `key`, and under `node` for a one-node call.
+    pub(crate) fn insert(&mut self, func: usize, node: Option<u64>, key: MemoKey, v: Value) {
+        if let Some(n) = node {
+            if self.one.len() <= func {
+                self.one.resize(func + 1, (NO_NODE, Value::Null));
+            }
+            if let Some(slot) = self.one.get_mut(func) {
+                *slot = (n, v.clone());
+            }
+        }
+        self.map.insert(key, v);
     }
 }
 
@@ -668,7 +717,7 @@ impl Compiled {
         cx: &Cx<'_>,
         r: u32,
         doc: NodeRef,
-        memo: &mut HashMap<MemoKey, Value>,
+        memo: &mut Memo,
     ) -> Result<Vec<Raw>, EvalError> {
         let mut f = Frame::new(cx, 0);
         f.memo = std::mem::take(memo);
@@ -840,7 +889,7 @@ pub(crate) fn expect_finding(
         return Ok(());
     };
     let Some(prog) = f.cx.prog else { return Ok(()) };
-    let raws = prog.run_rule(f.cx, rule as u32, r, &mut HashMap::default())?;
+    let raws = prog.run_rule(f.cx, rule as u32, r, &mut Memo::default())?;
     let want = match at {
         Some(code) => Some(code(f)?.display(f.cx)),
         None => None,
