@@ -40,11 +40,12 @@ fn run_call(
     slots: Vec<Value>,
     key: Option<(usize, Option<u64>, MemoKey)>,
 ) -> Result<Value, EvalError> {
-    let mut inner = Frame::with_slots(f.cx, slots);
-    inner.steps_from(f);
-    let out = (func.body)(&mut inner);
-    f.steps_to(&inner);
-    f.give_slots(inner);
+    // Functions are pure: they share the caller's frame (steps, document, memo) and only need
+    // slots of their own, swapped in for the call.
+    let caller = std::mem::replace(&mut f.slots, slots);
+    let out = (func.body)(f);
+    let done = std::mem::replace(&mut f.slots, caller);
+    f.give_slots(done);
     if let (Some((fid, node, k)), Ok(v)) = (key, &out) {
         f.memo.insert(fid, node, k, v.clone());
     }
@@ -179,6 +180,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         errors: Vec::new(),
         literals: Vec::new(),
         static_fns: crate::statics::functions(&program, builtins::table()),
+        cheap_fns: crate::statics::cheap(&program, builtins::table()),
         static_sites: 0,
     };
     let functions = program
@@ -250,6 +252,8 @@ struct Compiler<'p> {
     static_fns: Vec<bool>,
     /// Static call sites numbered so far.
     static_sites: usize,
+    /// Which functions run without memoising (see [`crate::statics::cheap`]).
+    cheap_fns: Vec<bool>,
 }
 
 fn ok(v: Value) -> Code {
@@ -488,6 +492,24 @@ impl Compiler<'_> {
     fn plain_call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
         let args = self.exprs(args);
         let fid = fid as usize;
+        if self.cheap_fns.get(fid) == Some(&true) {
+            return Box::new(move |f| {
+                f.step(span)?;
+                let func = f.cx.function(fid).ok_or(EvalError::Builtin {
+                    name: "call".into(),
+                    message: "unknown function".into(),
+                    span,
+                })?;
+                let mut slots = f.take_slots(func.locals as usize);
+                for (a, p) in args.iter().zip(&func.params) {
+                    let v = a(f)?;
+                    if let Some(s) = slots.get_mut(*p as usize) {
+                        *s = v;
+                    }
+                }
+                run_call(f, func, slots, None)
+            });
+        }
         Box::new(move |f| {
             f.step(span)?;
             let func = f.cx.function(fid).ok_or(EvalError::Builtin {

@@ -223,11 +223,9 @@ impl<'a> Frame<'a> {
         v
     }
 
-    /// Takes back a finished call's frame: its slots and its pool.
-    pub(crate) fn give_slots(&mut self, mut inner: Frame<'_>) {
-        self.pool.append(&mut inner.pool);
-        self.pool.push(std::mem::take(&mut inner.slots));
-        self.memo = std::mem::take(&mut inner.memo);
+    /// Takes back a finished call's slot vector, for the next call.
+    pub(crate) fn give_slots(&mut self, slots: Vec<Value>) {
+        self.pool.push(slots);
     }
 
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
@@ -250,17 +248,6 @@ impl<'a> Frame<'a> {
             return Err(EvalError::Deadline { span });
         }
         Ok(())
-    }
-
-    /// Starts a call's frame from its caller: step count, document and memo.
-    pub(crate) fn steps_from(&mut self, other: &mut Frame<'_>) {
-        self.steps = other.steps;
-        self.doc = other.doc;
-        self.memo = std::mem::take(&mut other.memo);
-    }
-
-    pub(crate) fn steps_to(&mut self, other: &Frame<'_>) {
-        self.steps = other.steps;
     }
 }
 

@@ -28,6 +28,44 @@ pub(crate) fn functions(program: &hir::Program, table: &[Builtin]) -> Vec<bool> 
     ok
 }
 
+/// Which functions are cheaper to run than to memoise: small bodies of field reads,
+/// comparisons, constants and plain builtins, calling only other cheap functions. Looking a call
+/// up in the memo (hashing its arguments, cloning string keys) costs more than running them.
+pub(crate) fn cheap(program: &hir::Program, table: &[Builtin]) -> Vec<bool> {
+    let mut cheap = vec![false; program.functions.len()];
+    // Functions do not recurse: setting the flags until nothing changes terminates.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, func) in program.functions.iter().enumerate() {
+            if cheap.get(i) == Some(&false) && is_cheap(&func.body, &cheap, table, &mut 0) {
+                if let Some(x) = cheap.get_mut(i) {
+                    *x = true;
+                }
+                changed = true;
+            }
+        }
+    }
+    cheap
+}
+
+/// Expression nodes a cheap function body may have at most.
+const CHEAP_SIZE: usize = 24;
+
+fn is_cheap(e: &hir::Expr, cheap: &[bool], table: &[Builtin], size: &mut usize) -> bool {
+    *size += 1;
+    let head = match &e.kind {
+        H::Const(_) | H::Local(_) | H::Param(_) | H::Field(..) | H::Index(..) => true,
+        H::Unary(..) | H::Binary(..) | H::If(..) | H::Let(..) | H::OptChain(..) => true,
+        H::Call(fid, _) => cheap.get(*fid as usize) == Some(&true),
+        H::Builtin(id, _) => {
+            table.get(*id as usize).is_some_and(|b| matches!(b.imp, Impl::Pure(_)))
+        }
+        _ => false,
+    };
+    head && *size <= CHEAP_SIZE && children(e).into_iter().all(|c| is_cheap(c, cheap, table, size))
+}
+
 /// Whether `e` calls `of` or a function not (yet) known to be free of it.
 fn reads_inputs(e: &hir::Expr, ok: &[bool], table: &[Builtin]) -> bool {
     let bad = match &e.kind {
