@@ -54,6 +54,8 @@ fn run_call(
 
 /// Compiled code of an expression.
 pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+/// Compiled code of a condition.
+type BCode = Box<dyn Fn(&mut Frame<'_>) -> Result<bool, EvalError> + Send + Sync>;
 /// Compiled code of a statement.
 pub type SCode = Box<dyn Fn(&mut Frame<'_>) -> Result<(), EvalError> + Send + Sync>;
 
@@ -340,6 +342,10 @@ impl Compiler<'_> {
                     Ok(f.cx.index(&b, &i))
                 })
             }
+            H::Builtin(id, args) if self.is_exists(*id, args) => {
+                let c = self.cond(e, span);
+                Box::new(move |f| Ok(Value::Bool(c(f)?)))
+            }
             H::Call(fid, args) => self.call(*fid, args, span),
             H::Builtin(id, args) => self.builtin(*id, args, span),
             H::Lambda(..) => {
@@ -349,7 +355,18 @@ impl Compiler<'_> {
                 });
                 ok(Value::Null)
             }
-            H::Unary(op, x) => self.unary(*op, x, span),
+            H::Unary(UnOp::Not, _) | H::Binary(BinOp::And | BinOp::Or, ..) => {
+                let c = self.cond(e, span);
+                Box::new(move |f| Ok(Value::Bool(c(f)?)))
+            }
+            // `x == true`, `x != "ALL"`, `x == null`: compared in place against the constant.
+            H::Binary(BinOp::Eq | BinOp::Ne, a, b)
+                if scalar_const(a).is_some() || scalar_const(b).is_some() =>
+            {
+                let c = self.cond(e, span);
+                Box::new(move |f| Ok(Value::Bool(c(f)?)))
+            }
+            H::Unary(_, x) => self.negate(x, span),
             H::Binary(op, a, b) => self.binary(*op, a, b, span, e.ty == Ty::Float),
             H::List(items) => {
                 let items = self.exprs(items);
@@ -379,8 +396,8 @@ impl Compiler<'_> {
             }
             H::Match(s, arms) => self.match_expr(s, arms),
             H::If(c, a, b) => {
-                let (c, a, b) = (self.expr(c), self.expr(a), self.expr(b));
-                Box::new(move |f| if truth(&c, f, span)? { a(f) } else { b(f) })
+                let (c, a, b) = (self.cond(c, span), self.expr(a), self.expr(b));
+                Box::new(move |f| if c(f)? { a(f) } else { b(f) })
             }
             H::Let(l, v, body) => {
                 let (slot, v, body) = (l.0 as usize, self.expr(v), self.expr(body));
@@ -431,6 +448,65 @@ impl Compiler<'_> {
         Box::new(move |f| {
             let v = root(f)?;
             Ok(walk(f.cx, &v, &fields))
+        })
+    }
+
+    /// Whether builtin `id` called with `args` is `exists(x)`.
+    fn is_exists(&self, id: u32, args: &[hir::Expr]) -> bool {
+        args.len() == 1 && self.table.get(id as usize).is_some_and(|b| b.name == "exists")
+    }
+
+    /// A condition, compiled to a boolean directly: `&&`, `||`, `!`, comparisons with constants
+    /// and `exists` without building values in between. A non-boolean operand is a mismatch
+    /// reported at `span`, the enclosing operator or statement, as the value path reports it.
+    fn cond(&mut self, e: &hir::Expr, span: Span) -> BCode {
+        if let Some(Value::Bool(b)) = fold(e) {
+            return Box::new(move |_| Ok(b));
+        }
+        match &e.kind {
+            H::Unary(UnOp::Not, x) => {
+                let x = self.cond(x, e.span);
+                Box::new(move |f| Ok(!x(f)?))
+            }
+            H::Binary(BinOp::And, a, b) => {
+                let (a, b) = (self.cond(a, e.span), self.cond(b, e.span));
+                Box::new(move |f| Ok(a(f)? && b(f)?))
+            }
+            H::Binary(BinOp::Or, a, b) => {
+                let (a, b) = (self.cond(a, e.span), self.cond(b, e.span));
+                Box::new(move |f| Ok(a(f)? || b(f)?))
+            }
+            H::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                match (scalar_const(b), scalar_const(a)) {
+                    (Some(c), _) => self.equals_const(a, c, *op == BinOp::Eq),
+                    (None, Some(c)) => self.equals_const(b, c, *op == BinOp::Eq),
+                    (None, None) => {
+                        let code = self.expr(e);
+                        Box::new(move |f| truth(&code, f, span))
+                    }
+                }
+            }
+            H::Builtin(id, args) if self.is_exists(*id, args) => {
+                let Some(x) = args.first() else { return Box::new(|_| Ok(false)) };
+                let x = self.expr(x);
+                Box::new(move |f| {
+                    let v = x(f)?;
+                    Ok(!v.is_null(f.cx))
+                })
+            }
+            _ => {
+                let code = self.expr(e);
+                Box::new(move |f| truth(&code, f, span))
+            }
+        }
+    }
+
+    /// `x == c` (or, without `want`, `x != c`) for a constant scalar `c`.
+    fn equals_const(&mut self, x: &hir::Expr, c: Value, want: bool) -> BCode {
+        let x = self.expr(x);
+        Box::new(move |f| {
+            let v = x(f)?;
+            Ok(equals_scalar(&v, &c, f.cx) == want)
         })
     }
 
@@ -566,9 +642,28 @@ impl Compiler<'_> {
         match b.imp {
             Impl::Pure(func) => {
                 let name = b.name;
-                let args = self.exprs(args);
+                let mut args = self.exprs(args);
+                let err = move |message| EvalError::Builtin { name: name.into(), message, span };
+                // One and two arguments, the usual cases, without a loop over unused values.
+                match args.len() {
+                    1 => {
+                        let x = args.remove(0);
+                        return Box::new(move |f| {
+                            let v = [x(f)?];
+                            func(&v, f.cx).map_err(err)
+                        });
+                    }
+                    2 => {
+                        let y = args.remove(1);
+                        let x = args.remove(0);
+                        return Box::new(move |f| {
+                            let v = [x(f)?, y(f)?];
+                            func(&v, f.cx).map_err(err)
+                        });
+                    }
+                    _ => {}
+                }
                 Box::new(move |f| {
-                    let err = |message| EvalError::Builtin { name: name.into(), message, span };
                     // Most builtins take few arguments: those live on the stack.
                     if args.len() <= SMALL_ARGS {
                         let mut vals: [Value; SMALL_ARGS] = Default::default();
@@ -732,21 +827,19 @@ impl Compiler<'_> {
         })
     }
 
-    fn unary(&mut self, op: UnOp, x: &hir::Expr, span: Span) -> Code {
+    /// `-x` (`!x` compiles as a condition).
+    fn negate(&mut self, x: &hir::Expr, span: Span) -> Code {
         let x = self.expr(x);
-        match op {
-            UnOp::Not => Box::new(move |f| Ok(Value::Bool(!truth(&x, f, span)?))),
-            UnOp::Neg => Box::new(move |f| {
-                let v = x(f)?.scalar(f.cx);
-                match v {
-                    Value::Int(i) => {
-                        i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
-                    }
-                    Value::Float(x) => Ok(Value::Float(-x)),
-                    other => Err(mismatch("a number", &other, f, span)),
+        Box::new(move |f| {
+            let v = x(f)?.scalar(f.cx);
+            match v {
+                Value::Int(i) => {
+                    i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
                 }
-            }),
-        }
+                Value::Float(x) => Ok(Value::Float(-x)),
+                other => Err(mismatch("a number", &other, f, span)),
+            }
+        })
     }
 
     /// `float` is set when the checker typed the result `float`: then int operands (an `int`
@@ -757,27 +850,6 @@ impl Compiler<'_> {
         // string where its schema says list is a mismatch, not a substring test.
         let list_rhs = matches!(op, BinOp::In | BinOp::NotIn)
             && matches!(self.types.resolve(&b.ty.definite()), Ty::List(_));
-        if matches!(op, BinOp::Eq | BinOp::Ne) {
-            // `x == true`, `x != "ALL"`, `x == null`: compare in place against the constant.
-            let scalar = |e: &hir::Expr| {
-                fold(e).filter(|v| {
-                    matches!(v, Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_))
-                })
-            };
-            let konst = match (scalar(b), scalar(a)) {
-                (Some(c), _) => Some((a, c)),
-                (None, Some(c)) => Some((b, c)),
-                (None, None) => None,
-            };
-            if let Some((x, c)) = konst {
-                let x = self.expr(x);
-                let want = op == BinOp::Eq;
-                return Box::new(move |f| {
-                    let v = x(f)?;
-                    Ok(Value::Bool(equals_scalar(&v, &c, f.cx) == want))
-                });
-            }
-        }
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::In | BinOp::NotIn if list_rhs => Box::new(move |f| {
@@ -788,12 +860,6 @@ impl Compiler<'_> {
                 }
                 crate::eval::binop(op, &x, &y, f, span)
             }),
-            BinOp::And => {
-                Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? && truth(&b, f, span)?)))
-            }
-            BinOp::Or => {
-                Box::new(move |f| Ok(Value::Bool(truth(&a, f, span)? || truth(&b, f, span)?)))
-            }
             BinOp::Default => Box::new(move |f| {
                 let v = a(f)?;
                 if v.is_null(f.cx) { b(f) } else { Ok(v) }
@@ -852,12 +918,11 @@ impl Compiler<'_> {
             }
             hir::Stmt::For(bindings, body) => self.for_loop(bindings, body),
             hir::Stmt::If(c, t, e) => {
-                let span = c.span;
-                let c = self.expr(c);
+                let c = self.cond(c, c.span);
                 let t: Vec<SCode> = t.iter().map(|s| self.stmt(s)).collect();
                 let e: Vec<SCode> = e.iter().map(|s| self.stmt(s)).collect();
                 Box::new(move |f| {
-                    let branch = if truth(&c, f, span)? { &t } else { &e };
+                    let branch = if c(f)? { &t } else { &e };
                     for s in branch {
                         s(f)?;
                     }
@@ -1021,6 +1086,11 @@ const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, EvalError> + Send + Sync>;
+
+/// The value of `e` when it is a constant null, bool, int or string.
+fn scalar_const(e: &hir::Expr) -> Option<Value> {
+    fold(e).filter(|v| matches!(v, Value::Null | Value::Bool(_) | Value::Int(_) | Value::Str(_)))
+}
 
 /// `v == c` for a constant null, bool, int or string `c`, reading a node in place; the same
 /// answer as [`Value::equals`].
