@@ -1041,14 +1041,17 @@ impl Compiler<'_> {
         span: Span,
     ) -> SCode {
         let message = self.message(message);
-        let at = at.map(|p| self.path(p));
-        let fixes: Vec<(crate::eval::CPath, Option<Code>)> = fixes
+        // A fix at the finding's own path (`at x.y fix set x.y = v`, the usual case) reuses its
+        // location: paths are pure, so the same path names the same node.
+        let same = |p: &hir::PathExpr| at.is_some_and(|a| same_path(a, p));
+        let fixes: Vec<(Option<crate::eval::CPath>, Option<Code>)> = fixes
             .iter()
             .map(|fx| match fx {
-                hir::Fix::Set(p, v) => (self.path(p), Some(self.expr(v))),
-                hir::Fix::Remove(p) => (self.path(p), None),
+                hir::Fix::Set(p, v) => ((!same(p)).then(|| self.path(p)), Some(self.expr(v))),
+                hir::Fix::Remove(p) => ((!same(p)).then(|| self.path(p)), None),
             })
             .collect();
+        let at = at.map(|p| self.path(p));
         Box::new(move |f| {
             f.step(span)?;
             let msg = message(f)?;
@@ -1056,9 +1059,16 @@ impl Compiler<'_> {
                 Some(p) => p.locate(f)?,
                 None => Loc::of_doc(f),
             };
-            let mut patch = Vec::new();
+            let mut patch = Vec::with_capacity(fixes.len());
             for (p, v) in &fixes {
-                let target = p.locate(f)?;
+                let own;
+                let target = match p {
+                    Some(p) => {
+                        own = p.locate(f)?;
+                        &own
+                    }
+                    None => &loc,
+                };
                 let value = match v {
                     Some(code) => Some(code(f)?.to_json(f.cx)),
                     None => None,
@@ -1069,6 +1079,27 @@ impl Compiler<'_> {
             Ok(())
         })
     }
+}
+
+/// Whether two location paths name the same node: the same root local or parameter and the
+/// same segments, whatever their spans. Anything else counts as different.
+fn same_path(a: &hir::PathExpr, b: &hir::PathExpr) -> bool {
+    fn same(a: &hir::Expr, b: &hir::Expr) -> bool {
+        match (&a.kind, &b.kind) {
+            (H::Local(x), H::Local(y)) => x == y,
+            (H::Param(x), H::Param(y)) => x == y,
+            (H::Const(x), H::Const(y)) => x == y,
+            (H::Field(x, n), H::Field(y, m)) => n == m && same(x, y),
+            _ => false,
+        }
+    }
+    same(&a.root, &b.root)
+        && a.segs.len() == b.segs.len()
+        && a.segs.iter().zip(&b.segs).all(|(x, y)| match (x, y) {
+            (hir::Seg::Field(n), hir::Seg::Field(m)) => n == m,
+            (hir::Seg::Index(x), hir::Seg::Index(y)) => same(x, y),
+            _ => false,
+        })
 }
 
 /// The text of an interpolated string's parts, joined.

@@ -14,7 +14,7 @@ use ward_lang::ast::{BinOp, FindingKind};
 use ward_lang::hir::Severity;
 
 use crate::compile::{CFn, Code, Compiled, LITERAL_BASE};
-use crate::doc::{Document, Key, NodeKind, Pos, escape_pointer};
+use crate::doc::{Document, Key, NodeKind, Pos, push_escaped};
 use crate::error::EvalError;
 use crate::value::{Docs, NodeRef, Value};
 
@@ -403,10 +403,14 @@ impl Loc {
                     m.insert(seg.clone(), value);
                     value = serde_json::Value::Object(m);
                 }
+                // The pointer of the first missing segment: the full pointer less the others.
                 let depth = self.missing.len() - 1;
-                let mut segs: Vec<&str> = self.pointer.split('/').collect();
-                segs.truncate(segs.len().saturating_sub(depth));
-                Some(PatchOp { op: PatchKind::Add, path: segs.join("/"), value: Some(value) })
+                let mut end = self.pointer.len();
+                for _ in 0..depth {
+                    end = self.pointer.get(..end).and_then(|p| p.rfind('/')).unwrap_or(0);
+                }
+                let path = self.pointer.get(..end).unwrap_or("").to_string();
+                Some(PatchOp { op: PatchKind::Add, path, value: Some(value) })
             }
         }
     }
@@ -503,7 +507,7 @@ impl CPath {
         let mut pointer = doc.arena.pointer(base, cur);
         for m in &missing {
             pointer.push('/');
-            pointer.push_str(&escape_pointer(m));
+            push_escaped(&mut pointer, m);
         }
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), missing })
     }
@@ -737,21 +741,23 @@ impl Compiled {
 
     fn finding(&self, cx: &Cx<'_>, r: u32, raw: Raw) -> Finding {
         let rule = self.program.rules.get(r as usize);
-        let meta = cx.doc(raw.loc.doc).map(|d| d.meta.clone()).unwrap_or_default();
+        static NONE: std::sync::LazyLock<crate::doc::DocMeta> =
+            std::sync::LazyLock::new(crate::doc::DocMeta::default);
+        let meta = cx.doc(raw.loc.doc).map_or(&*NONE, |d| &d.meta);
         Finding {
             rule: self.rule_ids.get(r as usize).cloned().unwrap_or_else(|| Arc::from("")),
             severity: rule.map_or(Severity::Medium, |r| r.severity),
             level: raw.kind,
             message: raw.message,
-            file: meta.file,
+            file: meta.file.clone(),
             line: raw.loc.pos.line,
             column: raw.loc.pos.col,
             pointer: raw.loc.pointer,
             index: meta.index,
-            api_version: meta.api_version,
-            kind: meta.kind,
-            namespace: meta.namespace,
-            name: meta.name,
+            api_version: meta.api_version.clone(),
+            kind: meta.kind.clone(),
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone(),
             controls: self
                 .rule_controls
                 .get(r as usize)

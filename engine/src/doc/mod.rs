@@ -383,6 +383,10 @@ impl Arena {
 
 /// Appends `seg` to `out`, escaped as a JSON Pointer segment.
 pub fn push_escaped(out: &mut String, seg: &str) {
+    if !seg.bytes().any(|b| b == b'~' || b == b'/') {
+        out.push_str(seg);
+        return;
+    }
     for c in seg.chars() {
         match c {
             '~' => out.push_str("~0"),
