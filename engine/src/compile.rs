@@ -503,6 +503,17 @@ impl Compiler<'_> {
 
     /// `x == c` (or, without `want`, `x != c`) for a constant scalar `c`.
     fn equals_const(&mut self, x: &hir::Expr, c: Value, want: bool) -> BCode {
+        // `(x ?? "") == k`: an absent `x` compares its constant default, known now.
+        if let H::Binary(BinOp::Default, inner, default) = &x.kind
+            && let Some(d) = scalar_const(default)
+        {
+            let absent = d.equals(&c, &Cx::empty()) == want;
+            let inner = self.expr(inner);
+            return Box::new(move |f| {
+                let v = inner(f)?;
+                Ok(if v.is_null(f.cx) { absent } else { equals_scalar(&v, &c, f.cx) == want })
+            });
+        }
         let x = self.expr(x);
         Box::new(move |f| {
             let v = x(f)?;
@@ -744,86 +755,13 @@ impl Compiler<'_> {
         let bspan = lambda.span;
         Box::new(move |f| {
             let v = list(f)?;
-            let items = if v.is_null(f.cx) {
-                Vec::new()
-            } else {
-                v.items(f.cx).ok_or_else(|| mismatch("a list", &v, f, span))?
-            };
-            let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, EvalError> {
-                f.step(span)?;
-                f.set(slot, x.clone());
-                body(f)
-            };
-            let test = |f: &mut Frame<'_>, x: &Value| -> Result<bool, EvalError> {
-                let r = apply(f, x)?;
-                r.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &r, f, bspan))
-            };
-            Ok(match h {
-                Higher::Any => {
-                    for x in &items {
-                        if test(f, x)? {
-                            return Ok(Value::Bool(true));
-                        }
-                    }
-                    Value::Bool(false)
-                }
-                Higher::All => {
-                    for x in &items {
-                        if !test(f, x)? {
-                            return Ok(Value::Bool(false));
-                        }
-                    }
-                    Value::Bool(true)
-                }
-                Higher::Filter => {
-                    let mut out = Vec::new();
-                    for x in items {
-                        if test(f, &x)? {
-                            out.push(x);
-                        }
-                    }
-                    Value::List(Arc::new(out))
-                }
-                Higher::Count => {
-                    let mut n = 0;
-                    for x in &items {
-                        n += i64::from(test(f, x)?);
-                    }
-                    Value::Int(n)
-                }
-                Higher::Find => {
-                    for x in items {
-                        if test(f, &x)? {
-                            return Ok(x);
-                        }
-                    }
-                    Value::Null
-                }
-                Higher::Map => {
-                    let mut out = Vec::with_capacity(items.len());
-                    for x in &items {
-                        out.push(apply(f, x)?);
-                    }
-                    Value::List(Arc::new(out))
-                }
-                Higher::FlatMap => {
-                    let mut out = Vec::new();
-                    for x in &items {
-                        let r = apply(f, x)?;
-                        out.extend(r.items(f.cx).unwrap_or_default());
-                    }
-                    Value::List(Arc::new(out))
-                }
-                Higher::SortBy => {
-                    let mut keyed = Vec::with_capacity(items.len());
-                    for x in items {
-                        let k = apply(f, &x)?.scalar(f.cx);
-                        keyed.push((k, x));
-                    }
-                    keyed.sort_by(|a, b| crate::builtins::compare_values(&a.0, &b.0, f.cx));
-                    Value::List(Arc::new(keyed.into_iter().map(|(_, x)| x).collect()))
-                }
-            })
+            let cx = f.cx;
+            if v.is_null(cx) {
+                let none: [Value; 0] = [];
+                return run_higher(h, none.into_iter(), f, slot, &body, span, bspan);
+            }
+            let Some(items) = v.iter_items(cx) else { return Err(mismatch("a list", &v, f, span)) };
+            run_higher(h, items, f, slot, &body, span, bspan)
         })
     }
 
@@ -1100,6 +1038,93 @@ fn same_path(a: &hir::PathExpr, b: &hir::PathExpr) -> bool {
             (hir::Seg::Index(x), hir::Seg::Index(y)) => same(x, y),
             _ => false,
         })
+}
+
+/// Runs a higher-order builtin over `items`, binding each to `slot` for `body`.
+fn run_higher(
+    h: Higher,
+    items: impl Iterator<Item = Value>,
+    f: &mut Frame<'_>,
+    slot: usize,
+    body: &Code,
+    span: Span,
+    bspan: Span,
+) -> Result<Value, EvalError> {
+    let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, EvalError> {
+        f.step(span)?;
+        f.set(slot, x.clone());
+        body(f)
+    };
+    let test = |f: &mut Frame<'_>, x: &Value| -> Result<bool, EvalError> {
+        let r = apply(f, x)?;
+        r.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &r, f, bspan))
+    };
+    Ok(match h {
+        Higher::Any => {
+            for x in items {
+                if test(f, &x)? {
+                    return Ok(Value::Bool(true));
+                }
+            }
+            Value::Bool(false)
+        }
+        Higher::All => {
+            for x in items {
+                if !test(f, &x)? {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            Value::Bool(true)
+        }
+        Higher::Filter => {
+            let mut out = Vec::new();
+            for x in items {
+                if test(f, &x)? {
+                    out.push(x);
+                }
+            }
+            Value::List(Arc::new(out))
+        }
+        Higher::Count => {
+            let mut n = 0;
+            for x in items {
+                n += i64::from(test(f, &x)?);
+            }
+            Value::Int(n)
+        }
+        Higher::Find => {
+            for x in items {
+                if test(f, &x)? {
+                    return Ok(x);
+                }
+            }
+            Value::Null
+        }
+        Higher::Map => {
+            let mut out = Vec::with_capacity(items.size_hint().0);
+            for x in items {
+                out.push(apply(f, &x)?);
+            }
+            Value::List(Arc::new(out))
+        }
+        Higher::FlatMap => {
+            let mut out = Vec::new();
+            for x in items {
+                let r = apply(f, &x)?;
+                out.extend(r.iter_items(f.cx).into_iter().flatten());
+            }
+            Value::List(Arc::new(out))
+        }
+        Higher::SortBy => {
+            let mut keyed = Vec::with_capacity(items.size_hint().0);
+            for x in items {
+                let k = apply(f, &x)?.scalar(f.cx);
+                keyed.push((k, x));
+            }
+            keyed.sort_by(|a, b| crate::builtins::compare_values(&a.0, &b.0, f.cx));
+            Value::List(Arc::new(keyed.into_iter().map(|(_, x)| x).collect()))
+        }
+    })
 }
 
 /// The text of an interpolated string's parts, joined.

@@ -950,8 +950,8 @@ pub(crate) fn binop(
             } else if let Some(entries) = y.entries(cx) {
                 let k = a.display(cx);
                 entries.iter().any(|(key, _)| **key == *k)
-            } else if let Some(items) = y.items(cx) {
-                items.iter().any(|i| i.equals(x, cx))
+            } else if let Some(mut items) = y.iter_items(cx) {
+                items.any(|i| i.equals(x, cx))
             } else {
                 false
             };
@@ -987,11 +987,13 @@ fn arith(op: BinOp, a: &Value, b: &Value, x: &Value, y: &Value, cx: &Cx<'_>) -> 
         }
         _ => {
             if op == BinOp::Add
-                && let (Some(mut l), Some(r)) = (x.items(cx), y.items(cx))
+                && let (Some(l), Some(r)) = (x.iter_items(cx), y.iter_items(cx))
                 && !matches!(a, Value::Map(_))
             {
-                l.extend(r);
-                return Some(Value::List(Arc::new(l)));
+                let mut out = Vec::with_capacity(l.len() + r.len());
+                out.extend(l);
+                out.extend(r);
+                return Some(Value::List(Arc::new(out)));
             }
             let (p, q) = (a.as_f64(cx)?, b.as_f64(cx)?);
             let v = match op {

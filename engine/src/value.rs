@@ -160,6 +160,25 @@ impl Value {
         }
     }
 
+    /// The items of a list (for a map, its keys), one by one without collecting them first:
+    /// `None` when the value is neither.
+    pub fn iter_items<'a>(&'a self, docs: &'a (impl Docs + ?Sized)) -> Option<Items<'a>> {
+        match self {
+            Value::List(l) => Some(Items::List(l.iter())),
+            Value::Node(r) => {
+                let (arena, id) = self.node(docs)?;
+                let edges = arena.children(id).iter();
+                match arena.node(id)?.kind {
+                    NodeKind::List { .. } => Some(Items::Nodes(r.doc, edges)),
+                    NodeKind::Map { .. } => Some(Items::Keys(arena, edges)),
+                    _ => None,
+                }
+            }
+            Value::Map(m) => Some(Items::MapKeys(m.keys())),
+            _ => None,
+        }
+    }
+
     /// The entries of a map (document maps as node values).
     pub fn entries(&self, docs: &(impl Docs + ?Sized)) -> Option<Vec<(Arc<str>, Value)>> {
         match self {
@@ -258,3 +277,40 @@ impl Value {
         }
     }
 }
+
+/// The items of a list value or document list, or the keys of a map: see [`Value::iter_items`].
+pub enum Items<'a> {
+    /// A list value's items.
+    List(std::slice::Iter<'a, Value>),
+    /// A document list's items, as nodes of document `.0`.
+    Nodes(u32, std::slice::Iter<'a, crate::doc::Edge>),
+    /// A document map's keys.
+    Keys(&'a Arena, std::slice::Iter<'a, crate::doc::Edge>),
+    /// A map value's keys.
+    MapKeys(std::collections::btree_map::Keys<'a, Arc<str>, Value>),
+}
+
+impl Iterator for Items<'_> {
+    type Item = Value;
+
+    fn next(&mut self) -> Option<Value> {
+        match self {
+            Items::List(it) => it.next().cloned(),
+            Items::Nodes(doc, it) => {
+                it.next().map(|e| Value::Node(NodeRef { doc: *doc, node: e.node }))
+            }
+            Items::Keys(arena, it) => it.next().map(|e| Value::str(arena.key_str(e.key))),
+            Items::MapKeys(it) => it.next().map(|k| Value::Str(k.clone())),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Items::List(it) => it.size_hint(),
+            Items::Nodes(_, it) | Items::Keys(_, it) => it.size_hint(),
+            Items::MapKeys(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Items<'_> {}
