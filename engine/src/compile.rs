@@ -597,6 +597,39 @@ impl Compiler<'_> {
                 run_call(f, func, slots, None)
             });
         }
+        if args.len() == 1 {
+            // One argument, the usual helper call (`w.containers()`): a node argument is looked
+            // up directly, without hashing.
+            let arg = args.into_iter().next();
+            return Box::new(move |f| {
+                f.step(span)?;
+                let v = match &arg {
+                    Some(a) => a(f)?,
+                    None => Value::Null,
+                };
+                let node = match &v {
+                    Value::Node(r) => Some(crate::eval::node_key(r)),
+                    _ => None,
+                };
+                if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
+                    return Ok(hit.clone());
+                }
+                let key = MemoKey::new(fid as u32, std::iter::once(Some(&v)));
+                if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
+                    return Ok(hit.clone());
+                }
+                let func = f.cx.function(fid).ok_or(EvalError::Builtin {
+                    name: "call".into(),
+                    message: "unknown function".into(),
+                    span,
+                })?;
+                let mut slots = f.take_slots(func.locals as usize);
+                if let Some(s) = func.params.first().and_then(|p| slots.get_mut(*p as usize)) {
+                    *s = v;
+                }
+                run_call(f, func, slots, key.map(|k| (fid, node, k)))
+            });
+        }
         Box::new(move |f| {
             f.step(span)?;
             let func = f.cx.function(fid).ok_or(EvalError::Builtin {

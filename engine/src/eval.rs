@@ -218,8 +218,11 @@ impl<'a> Frame<'a> {
     /// A slot vector of length `n` for a call, reusing a finished call's.
     pub(crate) fn take_slots(&mut self, n: usize) -> Vec<Value> {
         let mut v = self.pool.pop().unwrap_or_default();
-        v.clear();
-        v.resize(n, Value::Null);
+        // Slots are written before they are read (the checker scopes every local), so values
+        // left by an earlier call are never seen: the vector only needs to be long enough.
+        if v.len() < n {
+            v.resize(n, Value::Null);
+        }
         v
     }
 
@@ -725,8 +728,10 @@ impl Compiled {
         else {
             return Ok(());
         };
-        f.slots.clear();
-        f.slots.resize(meta.locals as usize, Value::Null);
+        // Slots are written before they are read (see `Frame::take_slots`).
+        if f.slots.len() < meta.locals as usize {
+            f.slots.resize(meta.locals as usize, Value::Null);
+        }
         f.steps = 0;
         f.doc = Some(doc);
         f.set(meta.doc.0 as usize, Value::Node(doc));
