@@ -1,7 +1,8 @@
 //! Building an arena from a stream of parse events, for every input format.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use super::{Arena, Edge, Key, Node, NodeId, NodeKind, Pos};
 use crate::project::{Keep, Projection};
@@ -81,6 +82,25 @@ impl Builder {
         self
     }
 
+    /// Whether the next value is to be skipped whole by the reader, which then adds its
+    /// placeholder with [`Builder::scalar`] and reads past it without building anything.
+    #[inline]
+    pub fn skip_next(&self) -> bool {
+        self.next == Keep::Skip && self.skipping.is_empty()
+    }
+
+    /// How many containers are open.
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.stack.len() + self.skipping.len()
+    }
+
+    /// The deepest nesting allowed.
+    #[inline]
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
     /// Whether no container is open.
     pub fn at_top(&self) -> bool {
         self.stack.is_empty() && self.skipping.is_empty()
@@ -126,6 +146,19 @@ impl Builder {
     /// Sets the key for the next value of the open map.
     pub fn key(&mut self, name: &str, pos: Pos) {
         let k = self.arena.key(name);
+        self.set_key(k, pos);
+    }
+
+    /// [`Builder::key`] with a key of its own ([`Arena::entry_key`]) for a name the program
+    /// does not know, for formats without merge keys or aliases.
+    #[inline]
+    pub fn entry(&mut self, name: &str, pos: Pos) {
+        let k = self.arena.entry_key(name);
+        self.set_key(k, pos);
+    }
+
+    #[inline]
+    fn set_key(&mut self, k: Key, pos: Pos) {
         if !self.skipping.is_empty() {
             self.skip_keys.push(Edge { key: k, node: SKIPPED, pos });
             return;
@@ -217,13 +250,18 @@ impl Builder {
             self.scratch.truncate(f.start);
         }
         let len = self.arena.edges.len() as u32 - start;
-        for slot in 0..len {
-            let Some(child) = self.arena.edges.get((start + slot) as usize).map(|e| e.node) else {
-                continue;
-            };
-            if let Some(n) = self.arena.nodes.get_mut(child as usize) {
-                n.parent = f.node;
-                n.slot = slot;
+        // Children know their parent and slot from when they were added, unless merging
+        // reordered them.
+        if merging {
+            for slot in 0..len {
+                let Some(child) = self.arena.edges.get((start + slot) as usize).map(|e| e.node)
+                else {
+                    continue;
+                };
+                if let Some(n) = self.arena.nodes.get_mut(child as usize) {
+                    n.parent = f.node;
+                    n.slot = slot;
+                }
             }
         }
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
@@ -319,11 +357,11 @@ fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
         entries
             .iter()
             .enumerate()
-            .find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key))
+            .find(|(i, e)| entries.iter().take(*i).any(|p| arena.same_key(p.key, e.key)))
             .map(|(_, e)| e)
     } else {
-        let mut seen = HashSet::new();
-        entries.iter().find(|e| !seen.insert(e.key))
+        let mut seen = HashSet::default();
+        entries.iter().find(|e| !seen.insert(arena.key_str(e.key)))
     };
     match dup {
         Some(e) => Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos)),

@@ -17,40 +17,64 @@ use rustc_hash::FxHashMap as HashMap;
 pub use build::Builder;
 
 /// An interned map key. Keys below [`Symbols::len`] are the program's; the rest are local to
-/// one arena.
+/// one arena, where one name may have several local keys (JSON gives each map entry its own):
+/// compare local keys by text ([`Arena::same_key`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(pub u32);
 
 /// The frozen key table of a compiled program: every field name a program reads.
 ///
 /// Looked up once per map key the loader reads, so the lookup is an open-addressing table
-/// hashed on the key's length and first and last eight bytes (no pass over the whole string),
-/// confirmed by one comparison.
+/// hashed on the key's length and first and last eight bytes (no pass over the whole string).
+/// Each slot keeps those two words and the length: they spell out any key of up to sixteen
+/// bytes, so most lookups are confirmed without comparing strings.
 #[derive(Debug, Clone, Default)]
 pub struct Symbols {
     names: Vec<Box<str>>,
-    /// Open-addressing slots holding indices into `names`; `EMPTY` when free. Its length is a
-    /// power of two, at least twice the number of names.
-    slots: Vec<u32>,
+    /// Open-addressing slots; `key == EMPTY` when free. Its length is a power of two, at least
+    /// twice the number of names.
+    slots: Vec<Slot>,
+}
+
+/// One slot of [`Symbols`]: a name's index, length, and first and last eight bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: u32,
+    len: u32,
+    head: u64,
+    tail: u64,
 }
 
 /// A free slot of [`Symbols::slots`].
 const EMPTY: u32 = u32::MAX;
 
+const FREE: Slot = Slot { key: EMPTY, len: 0, head: 0, tail: 0 };
+
 /// Up to eight bytes of `b` as a little-endian integer, zero-padded.
+#[inline]
 fn word(b: &[u8]) -> u64 {
     if let Some(w) = b.first_chunk::<8>() {
         return u64::from_le_bytes(*w);
     }
-    b.iter().enumerate().fold(0, |w, (i, x)| w | (u64::from(*x) << (8 * i)))
+    let mut buf = [0u8; 8];
+    if let Some(dst) = buf.get_mut(..b.len()) {
+        dst.copy_from_slice(b);
+    }
+    u64::from_le_bytes(buf)
 }
 
-/// A cheap hash of a key: its length, its first eight bytes and its last eight bytes.
-fn quick_hash(name: &str) -> u64 {
-    let b = name.as_bytes();
+/// The first and last eight bytes of `b` (the same word when it is shorter than eight).
+#[inline]
+fn words(b: &[u8]) -> (u64, u64) {
     let head = word(b);
     let tail = b.last_chunk::<8>().map_or(head, |w| u64::from_le_bytes(*w));
-    let h = (head ^ (b.len() as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    (head, tail)
+}
+
+/// A cheap hash of a key from its length and first and last eight bytes.
+#[inline]
+fn quick_hash(len: usize, head: u64, tail: u64) -> u64 {
+    let h = (head ^ (len as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     h ^ (h >> 29)
 }
@@ -73,7 +97,7 @@ impl Symbols {
 
     /// Rebuilds the slots with `size` entries.
     fn rehash(&mut self, size: usize) {
-        self.slots = vec![EMPTY; size];
+        self.slots = vec![FREE; size];
         for k in 0..self.names.len() as u32 {
             self.place(k);
         }
@@ -82,11 +106,13 @@ impl Symbols {
     /// Puts name `k` in the first free slot of its probe sequence.
     fn place(&mut self, k: u32) {
         let Some(name) = self.names.get(k as usize) else { return };
+        let b = name.as_bytes();
+        let (head, tail) = words(b);
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = quick_hash(name) as usize & mask;
+        let mut i = quick_hash(b.len(), head, tail) as usize & mask;
         while let Some(slot) = self.slots.get_mut(i) {
-            if *slot == EMPTY {
-                *slot = k;
+            if slot.key == EMPTY {
+                *slot = Slot { key: k, len: b.len() as u32, head, tail };
                 return;
             }
             i = (i + 1) & mask;
@@ -94,16 +120,24 @@ impl Symbols {
     }
 
     /// The key for `name`, if the program knows it.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<Key> {
+        let b = name.as_bytes();
+        let (head, tail) = words(b);
         let mask = self.slots.len().checked_sub(1)?;
-        let mut i = quick_hash(name) as usize & mask;
+        let mut i = quick_hash(b.len(), head, tail) as usize & mask;
         loop {
-            let k = *self.slots.get(i)?;
-            if k == EMPTY {
+            let slot = self.slots.get(i)?;
+            if slot.key == EMPTY {
                 return None;
             }
-            if self.names.get(k as usize).is_some_and(|n| **n == *name) {
-                return Some(Key(k));
+            if slot.len as usize == b.len()
+                && slot.head == head
+                && slot.tail == tail
+                && (b.len() <= 16
+                    || self.names.get(slot.key as usize).is_some_and(|n| n.as_bytes() == b))
+            {
+                return Some(Key(slot.key));
             }
             i = (i + 1) & mask;
         }
@@ -207,10 +241,12 @@ pub struct Arena {
     pub nodes: Vec<Node>,
     /// Container entries, contiguous per container.
     pub edges: Vec<Edge>,
-    /// String contents.
+    /// String contents, and the text of local keys.
     pub text: String,
-    /// Keys not in the program's table, numbered from `symbols.len()`.
-    pub local_keys: Vec<Box<str>>,
+    /// Keys not in the program's table, numbered from `symbols.len()`: start and length of
+    /// their text in `text`.
+    local_keys: Vec<(u32, u32)>,
+    /// The local keys shared by name ([`Arena::key`]).
     local_index: HashMap<Box<str>, u32>,
     /// The key `<<`, once seen (YAML merge keys).
     pub merge_key: Option<Key>,
@@ -234,7 +270,7 @@ impl Arena {
         a
     }
 
-    /// Interns a key.
+    /// Interns a key: every use of a name gets the same key.
     pub fn key(&mut self, name: &str) -> Key {
         if let Some(k) = self.symbols.get(name) {
             return k;
@@ -242,8 +278,7 @@ impl Arena {
         if let Some(k) = self.local_index.get(name) {
             return Key(*k);
         }
-        let k = Key((self.symbols.len() + self.local_keys.len()) as u32);
-        self.local_keys.push(name.into());
+        let k = self.new_local(name);
         self.local_index.insert(name.into(), k.0);
         if name == "<<" {
             self.merge_key = Some(k);
@@ -251,12 +286,44 @@ impl Arena {
         k
     }
 
+    /// The key of one map entry named `name`: the program's key, else a new local key that no
+    /// other entry shares (cheaper than [`Arena::key`]: no table of local names). `<<` is
+    /// always interned, so that merge keys are recognised.
+    #[inline]
+    pub fn entry_key(&mut self, name: &str) -> Key {
+        if let Some(k) = self.symbols.get(name) {
+            return k;
+        }
+        if name == "<<" {
+            return self.key(name);
+        }
+        self.new_local(name)
+    }
+
+    /// A new local key spelled `name`.
+    fn new_local(&mut self, name: &str) -> Key {
+        let k = Key((self.symbols.len() + self.local_keys.len()) as u32);
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        self.local_keys.push((start, name.len() as u32));
+        k
+    }
+
+    /// Whether two keys of this arena spell the same name.
+    #[inline]
+    pub fn same_key(&self, a: Key, b: Key) -> bool {
+        let n = self.symbols.len() as u32;
+        a == b || (a.0 >= n && b.0 >= n && self.key_str(a) == self.key_str(b))
+    }
+
     /// The text of a key.
     pub fn key_str(&self, key: Key) -> &str {
         self.symbols
             .name(key)
             .or_else(|| {
-                self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?).map(|s| &**s)
+                let &(start, len) =
+                    self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?)?;
+                self.text.get(start as usize..(start + len) as usize)
             })
             .unwrap_or("")
     }
