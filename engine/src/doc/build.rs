@@ -1,5 +1,6 @@
 //! Building an arena from a stream of parse events, for every input format.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashSet as HashSet;
@@ -28,6 +29,48 @@ struct Skipped {
     start: usize,
 }
 
+/// A key of a map the JSON reader skims: where its opening and closing quotes are, and
+/// whether it holds escapes (then its text must be decoded to compare it).
+#[derive(Clone, Copy)]
+pub(crate) struct SkimmedKey {
+    pub(crate) open: u32,
+    pub(crate) close: u32,
+    pub(crate) escaped: bool,
+}
+
+/// Working storage of a builder and of the readers feeding it, kept per thread between loads
+/// so that loading many small documents does not allocate it each time.
+#[derive(Default)]
+pub(crate) struct Spare {
+    stack: Vec<Frame>,
+    scratch: Vec<Edge>,
+    /// Containers the JSON reader is skimming: whether each is a map, and where its keys
+    /// start in `keys`.
+    pub(crate) skimming: Vec<(bool, usize)>,
+    /// Keys of the maps being skimmed.
+    pub(crate) keys: Vec<SkimmedKey>,
+}
+
+/// Entries beyond which spare storage is dropped rather than kept.
+const SPARE_MAX: usize = 1 << 16;
+
+impl Spare {
+    fn clear(&mut self) {
+        self.stack.clear();
+        self.scratch.clear();
+        self.skimming.clear();
+        self.keys.clear();
+    }
+
+    fn small(&self) -> bool {
+        self.stack.capacity().max(self.scratch.capacity()).max(self.keys.capacity()) <= SPARE_MAX
+    }
+}
+
+thread_local! {
+    static SPARE: Cell<Spare> = Cell::new(Spare::default());
+}
+
 /// Why building failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BuildError {
@@ -45,6 +88,8 @@ pub struct Builder {
     pub arena: Arena,
     stack: Vec<Frame>,
     scratch: Vec<Edge>,
+    /// Storage the JSON reader borrows while it reads.
+    pub(crate) skim: Spare,
     key: Option<(Key, Pos)>,
     max_depth: usize,
     alias_budget: usize,
@@ -61,10 +106,13 @@ pub struct Builder {
 impl Builder {
     /// A builder into `arena`.
     pub fn new(arena: Arena, max_depth: usize, alias_budget: usize) -> Self {
+        let mut spare = SPARE.with(Cell::take);
+        spare.clear();
         Builder {
             arena,
-            stack: Vec::with_capacity(16),
-            scratch: Vec::with_capacity(64),
+            stack: std::mem::take(&mut spare.stack),
+            scratch: std::mem::take(&mut spare.scratch),
+            skim: spare,
             key: None,
             max_depth,
             alias_budget,
@@ -73,6 +121,19 @@ impl Builder {
             skipping: Vec::new(),
             skip_keys: Vec::new(),
         }
+    }
+
+    /// The arena built; the builder's working storage is kept for the next builder on this
+    /// thread.
+    pub fn finish(self) -> Arena {
+        let Builder { arena, stack, scratch, mut skim, .. } = self;
+        skim.stack = stack;
+        skim.scratch = scratch;
+        skim.clear();
+        if skim.small() {
+            SPARE.with(|s| s.set(skim));
+        }
+        arena
     }
 
     /// Builds only what `projection` keeps: the value under a key it skips becomes a null
@@ -107,6 +168,7 @@ impl Builder {
     }
 
     /// Whether the innermost open container is a map.
+    #[inline]
     pub fn in_map(&self) -> bool {
         match self.skipping.last() {
             Some(s) => s.map,
@@ -125,10 +187,12 @@ impl Builder {
     }
 
     /// Whether the next value is to be skipped; consumes that decision.
+    #[inline]
     fn take_skip(&mut self) -> bool {
         std::mem::replace(&mut self.next, Keep::Read) == Keep::Skip
     }
 
+    #[inline]
     fn add(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
         let id = self.arena.nodes.len() as NodeId;
         let (parent, slot) = match self.stack.last() {
@@ -172,6 +236,7 @@ impl Builder {
     }
 
     /// Adds a scalar; returns its id.
+    #[inline]
     pub fn scalar(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
         if !self.skipping.is_empty() {
             return SKIPPED;
@@ -181,6 +246,7 @@ impl Builder {
     }
 
     /// Adds a string scalar.
+    #[inline]
     pub fn string(&mut self, s: &str, pos: Pos) -> NodeId {
         if !self.skipping.is_empty() {
             return SKIPPED;

@@ -3,7 +3,7 @@
 //! A hand-written byte-level reader: it records the position of every value, which
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
-use super::build::{BuildError, Builder};
+use super::build::{BuildError, Builder, SkimmedKey, Spare};
 use super::{LineIndex, NodeId, NodeKind, Pos};
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
@@ -33,13 +33,17 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
     if many {
         return read_lines(src, b, lines.as_ref(), skim);
     }
-    let mut r = Reader::new(src, lines.as_ref());
+    let mut r = Reader::new(src, lines.as_ref(), b);
     r.skim = skim;
     r.ws();
     if r.pos >= r.src.len() {
-        return (Vec::new(), vec![r.err("empty input: expected a JSON value")]);
+        let e = r.err("empty input: expected a JSON value");
+        r.done(b);
+        return (Vec::new(), vec![e]);
     }
-    match r.value(b) {
+    let read = r.value(b);
+    r.done(b);
+    match read {
         Ok(id) => {
             r.ws();
             let errors = if r.pos < r.src.len() {
@@ -66,7 +70,7 @@ fn read_lines(
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     let mut start = 0;
     let mut line = 0u32;
-    let mut r = Reader::new(src, lines);
+    let mut r = Reader::new(src, lines, b);
     r.skim = skim;
     while start < bytes.len() {
         line += 1;
@@ -96,16 +100,8 @@ fn read_lines(
         }
         start = end + 1;
     }
+    r.done(b);
     (roots, errors)
-}
-
-/// A key of a map being skipped: where its opening and closing quotes are, and whether it
-/// holds escapes (then its text must be decoded to compare it).
-#[derive(Clone, Copy)]
-struct SkippedKey {
-    open: u32,
-    close: u32,
-    escaped: bool,
 }
 
 /// Eight copies of byte `b`.
@@ -134,7 +130,9 @@ struct Reader<'a> {
     /// Containers being skipped, innermost last: whether each is a map, and where its keys
     /// start in `skipped_keys`.
     skipping: Vec<(bool, usize)>,
-    skipped_keys: Vec<SkippedKey>,
+    skipped_keys: Vec<SkimmedKey>,
+    /// The builder's spare storage, which `skipping` and `skipped_keys` came from.
+    spare: Spare,
     /// Decoded text of skipped strings with escapes (checked, then dropped).
     scratch: String,
     /// Whether skipped values are read past here rather than given to the builder to skip
@@ -143,7 +141,9 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a str, lines: Option<&'a LineIndex<'a>>) -> Self {
+    /// A reader of `text`, borrowing storage from `b` until [`Reader::done`].
+    fn new(text: &'a str, lines: Option<&'a LineIndex<'a>>, b: &mut Builder) -> Self {
+        let mut spare = std::mem::take(&mut b.skim);
         Reader {
             src: text.as_bytes(),
             text,
@@ -151,21 +151,32 @@ impl<'a> Reader<'a> {
             lines,
             line: 1,
             line_start: 0,
-            skipping: Vec::new(),
-            skipped_keys: Vec::new(),
+            skipping: std::mem::take(&mut spare.skimming),
+            skipped_keys: std::mem::take(&mut spare.keys),
+            spare,
             scratch: String::new(),
             skim: true,
         }
+    }
+
+    /// Gives the borrowed storage back to `b`.
+    fn done(&mut self, b: &mut Builder) {
+        let mut spare = std::mem::take(&mut self.spare);
+        spare.skimming = std::mem::take(&mut self.skipping);
+        spare.keys = std::mem::take(&mut self.skipped_keys);
+        b.skim = spare;
     }
 
     fn err(&self, message: &str) -> JsonError {
         JsonError { offset: self.pos, message: message.to_string() }
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
             self.pos += 1;
@@ -177,6 +188,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The position of the reader.
+    #[inline]
     fn here(&self) -> Pos {
         match self.lines {
             Some(l) => l.pos(self.pos),
@@ -526,7 +538,7 @@ impl<'a> Reader<'a> {
         }
         let open = self.pos;
         let escaped = self.skip_string()?;
-        self.skipped_keys.push(SkippedKey {
+        self.skipped_keys.push(SkimmedKey {
             open: open as u32,
             close: self.pos.saturating_sub(1) as u32,
             escaped,
@@ -584,10 +596,21 @@ impl<'a> Reader<'a> {
     }
 
     /// The text of a skipped key.
-    fn skipped_key(&self, k: SkippedKey) -> std::borrow::Cow<'a, str> {
+    fn skipped_key(&self, k: SkimmedKey) -> std::borrow::Cow<'a, str> {
         if k.escaped {
-            let mut r = Reader::new(self.text, None);
-            r.pos = k.open as usize;
+            let mut r = Reader {
+                src: self.src,
+                text: self.text,
+                pos: k.open as usize,
+                lines: None,
+                line: 1,
+                line_start: 0,
+                skipping: Vec::new(),
+                skipped_keys: Vec::new(),
+                spare: Spare::default(),
+                scratch: String::new(),
+                skim: true,
+            };
             r.string().unwrap_or_default()
         } else {
             std::borrow::Cow::Borrowed(
@@ -600,8 +623,8 @@ impl<'a> Reader<'a> {
     /// earlier one, as [`Builder::close`] does for maps it builds.
     fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
         let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
-        let raw = |k: &SkippedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
-        let same = |a: &SkippedKey, b: &SkippedKey| {
+        let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
+        let same = |a: &SkimmedKey, b: &SkimmedKey| {
             if a.escaped || b.escaped {
                 self.skipped_key(*a) == self.skipped_key(*b)
             } else {

@@ -53,14 +53,21 @@ const FREE: Slot = Slot { key: EMPTY, len: 0, head: 0, tail: 0 };
 /// Up to eight bytes of `b` as a little-endian integer, zero-padded.
 #[inline]
 fn word(b: &[u8]) -> u64 {
+    let n = b.len();
     if let Some(w) = b.first_chunk::<8>() {
-        return u64::from_le_bytes(*w);
+        u64::from_le_bytes(*w)
+    } else if n >= 4 {
+        // Two overlapping four-byte reads: bytes 0..4 and n-4..n.
+        let lo = b.first_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        let hi = b.last_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 4)))
+    } else if n > 0 {
+        // Bytes 0, n/2 and n-1 cover every byte of a key of one to three bytes.
+        let at = |i: usize| b.get(i).map_or(0, |x| u64::from(*x) << (8 * i));
+        at(0) | at(n / 2) | at(n - 1)
+    } else {
+        0
     }
-    let mut buf = [0u8; 8];
-    if let Some(dst) = buf.get_mut(..b.len()) {
-        dst.copy_from_slice(b);
-    }
-    u64::from_le_bytes(buf)
 }
 
 /// The first and last eight bytes of `b` (the same word when it is shorter than eight).
@@ -361,10 +368,17 @@ impl Arena {
 
     /// The child of map `id` under the key spelled `name`.
     pub fn get_str(&self, id: NodeId, name: &str) -> Option<NodeId> {
+        // A name the program knows is only ever stored as its program key.
+        if let Some(k) = self.symbols.get(name) {
+            return self.get(id, k);
+        }
+        let n = self.symbols.len() as u32;
         match self.node(id)?.kind {
-            NodeKind::Map { .. } => {
-                self.children(id).iter().find(|e| self.key_str(e.key) == name).map(|e| e.node)
-            }
+            NodeKind::Map { .. } => self
+                .children(id)
+                .iter()
+                .find(|e| e.key.0 >= n && self.key_str(e.key) == name)
+                .map(|e| e.node),
             _ => None,
         }
     }
@@ -589,5 +603,52 @@ impl<'a> LineIndex<'a> {
                 .map_or(offset - start, |s| s.chars().count() as u32)
         };
         Pos { line: line as u32, col: col + 1, offset }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_the_zero_padded_bytes() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=text.len() {
+            let b = &text.as_bytes()[..n];
+            let want =
+                b.iter().take(8).enumerate().fold(0u64, |w, (i, x)| w | u64::from(*x) << (8 * i));
+            assert_eq!(word(b), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn symbols_find_every_name_and_nothing_else() {
+        let mut s = Symbols::default();
+        let names: Vec<String> = (0..300).map(|i| format!("{}{i}", "k".repeat(i % 23))).collect();
+        for n in &names {
+            s.intern(n);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(s.get(n), Some(Key(i as u32)), "{n}");
+            assert_eq!(s.name(Key(i as u32)), Some(n.as_str()));
+            assert_eq!(s.get(&format!("{n}x")), None);
+            assert_eq!(s.get(&format!("x{n}")), None);
+        }
+        assert_eq!(s.get(""), None);
+        assert_eq!(Symbols::default().get("a"), None);
+    }
+
+    #[test]
+    fn entry_keys_compare_by_text() {
+        let mut s = Symbols::default();
+        s.intern("known");
+        let mut a = Arena::new(Arc::new(s));
+        let (x, y, k) = (a.entry_key("x"), a.entry_key("x"), a.entry_key("known"));
+        assert_ne!(x, y);
+        assert!(a.same_key(x, y) && !a.same_key(x, k));
+        assert_eq!((a.key_str(x), a.key_str(k)), ("x", "known"));
+        assert_eq!(a.key("x"), a.key("x"));
+        let merge = a.entry_key("<<");
+        assert_eq!(a.merge_key, Some(merge));
     }
 }
