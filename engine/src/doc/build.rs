@@ -143,6 +143,11 @@ impl Builder {
         self
     }
 
+    /// [`Builder::with_projection`] in place.
+    pub fn set_projection(&mut self, projection: Option<Arc<Projection>>) {
+        self.projection = projection;
+    }
+
     /// Whether the next value is to be skipped whole by the reader, which then adds its
     /// placeholder with [`Builder::scalar`] and reads past it without building anything.
     #[inline]

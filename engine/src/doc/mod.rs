@@ -10,6 +10,7 @@ pub mod build;
 pub mod json;
 pub mod yaml;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -28,12 +29,74 @@ pub struct Key(pub u32);
 /// hashed on the key's length and first and last eight bytes (no pass over the whole string).
 /// Each slot keeps those two words and the length: they spell out any key of up to sixteen
 /// bytes, so most lookups are confirmed without comparing strings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Symbols {
     names: Vec<Box<str>>,
     /// Open-addressing slots; `key == EMPTY` when free. Its length is a power of two, at least
     /// twice the number of names.
     slots: Vec<Slot>,
+    /// The keys of the [`KNOWN`] names, `EMPTY` for those not interned.
+    known: [u32; KNOWN.len()],
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()] }
+    }
+}
+
+/// Names the loader reads in every document (identity and shape), whose keys [`Symbols`]
+/// keeps at hand; indexed by [`Known`].
+const KNOWN: [&str; 18] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "items",
+    "SchemaVersion",
+    "ArtifactName",
+    "bomFormat",
+    "payloadType",
+    "payload",
+    "signatures",
+    "_type",
+    "rootfs",
+    "config",
+    "Id",
+    "RootFS",
+    "Config",
+];
+
+/// A name the loader reads in every document: see [`Arena::get_known`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs, reason = "each is the field name it spells")]
+pub enum Known {
+    ApiVersion,
+    Kind,
+    Metadata,
+    Name,
+    Namespace,
+    Items,
+    SchemaVersion,
+    ArtifactName,
+    BomFormat,
+    PayloadType,
+    Payload,
+    Signatures,
+    Type,
+    Rootfs,
+    Config,
+    Id,
+    RootFS,
+    ConfigUpper,
+}
+
+impl Known {
+    /// The field name.
+    pub fn name(self) -> &'static str {
+        KNOWN.get(self as usize).copied().unwrap_or("")
+    }
 }
 
 /// One slot of [`Symbols`]: a name's index, length, and first and last eight bytes.
@@ -93,6 +156,11 @@ impl Symbols {
             return k;
         }
         let k = self.names.len() as u32;
+        if let Some(i) = KNOWN.iter().position(|n| *n == name)
+            && let Some(slot) = self.known.get_mut(i)
+        {
+            *slot = k;
+        }
         self.names.push(name.into());
         if self.slots.len() < 2 * self.names.len() {
             self.rehash((2 * self.names.len()).next_power_of_two().max(16));
@@ -265,12 +333,24 @@ impl Arena {
     /// An empty arena interning against `symbols`.
     pub fn new(symbols: Arc<Symbols>) -> Self {
         let merge_key = symbols.get("<<");
-        Arena { symbols, merge_key, ..Arena::default() }
+        Arena {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            text: String::new(),
+            local_keys: Vec::new(),
+            local_index: HashMap::default(),
+            merge_key,
+            symbols,
+        }
     }
 
-    /// An empty arena sized for an input of `bytes` bytes.
+    /// An empty arena sized for an input of `bytes` bytes (reusing the buffers of the last
+    /// arena dropped on this thread, if small).
     pub fn with_capacity(symbols: Arc<Symbols>, bytes: usize) -> Self {
         let mut a = Arena::new(symbols);
+        if let Ok(Some(b)) = SPARE_BUFFERS.try_with(Cell::take) {
+            (a.nodes, a.edges, a.text, a.local_keys) = (b.nodes, b.edges, b.text, b.local_keys);
+        }
         a.nodes.reserve(bytes / 12);
         a.edges.reserve(bytes / 14);
         a.text.reserve(bytes / 3);
@@ -363,6 +443,15 @@ impl Arena {
         match self.node(id)?.kind {
             NodeKind::Map { .. } => self.children(id).iter().find(|e| e.key == key).map(|e| e.node),
             _ => None,
+        }
+    }
+
+    /// The child of map `id` under the well-known name `name`.
+    #[inline]
+    pub fn get_known(&self, id: NodeId, name: Known) -> Option<NodeId> {
+        match self.symbols.known.get(name as usize) {
+            Some(&k) if k != EMPTY => self.get(id, Key(k)),
+            _ => self.get_str(id, name.name()),
         }
     }
 
@@ -462,6 +551,43 @@ impl Arena {
     }
 }
 
+/// The emptied buffers of a dropped arena.
+struct Buffers {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    text: String,
+    local_keys: Vec<(u32, u32)>,
+}
+
+/// Nodes beyond which a dropped arena's buffers are freed rather than kept.
+const SPARE_NODES: usize = 1 << 14;
+
+thread_local! {
+    /// The buffers of the last small arena dropped on this thread, for the next one: loading
+    /// many small inputs one by one then allocates nothing for them.
+    static SPARE_BUFFERS: Cell<Option<Buffers>> = const { Cell::new(None) };
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        if self.nodes.capacity() > SPARE_NODES || self.nodes.capacity() == 0 {
+            return;
+        }
+        let mut b = Buffers {
+            nodes: std::mem::take(&mut self.nodes),
+            edges: std::mem::take(&mut self.edges),
+            text: std::mem::take(&mut self.text),
+            local_keys: std::mem::take(&mut self.local_keys),
+        };
+        b.nodes.clear();
+        b.edges.clear();
+        b.text.clear();
+        b.local_keys.clear();
+        // Fails only while the thread is ending: the buffers are then simply freed.
+        let _ = SPARE_BUFFERS.try_with(|s| s.set(Some(b)));
+    }
+}
+
 /// Appends `seg` to `out`, escaped as a JSON Pointer segment.
 pub fn push_escaped(out: &mut String, seg: &str) {
     for c in seg.chars() {
@@ -517,20 +643,15 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
-        let s = |path: &[&str]| {
-            let mut cur = root;
-            for p in path {
-                cur = arena.get_str(cur, p)?;
-            }
-            arena.str(cur).map(Arc::from)
-        };
+        let s = |at: Option<NodeId>, name| arena.str(arena.get_known(at?, name)?).map(Arc::from);
+        let metadata = arena.get_known(root, Known::Metadata);
         let meta = DocMeta {
             file,
             index,
-            api_version: s(&["apiVersion"]),
-            kind: s(&["kind"]),
-            namespace: s(&["metadata", "namespace"]),
-            name: s(&["metadata", "name"]),
+            api_version: s(Some(root), Known::ApiVersion),
+            kind: s(Some(root), Known::Kind),
+            namespace: s(metadata, Known::Namespace),
+            name: s(metadata, Known::Name),
             format,
         };
         Document { arena, root, meta }
@@ -635,6 +756,10 @@ mod tests {
             assert_eq!(s.get(&format!("x{n}")), None);
         }
         assert_eq!(s.get(""), None);
+        for (i, n) in KNOWN.iter().enumerate() {
+            let k = s.intern(n);
+            assert_eq!(s.known[i], k.0, "{n}");
+        }
         assert_eq!(Symbols::default().get("a"), None);
     }
 

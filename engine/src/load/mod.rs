@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::doc::build::Builder;
 use crate::doc::{
-    Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+    Arena, DocMeta, Document, Known, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
 };
 use crate::project::Projection;
 
@@ -134,7 +134,7 @@ pub fn load_projected(
         limits.max_alias_nodes,
     );
     if matches!(format, Format::Json | Format::Ndjson) {
-        b = b.with_projection(projection.cloned());
+        b.set_projection(projection.cloned());
     }
     let mut errors = Vec::new();
     let roots = match format {
@@ -398,7 +398,7 @@ fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>
     if !kind.ends_with("List") || meta.api_version.is_none() {
         return None;
     }
-    let items = arena.get_str(root, "items")?;
+    let items = arena.get_known(root, Known::Items)?;
     matches!(arena.node(items)?.kind, NodeKind::List { .. })
         .then(|| arena.children(items).iter().map(|e| e.node).collect())
 }
@@ -432,26 +432,27 @@ fn format_name(name: &'static str) -> Arc<str> {
 
 /// Recognises well-known JSON report shapes; otherwise the format's own name.
 fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
-    let has = |k: &str| arena.get_str(root, k).is_some();
-    let str_is = |k: &str, v: &str| arena.get_str(root, k).and_then(|n| arena.str(n)) == Some(v);
-    if has("apiVersion") && has("kind") {
+    use Known as K;
+    let has = |k: Known| arena.get_known(root, k).is_some();
+    let str_is = |k: Known, v: &str| arena.get_known(root, k).and_then(|n| arena.str(n)) == Some(v);
+    if has(K::ApiVersion) && has(K::Kind) {
         // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
         format.as_str()
-    } else if has("SchemaVersion") && has("ArtifactName") {
+    } else if has(K::SchemaVersion) && has(K::ArtifactName) {
         "trivy"
-    } else if str_is("bomFormat", "CycloneDX") {
+    } else if str_is(K::BomFormat, "CycloneDX") {
         "cyclonedx"
-    } else if has("payloadType") && has("payload") && has("signatures") {
+    } else if has(K::PayloadType) && has(K::Payload) && has(K::Signatures) {
         "dsse"
     } else if arena
-        .get_str(root, "_type")
+        .get_known(root, K::Type)
         .and_then(|n| arena.str(n))
         .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
     {
         "in-toto"
-    } else if has("rootfs") && has("config") {
+    } else if has(K::Rootfs) && has(K::Config) {
         "image-config"
-    } else if has("Id") && has("RootFS") && has("Config") {
+    } else if has(K::Id) && has(K::RootFS) && has(K::ConfigUpper) {
         "docker-inspect"
     } else {
         format.as_str()
