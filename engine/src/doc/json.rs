@@ -75,7 +75,7 @@ fn read_lines(
     while start < bytes.len() {
         line += 1;
         let rest = bytes.get(start..).unwrap_or(&[]);
-        let end = rest.iter().position(|c| *c == b'\n').map_or(bytes.len(), |i| start + i);
+        let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| start + i);
         r.src = bytes.get(..end).unwrap_or(&[]);
         r.text = src.get(..end).unwrap_or("");
         r.pos = start;
