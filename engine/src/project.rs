@@ -59,8 +59,15 @@ pub struct Projection {
 
 impl Projection {
     /// What to do with the value under `key`; keys the program does not know are skipped.
+    #[inline]
     pub fn get(&self, key: Key) -> Keep {
         self.keep.get(key.0 as usize).copied().unwrap_or(Keep::Skip)
+    }
+
+    /// A projection keeping `keep[k]` under program key `k` (for tests).
+    #[cfg(test)]
+    pub(crate) fn of(keep: Vec<Keep>) -> Self {
+        Projection { keep }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Building an arena from a stream of parse events, for every input format.
 
-use std::collections::HashSet;
+use std::cell::Cell;
 use std::sync::Arc;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use super::{Arena, Edge, Key, Node, NodeId, NodeKind, Pos};
 use crate::project::{Keep, Projection};
@@ -27,6 +29,48 @@ struct Skipped {
     start: usize,
 }
 
+/// A key of a map the JSON reader skims: where its opening and closing quotes are, and
+/// whether it holds escapes (then its text must be decoded to compare it).
+#[derive(Clone, Copy)]
+pub(crate) struct SkimmedKey {
+    pub(crate) open: u32,
+    pub(crate) close: u32,
+    pub(crate) escaped: bool,
+}
+
+/// Working storage of a builder and of the readers feeding it, kept per thread between loads
+/// so that loading many small documents does not allocate it each time.
+#[derive(Default)]
+pub(crate) struct Spare {
+    stack: Vec<Frame>,
+    scratch: Vec<Edge>,
+    /// Containers the JSON reader is skimming: whether each is a map, and where its keys
+    /// start in `keys`.
+    pub(crate) skimming: Vec<(bool, usize)>,
+    /// Keys of the maps being skimmed.
+    pub(crate) keys: Vec<SkimmedKey>,
+}
+
+/// Entries beyond which spare storage is dropped rather than kept.
+const SPARE_MAX: usize = 1 << 16;
+
+impl Spare {
+    fn clear(&mut self) {
+        self.stack.clear();
+        self.scratch.clear();
+        self.skimming.clear();
+        self.keys.clear();
+    }
+
+    fn small(&self) -> bool {
+        self.stack.capacity().max(self.scratch.capacity()).max(self.keys.capacity()) <= SPARE_MAX
+    }
+}
+
+thread_local! {
+    static SPARE: Cell<Spare> = Cell::new(Spare::default());
+}
+
 /// Why building failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BuildError {
@@ -44,6 +88,8 @@ pub struct Builder {
     pub arena: Arena,
     stack: Vec<Frame>,
     scratch: Vec<Edge>,
+    /// Storage the JSON reader borrows while it reads.
+    pub(crate) skim: Spare,
     key: Option<(Key, Pos)>,
     max_depth: usize,
     alias_budget: usize,
@@ -60,10 +106,13 @@ pub struct Builder {
 impl Builder {
     /// A builder into `arena`.
     pub fn new(arena: Arena, max_depth: usize, alias_budget: usize) -> Self {
+        let mut spare = SPARE.with(Cell::take);
+        spare.clear();
         Builder {
             arena,
-            stack: Vec::with_capacity(16),
-            scratch: Vec::with_capacity(64),
+            stack: std::mem::take(&mut spare.stack),
+            scratch: std::mem::take(&mut spare.scratch),
+            skim: spare,
             key: None,
             max_depth,
             alias_budget,
@@ -74,11 +123,48 @@ impl Builder {
         }
     }
 
+    /// The arena built; the builder's working storage is kept for the next builder on this
+    /// thread.
+    pub fn finish(self) -> Arena {
+        let Builder { arena, stack, scratch, mut skim, .. } = self;
+        skim.stack = stack;
+        skim.scratch = scratch;
+        skim.clear();
+        if skim.small() {
+            SPARE.with(|s| s.set(skim));
+        }
+        arena
+    }
+
     /// Builds only what `projection` keeps: the value under a key it skips becomes a null
     /// placeholder (the key stays), and its subtree is read for errors but not built.
     pub fn with_projection(mut self, projection: Option<Arc<Projection>>) -> Self {
         self.projection = projection;
         self
+    }
+
+    /// [`Builder::with_projection`] in place.
+    pub fn set_projection(&mut self, projection: Option<Arc<Projection>>) {
+        self.projection = projection;
+    }
+
+    /// Whether the next value is to be skipped whole by the reader, which then adds its
+    /// placeholder with [`Builder::scalar`] and reads past it without building anything.
+    #[inline]
+    pub fn skip_next(&self) -> bool {
+        self.next == Keep::Skip && self.skipping.is_empty()
+    }
+
+    /// How many containers are open.
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.stack.len() + self.skipping.len()
+    }
+
+    /// The deepest nesting allowed.
+    #[inline]
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     /// Whether no container is open.
@@ -87,6 +173,7 @@ impl Builder {
     }
 
     /// Whether the innermost open container is a map.
+    #[inline]
     pub fn in_map(&self) -> bool {
         match self.skipping.last() {
             Some(s) => s.map,
@@ -105,10 +192,12 @@ impl Builder {
     }
 
     /// Whether the next value is to be skipped; consumes that decision.
+    #[inline]
     fn take_skip(&mut self) -> bool {
         std::mem::replace(&mut self.next, Keep::Read) == Keep::Skip
     }
 
+    #[inline]
     fn add(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
         let id = self.arena.nodes.len() as NodeId;
         let (parent, slot) = match self.stack.last() {
@@ -126,6 +215,19 @@ impl Builder {
     /// Sets the key for the next value of the open map.
     pub fn key(&mut self, name: &str, pos: Pos) {
         let k = self.arena.key(name);
+        self.set_key(k, pos);
+    }
+
+    /// [`Builder::key`] with a key of its own ([`Arena::entry_key`]) for a name the program
+    /// does not know, for formats without merge keys or aliases.
+    #[inline]
+    pub fn entry(&mut self, name: &str, pos: Pos) {
+        let k = self.arena.entry_key(name);
+        self.set_key(k, pos);
+    }
+
+    #[inline]
+    fn set_key(&mut self, k: Key, pos: Pos) {
         if !self.skipping.is_empty() {
             self.skip_keys.push(Edge { key: k, node: SKIPPED, pos });
             return;
@@ -139,6 +241,7 @@ impl Builder {
     }
 
     /// Adds a scalar; returns its id.
+    #[inline]
     pub fn scalar(&mut self, kind: NodeKind, pos: Pos) -> NodeId {
         if !self.skipping.is_empty() {
             return SKIPPED;
@@ -148,6 +251,7 @@ impl Builder {
     }
 
     /// Adds a string scalar.
+    #[inline]
     pub fn string(&mut self, s: &str, pos: Pos) -> NodeId {
         if !self.skipping.is_empty() {
             return SKIPPED;
@@ -217,13 +321,18 @@ impl Builder {
             self.scratch.truncate(f.start);
         }
         let len = self.arena.edges.len() as u32 - start;
-        for slot in 0..len {
-            let Some(child) = self.arena.edges.get((start + slot) as usize).map(|e| e.node) else {
-                continue;
-            };
-            if let Some(n) = self.arena.nodes.get_mut(child as usize) {
-                n.parent = f.node;
-                n.slot = slot;
+        // Children know their parent and slot from when they were added, unless merging
+        // reordered them.
+        if merging {
+            for slot in 0..len {
+                let Some(child) = self.arena.edges.get((start + slot) as usize).map(|e| e.node)
+                else {
+                    continue;
+                };
+                if let Some(n) = self.arena.nodes.get_mut(child as usize) {
+                    n.parent = f.node;
+                    n.slot = slot;
+                }
             }
         }
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
@@ -319,11 +428,11 @@ fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
         entries
             .iter()
             .enumerate()
-            .find(|(i, e)| entries.iter().take(*i).any(|p| p.key == e.key))
+            .find(|(i, e)| entries.iter().take(*i).any(|p| arena.same_key(p.key, e.key)))
             .map(|(_, e)| e)
     } else {
-        let mut seen = HashSet::new();
-        entries.iter().find(|e| !seen.insert(e.key))
+        let mut seen = HashSet::default();
+        entries.iter().find(|e| !seen.insert(arena.key_str(e.key)))
     };
     match dup {
         Some(e) => Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos)),

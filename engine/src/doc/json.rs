@@ -3,7 +3,7 @@
 //! A hand-written byte-level reader: it records the position of every value, which
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
-use super::build::{BuildError, Builder};
+use super::build::{BuildError, Builder, SkimmedKey, Spare};
 use super::{LineIndex, NodeId, NodeKind, Pos};
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
@@ -18,26 +18,32 @@ pub struct JsonError {
 /// Reads JSON values from `src` into `b`: one value, or with `many`, one value per non-blank
 /// line (NDJSON). Returns the roots read and the errors. A single value stops at its first
 /// error; with `many`, each line is read on its own, so one bad line does not hide the others.
+///
+/// Values the builder's projection skips are read for errors (the same ones, at the same
+/// places) but not built: no nodes, no keys, no copied strings.
 pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonError>) {
+    read_with(src, b, many, true)
+}
+
+/// [`read`], skimming skipped values or not.
+fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks);
     // only non-ASCII input needs the line index, to count columns in characters.
     let lines = (!src.is_ascii()).then(|| LineIndex::new(src));
     if many {
-        return read_lines(src, b, lines.as_ref());
+        return read_lines(src, b, lines.as_ref(), skim);
     }
-    let mut r = Reader {
-        src: src.as_bytes(),
-        text: src,
-        pos: 0,
-        lines: lines.as_ref(),
-        line: 1,
-        line_start: 0,
-    };
+    let mut r = Reader::new(src, lines.as_ref(), b);
+    r.skim = skim;
     r.ws();
     if r.pos >= r.src.len() {
-        return (Vec::new(), vec![r.err("empty input: expected a JSON value")]);
+        let e = r.err("empty input: expected a JSON value");
+        r.done(b);
+        return (Vec::new(), vec![e]);
     }
-    match r.value(b) {
+    let read = r.value(b);
+    r.done(b);
+    match read {
         Ok(id) => {
             r.ws();
             let errors = if r.pos < r.src.len() {
@@ -58,23 +64,23 @@ fn read_lines(
     src: &str,
     b: &mut Builder,
     lines: Option<&LineIndex<'_>>,
+    skim: bool,
 ) -> (Vec<NodeId>, Vec<JsonError>) {
     let bytes = src.as_bytes();
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     let mut start = 0;
     let mut line = 0u32;
+    let mut r = Reader::new(src, lines, b);
+    r.skim = skim;
     while start < bytes.len() {
         line += 1;
         let rest = bytes.get(start..).unwrap_or(&[]);
-        let end = rest.iter().position(|c| *c == b'\n').map_or(bytes.len(), |i| start + i);
-        let mut r = Reader {
-            src: bytes.get(..end).unwrap_or(&[]),
-            text: src.get(..end).unwrap_or(""),
-            pos: start,
-            lines,
-            line,
-            line_start: start,
-        };
+        let end = memchr::memchr(b'\n', rest).map_or(bytes.len(), |i| start + i);
+        r.src = bytes.get(..end).unwrap_or(&[]);
+        r.text = src.get(..end).unwrap_or("");
+        r.pos = start;
+        r.line = line;
+        r.line_start = start;
         r.ws();
         if r.pos < end {
             match r.value(b) {
@@ -94,7 +100,24 @@ fn read_lines(
         }
         start = end + 1;
     }
+    r.done(b);
     (roots, errors)
+}
+
+/// Eight copies of byte `b`.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// A mask with the high bit set in the first byte of `w` (little-endian) that ends a plain run
+/// of string text (a quote, a backslash or a control character); bytes after it may be flagged too.
+#[inline]
+fn special(w: u64) -> u64 {
+    const LO: u64 = splat(1);
+    const HI: u64 = splat(0x80);
+    let q = w ^ splat(b'"');
+    let bs = w ^ splat(b'\\');
+    (q.wrapping_sub(LO) & !q | bs.wrapping_sub(LO) & !bs | w.wrapping_sub(splat(0x20)) & !w) & HI
 }
 
 struct Reader<'a> {
@@ -104,17 +127,56 @@ struct Reader<'a> {
     lines: Option<&'a LineIndex<'a>>,
     line: u32,
     line_start: usize,
+    /// Containers being skipped, innermost last: whether each is a map, and where its keys
+    /// start in `skipped_keys`.
+    skipping: Vec<(bool, usize)>,
+    skipped_keys: Vec<SkimmedKey>,
+    /// The builder's spare storage, which `skipping` and `skipped_keys` came from.
+    spare: Spare,
+    /// Decoded text of skipped strings with escapes (checked, then dropped).
+    scratch: String,
+    /// Whether skipped values are read past here rather than given to the builder to skip
+    /// (always, but for tests comparing the two).
+    skim: bool,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of `text`, borrowing storage from `b` until [`Reader::done`].
+    fn new(text: &'a str, lines: Option<&'a LineIndex<'a>>, b: &mut Builder) -> Self {
+        let mut spare = std::mem::take(&mut b.skim);
+        Reader {
+            src: text.as_bytes(),
+            text,
+            pos: 0,
+            lines,
+            line: 1,
+            line_start: 0,
+            skipping: std::mem::take(&mut spare.skimming),
+            skipped_keys: std::mem::take(&mut spare.keys),
+            spare,
+            scratch: String::new(),
+            skim: true,
+        }
+    }
+
+    /// Gives the borrowed storage back to `b`.
+    fn done(&mut self, b: &mut Builder) {
+        let mut spare = std::mem::take(&mut self.spare);
+        spare.skimming = std::mem::take(&mut self.skipping);
+        spare.keys = std::mem::take(&mut self.skipped_keys);
+        b.skim = spare;
+    }
+
     fn err(&self, message: &str) -> JsonError {
         JsonError { offset: self.pos, message: message.to_string() }
     }
 
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
             self.pos += 1;
@@ -126,6 +188,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The position of the reader.
+    #[inline]
     fn here(&self) -> Pos {
         match self.lines {
             Some(l) => l.pos(self.pos),
@@ -155,39 +218,45 @@ impl<'a> Reader<'a> {
             self.ws();
             let pos = self.here();
             // A value is expected here.
-            match self.peek() {
-                Some(b'{') => {
-                    let id = b.open(true, pos).map_err(|e| self.build(e))?;
-                    self.pos += 1;
-                    root.get_or_insert(id);
-                    depth += 1;
-                    self.ws();
-                    if self.peek() == Some(b'}') {
+            if self.skim && b.skip_next() {
+                // Under a key the projection skips: a placeholder, then read past the value.
+                b.scalar(NodeKind::Null, pos);
+                self.skip(b.depth(), b.max_depth())?;
+            } else {
+                match self.peek() {
+                    Some(b'{') => {
+                        let id = b.open(true, pos).map_err(|e| self.build(e))?;
                         self.pos += 1;
-                        b.close().map_err(|e| self.build(e))?;
-                        depth -= 1;
-                    } else {
-                        self.member_key(b)?;
-                        continue;
+                        root.get_or_insert(id);
+                        depth += 1;
+                        self.ws();
+                        if self.peek() == Some(b'}') {
+                            self.pos += 1;
+                            b.close().map_err(|e| self.build(e))?;
+                            depth -= 1;
+                        } else {
+                            self.member_key(b)?;
+                            continue;
+                        }
                     }
-                }
-                Some(b'[') => {
-                    let id = b.open(false, pos).map_err(|e| self.build(e))?;
-                    self.pos += 1;
-                    root.get_or_insert(id);
-                    depth += 1;
-                    self.ws();
-                    if self.peek() == Some(b']') {
+                    Some(b'[') => {
+                        let id = b.open(false, pos).map_err(|e| self.build(e))?;
                         self.pos += 1;
-                        b.close().map_err(|e| self.build(e))?;
-                        depth -= 1;
-                    } else {
-                        continue;
+                        root.get_or_insert(id);
+                        depth += 1;
+                        self.ws();
+                        if self.peek() == Some(b']') {
+                            self.pos += 1;
+                            b.close().map_err(|e| self.build(e))?;
+                            depth -= 1;
+                        } else {
+                            continue;
+                        }
                     }
-                }
-                _ => {
-                    let id = self.scalar(b)?;
-                    root.get_or_insert(id);
+                    _ => {
+                        let id = self.scalar(b)?;
+                        root.get_or_insert(id);
+                    }
                 }
             }
             // After a value: close containers or move to the next element.
@@ -236,7 +305,7 @@ impl<'a> Reader<'a> {
         }
         let pos = self.here();
         let key = self.string()?;
-        b.key(&key, pos);
+        b.entry(&key, pos);
         self.ws();
         if self.peek() != Some(b':') {
             return Err(self.err("expected `:` after the key"));
@@ -275,6 +344,13 @@ impl<'a> Reader<'a> {
     }
 
     fn number(&mut self) -> Result<NodeKind, JsonError> {
+        let (start, float) = self.number_text()?;
+        self.number_value(start, float)
+    }
+
+    /// Moves past a number, checking its syntax; returns where it starts and whether it has a
+    /// fraction or an exponent.
+    fn number_text(&mut self) -> Result<(usize, bool), JsonError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -314,6 +390,11 @@ impl<'a> Reader<'a> {
                 return Err(self.err("invalid number"));
             }
         }
+        Ok((start, float))
+    }
+
+    /// The value of the number read from `start`.
+    fn number_value(&self, start: usize, float: bool) -> Result<NodeKind, JsonError> {
         let text = self.text.get(start..self.pos).unwrap_or("");
         if !float && let Ok(i) = text.parse::<i64>() {
             return Ok(NodeKind::Int(i));
@@ -332,43 +413,236 @@ impl<'a> Reader<'a> {
         let open = self.pos;
         self.pos += 1;
         let start = self.pos;
-        while let Some(c) = self.peek() {
-            if c == b'"' {
-                let s = self.text.get(start..self.pos).unwrap_or("");
-                self.pos += 1;
-                return Ok(std::borrow::Cow::Borrowed(s));
+        self.plain();
+        if self.peek() == Some(b'"') {
+            let s = self.text.get(start..self.pos).unwrap_or("");
+            self.pos += 1;
+            return Ok(std::borrow::Cow::Borrowed(s));
+        }
+        let mut out = String::from(self.text.get(start..self.pos).unwrap_or(""));
+        self.string_escaped(open, &mut out)?;
+        Ok(std::borrow::Cow::Owned(out))
+    }
+
+    /// Moves past plain string text: up to the next quote, backslash or control character, or
+    /// the end of the input.
+    #[inline]
+    fn plain(&mut self) {
+        while let Some(chunk) = self.src.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
+            let m = special(u64::from_le_bytes(*chunk));
+            if m != 0 {
+                self.pos += (m.trailing_zeros() / 8) as usize;
+                return;
             }
-            if c == b'\\' || c < 0x20 {
-                break;
+            self.pos += 8;
+        }
+        while let Some(c) = self.peek() {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return;
             }
             self.pos += 1;
         }
-        self.pos = start;
-        self.string_escaped(open).map(std::borrow::Cow::Owned)
     }
 
-    fn string_escaped(&mut self, open: usize) -> Result<String, JsonError> {
-        let mut out = String::new();
+    /// Reads the rest of a string that holds escapes into `out`.
+    fn string_escaped(&mut self, open: usize, out: &mut String) -> Result<(), JsonError> {
         loop {
             let start = self.pos;
-            while let Some(c) = self.peek() {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.plain();
             out.push_str(self.text.get(start..self.pos).unwrap_or(""));
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(out);
+                    return Ok(());
                 }
-                Some(b'\\') => self.escape(&mut out)?,
+                Some(b'\\') => self.escape(out)?,
                 Some(_) => return Err(self.err("control character in a string")),
                 None => {
                     return Err(JsonError { offset: open, message: "unterminated string".into() });
                 }
             }
+        }
+    }
+
+    /// Reads past one value without building it, reporting the errors reading it would: the
+    /// same syntax errors, nesting deeper than `max_depth` (counting the `depth` containers
+    /// already open), duplicate keys.
+    fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
+        self.skipping.clear();
+        self.skipped_keys.clear();
+        loop {
+            self.ws();
+            // A value is expected here.
+            match self.peek() {
+                Some(c @ (b'{' | b'[')) => {
+                    if depth + self.skipping.len() >= max_depth {
+                        return Err(self.err("nesting is deeper than the limit"));
+                    }
+                    self.pos += 1;
+                    let map = c == b'{';
+                    self.skipping.push((map, self.skipped_keys.len()));
+                    self.ws();
+                    if self.peek() == Some(if map { b'}' } else { b']' }) {
+                        self.pos += 1;
+                        self.skipping.pop();
+                    } else {
+                        if map {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                _ => self.skip_scalar()?,
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                let Some(&(in_map, keys)) = self.skipping.last() else { return Ok(()) };
+                self.ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_map {
+                            self.ws();
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_map => {
+                        self.pos += 1;
+                        self.skipped_duplicates(keys)?;
+                        self.skipped_keys.truncate(keys);
+                        self.skipping.pop();
+                    }
+                    Some(b']') if !in_map => {
+                        self.pos += 1;
+                        self.skipping.pop();
+                    }
+                    None => return Err(self.err("unexpected end of input")),
+                    Some(_) => {
+                        return Err(self.err(if in_map {
+                            "expected `,` or `}`"
+                        } else {
+                            "expected `,` or `]`"
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Reader::member_key`] in a skipped map: the key is only noted.
+    fn skip_key(&mut self) -> Result<(), JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let open = self.pos;
+        let escaped = self.skip_string()?;
+        self.skipped_keys.push(SkimmedKey {
+            open: open as u32,
+            close: self.pos.saturating_sub(1) as u32,
+            escaped,
+        });
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.err("expected `:` after the key"));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// [`Reader::scalar`] in a skipped value.
+    fn skip_scalar(&mut self) -> Result<(), JsonError> {
+        let word = |r: &mut Self, w: &[u8]| {
+            if r.src.get(r.pos..r.pos + w.len()) == Some(w) {
+                r.pos += w.len();
+                Ok(())
+            } else {
+                Err(r.err("expected a JSON value"))
+            }
+        };
+        match self.peek() {
+            Some(b'"') => self.skip_string().map(|_| ()),
+            Some(b't') => word(self, b"true"),
+            Some(b'f') => word(self, b"false"),
+            Some(b'n') => word(self, b"null"),
+            Some(b'-' | b'0'..=b'9') => {
+                let (start, float) = self.number_text()?;
+                // Up to 18 digits always fit an `i64`; anything else may be out of range.
+                if float || self.pos - start > 18 {
+                    self.number_value(start, float)?;
+                }
+                Ok(())
+            }
+            None => Err(self.err("unexpected end of input")),
+            Some(_) => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    /// Moves past a string, checking it; returns whether it holds escapes.
+    fn skip_string(&mut self) -> Result<bool, JsonError> {
+        let open = self.pos;
+        self.pos += 1;
+        self.plain();
+        if self.peek() == Some(b'"') {
+            self.pos += 1;
+            return Ok(false);
+        }
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let r = self.string_escaped(open, &mut out);
+        self.scratch = out;
+        r.map(|()| true)
+    }
+
+    /// The text of a skipped key.
+    fn skipped_key(&self, k: SkimmedKey) -> std::borrow::Cow<'a, str> {
+        if k.escaped {
+            let mut r = Reader {
+                src: self.src,
+                text: self.text,
+                pos: k.open as usize,
+                lines: None,
+                line: 1,
+                line_start: 0,
+                skipping: Vec::new(),
+                skipped_keys: Vec::new(),
+                spare: Spare::default(),
+                scratch: String::new(),
+                skim: true,
+            };
+            r.string().unwrap_or_default()
+        } else {
+            std::borrow::Cow::Borrowed(
+                self.text.get(k.open as usize + 1..k.close as usize).unwrap_or(""),
+            )
+        }
+    }
+
+    /// Fails on the first key of the skipped map whose keys start at `from` that repeats an
+    /// earlier one, as [`Builder::close`] does for maps it builds.
+    fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
+        let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
+        let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
+        let same = |a: &SkimmedKey, b: &SkimmedKey| {
+            if a.escaped || b.escaped {
+                self.skipped_key(*a) == self.skipped_key(*b)
+            } else {
+                raw(a) == raw(b)
+            }
+        };
+        let dup = if keys.len() <= 16 {
+            keys.iter().enumerate().find(|(i, k)| keys.iter().take(*i).any(|p| same(p, k)))
+        } else {
+            let mut seen = rustc_hash::FxHashSet::default();
+            keys.iter().enumerate().find(|(_, k)| !seen.insert(self.skipped_key(**k)))
+        };
+        match dup {
+            Some((_, k)) => Err(JsonError {
+                offset: k.open as usize,
+                message: format!("duplicate key `{}`", self.skipped_key(*k)),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -419,5 +693,116 @@ impl<'a> Reader<'a> {
         };
         out.push(char::from_u32(code).ok_or_else(|| self.err("invalid unicode escape"))?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::doc::{Arena, Symbols};
+    use crate::project::{Keep, Projection};
+
+    /// The tree under `id`: every node's kind, position and pointer, every key's text and
+    /// position, checked against what the arena derives (parents, slots, locations).
+    fn dump(a: &Arena, root: NodeId, id: NodeId, path: &str, out: &mut String) {
+        let n = a.node(id).unwrap();
+        assert_eq!(a.pointer(root, id), path);
+        let kind = match n.kind {
+            NodeKind::Str { .. } => format!("{:?}", a.str(id).unwrap()),
+            NodeKind::List { .. } => "list".into(),
+            NodeKind::Map { .. } => "map".into(),
+            k => format!("{k:?}"),
+        };
+        let _ = writeln!(out, "{path} {kind} {:?}", n.pos);
+        for (i, e) in a.children(id).iter().enumerate() {
+            let seg = match n.kind {
+                NodeKind::Map { .. } => {
+                    let _ = writeln!(out, "  key {:?} {:?}", a.key_str(e.key), e.pos);
+                    assert_eq!(a.location(e.node), e.pos);
+                    crate::doc::escape_pointer(a.key_str(e.key))
+                }
+                _ => i.to_string(),
+            };
+            dump(a, root, e.node, &format!("{path}/{seg}"), out);
+        }
+    }
+
+    fn run(src: &str, many: bool, depth: usize, skim: bool) -> String {
+        let mut symbols = Symbols::default();
+        let names = ["a", "b", "keep", "whole", "x", "<<", "é"];
+        for n in names {
+            symbols.intern(n);
+        }
+        let keep = [Keep::Read, Keep::Skip, Keep::Read, Keep::Whole, Keep::Skip, Keep::Read];
+        let projection = Projection::of(keep.to_vec());
+        let mut b = Builder::new(Arena::new(Arc::new(symbols)), depth, 1000)
+            .with_projection(Some(Arc::new(projection)));
+        let (roots, errors) = read_with(src, &mut b, many, skim);
+        let mut out = format!("{errors:?}\n");
+        for r in roots {
+            dump(&b.arena, r, r, "", &mut out);
+        }
+        out
+    }
+
+    const SEEDS: &[&str] = &[
+        r#"{"a": {"b": [1, 2.5, -3e2, {"c": "d"}], "keep": "x\"y\u00e9\ud83d\ude00", "z": null}, "whole": {"q": [true, false]}}"#,
+        r#"{"keep": {"keep": {"b": {"c": {"d": {"e": [[[[1]]]]}}}}, "x": {"y": 1, "\u0079": 2}}}"#,
+        r#"{"b": {"k": 1, "k": 2}, "a": {"k\n": 1, "k\u000a": 2}}"#,
+        r#"{"x": {"aaaaaaaaaaaaaaaaaaaa": 1, "b": "\t\\", "c": 123456789012345678901234, "d": 1e999}}"#,
+        r#"{"é": {"ü": "ß", "keep": "€"}, "a": "€€€€€€€€€€", "b": ["ü", {"é": "é"}]}"#,
+        r#"{"<<": {"a": 1}, "a": 2, "b": {"<<": 3}}"#,
+        r#"[{"a": 1, "b": 2}, {"whole": {"b": {"b": 1}}}, {"b": {"0": 1, "1": 2, "2": 3, "3": 4, "4": 5, "5": 6, "6": 7, "7": 8, "8": 9, "9": 10, "10": 11, "11": 12, "12": 13, "13": 14, "14": 15, "15": 16, "16": 17, "1\u0036": 18}}]"#,
+        "{\"a\": 1}\n{\"b\": {\"c\": [1, 2, \n{\"keep\": {\"b\": 01}}\n\n{\"x\": \"\\uD800\"}\n{\"x\": {\"y\": 1}} extra\n",
+    ];
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+        }
+    }
+
+    #[test]
+    fn skimming_reads_as_building_would() {
+        let pieces = [
+            "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "0", "9", "e", "-", ".", " ", "\n",
+            "\t", "t", "null", "é", "\u{1}", "\"b\":", "\"a\":", "{\"b\":[", "1e999",
+        ];
+        let mut rng = Rng(0x5eed);
+        for seed in SEEDS {
+            let chars: Vec<char> = seed.chars().collect();
+            for round in 0..400 {
+                let mut s: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+                for _ in 0..(round % 4) {
+                    let i = rng.below(s.len() + 1);
+                    match rng.below(3) {
+                        0 if i < s.len() => {
+                            s.remove(i);
+                        }
+                        1 if i < s.len() => s[i] = pieces[rng.below(pieces.len())].to_string(),
+                        _ => s.insert(i, pieces[rng.below(pieces.len())].to_string()),
+                    }
+                }
+                let src: String = s.concat();
+                for many in [false, true] {
+                    for depth in [3, 256] {
+                        assert_eq!(
+                            run(&src, many, depth, true),
+                            run(&src, many, depth, false),
+                            "{src:?} many={many} depth={depth}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

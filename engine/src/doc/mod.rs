@@ -10,6 +10,7 @@ pub mod build;
 pub mod json;
 pub mod yaml;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -17,40 +18,133 @@ use rustc_hash::FxHashMap as HashMap;
 pub use build::Builder;
 
 /// An interned map key. Keys below [`Symbols::len`] are the program's; the rest are local to
-/// one arena.
+/// one arena, where one name may have several local keys (JSON gives each map entry its own):
+/// compare local keys by text ([`Arena::same_key`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key(pub u32);
 
 /// The frozen key table of a compiled program: every field name a program reads.
 ///
 /// Looked up once per map key the loader reads, so the lookup is an open-addressing table
-/// hashed on the key's length and first and last eight bytes (no pass over the whole string),
-/// confirmed by one comparison.
-#[derive(Debug, Clone, Default)]
+/// hashed on the key's length and first and last eight bytes (no pass over the whole string).
+/// Each slot keeps those two words and the length: they spell out any key of up to sixteen
+/// bytes, so most lookups are confirmed without comparing strings.
+#[derive(Debug, Clone)]
 pub struct Symbols {
     names: Vec<Box<str>>,
-    /// Open-addressing slots holding indices into `names`; `EMPTY` when free. Its length is a
-    /// power of two, at least twice the number of names.
-    slots: Vec<u32>,
+    /// Open-addressing slots; `key == EMPTY` when free. Its length is a power of two, at least
+    /// twice the number of names.
+    slots: Vec<Slot>,
+    /// The keys of the [`KNOWN`] names, `EMPTY` for those not interned.
+    known: [u32; KNOWN.len()],
+}
+
+impl Default for Symbols {
+    fn default() -> Self {
+        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()] }
+    }
+}
+
+/// Names the loader reads in every document (identity and shape), whose keys [`Symbols`]
+/// keeps at hand; indexed by [`Known`].
+const KNOWN: [&str; 18] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "items",
+    "SchemaVersion",
+    "ArtifactName",
+    "bomFormat",
+    "payloadType",
+    "payload",
+    "signatures",
+    "_type",
+    "rootfs",
+    "config",
+    "Id",
+    "RootFS",
+    "Config",
+];
+
+/// A name the loader reads in every document: see [`Arena::get_known`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs, reason = "each is the field name it spells")]
+pub enum Known {
+    ApiVersion,
+    Kind,
+    Metadata,
+    Name,
+    Namespace,
+    Items,
+    SchemaVersion,
+    ArtifactName,
+    BomFormat,
+    PayloadType,
+    Payload,
+    Signatures,
+    Type,
+    Rootfs,
+    Config,
+    Id,
+    RootFS,
+    ConfigUpper,
+}
+
+impl Known {
+    /// The field name.
+    pub fn name(self) -> &'static str {
+        KNOWN.get(self as usize).copied().unwrap_or("")
+    }
+}
+
+/// One slot of [`Symbols`]: a name's index, length, and first and last eight bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: u32,
+    len: u32,
+    head: u64,
+    tail: u64,
 }
 
 /// A free slot of [`Symbols::slots`].
 const EMPTY: u32 = u32::MAX;
 
+const FREE: Slot = Slot { key: EMPTY, len: 0, head: 0, tail: 0 };
+
 /// Up to eight bytes of `b` as a little-endian integer, zero-padded.
+#[inline]
 fn word(b: &[u8]) -> u64 {
+    let n = b.len();
     if let Some(w) = b.first_chunk::<8>() {
-        return u64::from_le_bytes(*w);
+        u64::from_le_bytes(*w)
+    } else if n >= 4 {
+        // Two overlapping four-byte reads: bytes 0..4 and n-4..n.
+        let lo = b.first_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        let hi = b.last_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w));
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 4)))
+    } else if n > 0 {
+        // Bytes 0, n/2 and n-1 cover every byte of a key of one to three bytes.
+        let at = |i: usize| b.get(i).map_or(0, |x| u64::from(*x) << (8 * i));
+        at(0) | at(n / 2) | at(n - 1)
+    } else {
+        0
     }
-    b.iter().enumerate().fold(0, |w, (i, x)| w | (u64::from(*x) << (8 * i)))
 }
 
-/// A cheap hash of a key: its length, its first eight bytes and its last eight bytes.
-fn quick_hash(name: &str) -> u64 {
-    let b = name.as_bytes();
+/// The first and last eight bytes of `b` (the same word when it is shorter than eight).
+#[inline]
+fn words(b: &[u8]) -> (u64, u64) {
     let head = word(b);
     let tail = b.last_chunk::<8>().map_or(head, |w| u64::from_le_bytes(*w));
-    let h = (head ^ (b.len() as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    (head, tail)
+}
+
+/// A cheap hash of a key from its length and first and last eight bytes.
+#[inline]
+fn quick_hash(len: usize, head: u64, tail: u64) -> u64 {
+    let h = (head ^ (len as u64).rotate_left(56)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     h ^ (h >> 29)
 }
@@ -62,6 +156,11 @@ impl Symbols {
             return k;
         }
         let k = self.names.len() as u32;
+        if let Some(i) = KNOWN.iter().position(|n| *n == name)
+            && let Some(slot) = self.known.get_mut(i)
+        {
+            *slot = k;
+        }
         self.names.push(name.into());
         if self.slots.len() < 2 * self.names.len() {
             self.rehash((2 * self.names.len()).next_power_of_two().max(16));
@@ -73,7 +172,7 @@ impl Symbols {
 
     /// Rebuilds the slots with `size` entries.
     fn rehash(&mut self, size: usize) {
-        self.slots = vec![EMPTY; size];
+        self.slots = vec![FREE; size];
         for k in 0..self.names.len() as u32 {
             self.place(k);
         }
@@ -82,11 +181,13 @@ impl Symbols {
     /// Puts name `k` in the first free slot of its probe sequence.
     fn place(&mut self, k: u32) {
         let Some(name) = self.names.get(k as usize) else { return };
+        let b = name.as_bytes();
+        let (head, tail) = words(b);
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = quick_hash(name) as usize & mask;
+        let mut i = quick_hash(b.len(), head, tail) as usize & mask;
         while let Some(slot) = self.slots.get_mut(i) {
-            if *slot == EMPTY {
-                *slot = k;
+            if slot.key == EMPTY {
+                *slot = Slot { key: k, len: b.len() as u32, head, tail };
                 return;
             }
             i = (i + 1) & mask;
@@ -94,16 +195,24 @@ impl Symbols {
     }
 
     /// The key for `name`, if the program knows it.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<Key> {
+        let b = name.as_bytes();
+        let (head, tail) = words(b);
         let mask = self.slots.len().checked_sub(1)?;
-        let mut i = quick_hash(name) as usize & mask;
+        let mut i = quick_hash(b.len(), head, tail) as usize & mask;
         loop {
-            let k = *self.slots.get(i)?;
-            if k == EMPTY {
+            let slot = self.slots.get(i)?;
+            if slot.key == EMPTY {
                 return None;
             }
-            if self.names.get(k as usize).is_some_and(|n| **n == *name) {
-                return Some(Key(k));
+            if slot.len as usize == b.len()
+                && slot.head == head
+                && slot.tail == tail
+                && (b.len() <= 16
+                    || self.names.get(slot.key as usize).is_some_and(|n| n.as_bytes() == b))
+            {
+                return Some(Key(slot.key));
             }
             i = (i + 1) & mask;
         }
@@ -207,10 +316,12 @@ pub struct Arena {
     pub nodes: Vec<Node>,
     /// Container entries, contiguous per container.
     pub edges: Vec<Edge>,
-    /// String contents.
+    /// String contents, and the text of local keys.
     pub text: String,
-    /// Keys not in the program's table, numbered from `symbols.len()`.
-    pub local_keys: Vec<Box<str>>,
+    /// Keys not in the program's table, numbered from `symbols.len()`: start and length of
+    /// their text in `text`.
+    local_keys: Vec<(u32, u32)>,
+    /// The local keys shared by name ([`Arena::key`]).
     local_index: HashMap<Box<str>, u32>,
     /// The key `<<`, once seen (YAML merge keys).
     pub merge_key: Option<Key>,
@@ -222,19 +333,31 @@ impl Arena {
     /// An empty arena interning against `symbols`.
     pub fn new(symbols: Arc<Symbols>) -> Self {
         let merge_key = symbols.get("<<");
-        Arena { symbols, merge_key, ..Arena::default() }
+        Arena {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            text: String::new(),
+            local_keys: Vec::new(),
+            local_index: HashMap::default(),
+            merge_key,
+            symbols,
+        }
     }
 
-    /// An empty arena sized for an input of `bytes` bytes.
+    /// An empty arena sized for an input of `bytes` bytes (reusing the buffers of the last
+    /// arena dropped on this thread, if small).
     pub fn with_capacity(symbols: Arc<Symbols>, bytes: usize) -> Self {
         let mut a = Arena::new(symbols);
+        if let Ok(Some(b)) = SPARE_BUFFERS.try_with(Cell::take) {
+            (a.nodes, a.edges, a.text, a.local_keys) = (b.nodes, b.edges, b.text, b.local_keys);
+        }
         a.nodes.reserve(bytes / 12);
         a.edges.reserve(bytes / 14);
         a.text.reserve(bytes / 3);
         a
     }
 
-    /// Interns a key.
+    /// Interns a key: every use of a name gets the same key.
     pub fn key(&mut self, name: &str) -> Key {
         if let Some(k) = self.symbols.get(name) {
             return k;
@@ -242,8 +365,7 @@ impl Arena {
         if let Some(k) = self.local_index.get(name) {
             return Key(*k);
         }
-        let k = Key((self.symbols.len() + self.local_keys.len()) as u32);
-        self.local_keys.push(name.into());
+        let k = self.new_local(name);
         self.local_index.insert(name.into(), k.0);
         if name == "<<" {
             self.merge_key = Some(k);
@@ -251,12 +373,44 @@ impl Arena {
         k
     }
 
+    /// The key of one map entry named `name`: the program's key, else a new local key that no
+    /// other entry shares (cheaper than [`Arena::key`]: no table of local names). `<<` is
+    /// always interned, so that merge keys are recognised.
+    #[inline]
+    pub fn entry_key(&mut self, name: &str) -> Key {
+        if let Some(k) = self.symbols.get(name) {
+            return k;
+        }
+        if name == "<<" {
+            return self.key(name);
+        }
+        self.new_local(name)
+    }
+
+    /// A new local key spelled `name`.
+    fn new_local(&mut self, name: &str) -> Key {
+        let k = Key((self.symbols.len() + self.local_keys.len()) as u32);
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        self.local_keys.push((start, name.len() as u32));
+        k
+    }
+
+    /// Whether two keys of this arena spell the same name.
+    #[inline]
+    pub fn same_key(&self, a: Key, b: Key) -> bool {
+        let n = self.symbols.len() as u32;
+        a == b || (a.0 >= n && b.0 >= n && self.key_str(a) == self.key_str(b))
+    }
+
     /// The text of a key.
     pub fn key_str(&self, key: Key) -> &str {
         self.symbols
             .name(key)
             .or_else(|| {
-                self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?).map(|s| &**s)
+                let &(start, len) =
+                    self.local_keys.get((key.0 as usize).checked_sub(self.symbols.len())?)?;
+                self.text.get(start as usize..(start + len) as usize)
             })
             .unwrap_or("")
     }
@@ -292,12 +446,28 @@ impl Arena {
         }
     }
 
+    /// The child of map `id` under the well-known name `name`.
+    #[inline]
+    pub fn get_known(&self, id: NodeId, name: Known) -> Option<NodeId> {
+        match self.symbols.known.get(name as usize) {
+            Some(&k) if k != EMPTY => self.get(id, Key(k)),
+            _ => self.get_str(id, name.name()),
+        }
+    }
+
     /// The child of map `id` under the key spelled `name`.
     pub fn get_str(&self, id: NodeId, name: &str) -> Option<NodeId> {
+        // A name the program knows is only ever stored as its program key.
+        if let Some(k) = self.symbols.get(name) {
+            return self.get(id, k);
+        }
+        let n = self.symbols.len() as u32;
         match self.node(id)?.kind {
-            NodeKind::Map { .. } => {
-                self.children(id).iter().find(|e| self.key_str(e.key) == name).map(|e| e.node)
-            }
+            NodeKind::Map { .. } => self
+                .children(id)
+                .iter()
+                .find(|e| e.key.0 >= n && self.key_str(e.key) == name)
+                .map(|e| e.node),
             _ => None,
         }
     }
@@ -381,6 +551,43 @@ impl Arena {
     }
 }
 
+/// The emptied buffers of a dropped arena.
+struct Buffers {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    text: String,
+    local_keys: Vec<(u32, u32)>,
+}
+
+/// Nodes beyond which a dropped arena's buffers are freed rather than kept.
+const SPARE_NODES: usize = 1 << 14;
+
+thread_local! {
+    /// The buffers of the last small arena dropped on this thread, for the next one: loading
+    /// many small inputs one by one then allocates nothing for them.
+    static SPARE_BUFFERS: Cell<Option<Buffers>> = const { Cell::new(None) };
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        if self.nodes.capacity() > SPARE_NODES || self.nodes.capacity() == 0 {
+            return;
+        }
+        let mut b = Buffers {
+            nodes: std::mem::take(&mut self.nodes),
+            edges: std::mem::take(&mut self.edges),
+            text: std::mem::take(&mut self.text),
+            local_keys: std::mem::take(&mut self.local_keys),
+        };
+        b.nodes.clear();
+        b.edges.clear();
+        b.text.clear();
+        b.local_keys.clear();
+        // Fails only while the thread is ending: the buffers are then simply freed.
+        let _ = SPARE_BUFFERS.try_with(|s| s.set(Some(b)));
+    }
+}
+
 /// Appends `seg` to `out`, escaped as a JSON Pointer segment.
 pub fn push_escaped(out: &mut String, seg: &str) {
     if !seg.bytes().any(|b| b == b'~' || b == b'/') {
@@ -440,20 +647,15 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
-        let s = |path: &[&str]| {
-            let mut cur = root;
-            for p in path {
-                cur = arena.get_str(cur, p)?;
-            }
-            arena.str(cur).map(Arc::from)
-        };
+        let s = |at: Option<NodeId>, name| arena.str(arena.get_known(at?, name)?).map(Arc::from);
+        let metadata = arena.get_known(root, Known::Metadata);
         let meta = DocMeta {
             file,
             index,
-            api_version: s(&["apiVersion"]),
-            kind: s(&["kind"]),
-            namespace: s(&["metadata", "namespace"]),
-            name: s(&["metadata", "name"]),
+            api_version: s(Some(root), Known::ApiVersion),
+            kind: s(Some(root), Known::Kind),
+            namespace: s(metadata, Known::Namespace),
+            name: s(metadata, Known::Name),
             format,
         };
         Document { arena, root, meta }
@@ -526,5 +728,56 @@ impl<'a> LineIndex<'a> {
                 .map_or(offset - start, |s| s.chars().count() as u32)
         };
         Pos { line: line as u32, col: col + 1, offset }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_the_zero_padded_bytes() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=text.len() {
+            let b = &text.as_bytes()[..n];
+            let want =
+                b.iter().take(8).enumerate().fold(0u64, |w, (i, x)| w | u64::from(*x) << (8 * i));
+            assert_eq!(word(b), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn symbols_find_every_name_and_nothing_else() {
+        let mut s = Symbols::default();
+        let names: Vec<String> = (0..300).map(|i| format!("{}{i}", "k".repeat(i % 23))).collect();
+        for n in &names {
+            s.intern(n);
+        }
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(s.get(n), Some(Key(i as u32)), "{n}");
+            assert_eq!(s.name(Key(i as u32)), Some(n.as_str()));
+            assert_eq!(s.get(&format!("{n}x")), None);
+            assert_eq!(s.get(&format!("x{n}")), None);
+        }
+        assert_eq!(s.get(""), None);
+        for (i, n) in KNOWN.iter().enumerate() {
+            let k = s.intern(n);
+            assert_eq!(s.known[i], k.0, "{n}");
+        }
+        assert_eq!(Symbols::default().get("a"), None);
+    }
+
+    #[test]
+    fn entry_keys_compare_by_text() {
+        let mut s = Symbols::default();
+        s.intern("known");
+        let mut a = Arena::new(Arc::new(s));
+        let (x, y, k) = (a.entry_key("x"), a.entry_key("x"), a.entry_key("known"));
+        assert_ne!(x, y);
+        assert!(a.same_key(x, y) && !a.same_key(x, k));
+        assert_eq!((a.key_str(x), a.key_str(k)), ("x", "known"));
+        assert_eq!(a.key("x"), a.key("x"));
+        let merge = a.entry_key("<<");
+        assert_eq!(a.merge_key, Some(merge));
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::doc::build::Builder;
 use crate::doc::{
-    Arena, DocMeta, Document, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+    Arena, DocMeta, Document, Known, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
 };
 use crate::project::Projection;
 
@@ -134,7 +134,7 @@ pub fn load_projected(
         limits.max_alias_nodes,
     );
     if matches!(format, Format::Json | Format::Ndjson) {
-        b = b.with_projection(projection.cloned());
+        b.set_projection(projection.cloned());
     }
     let mut errors = Vec::new();
     let roots = match format {
@@ -169,23 +169,27 @@ pub fn load_projected(
             }
         }
     };
-    let mut arena = b.arena;
+    let mut arena = b.finish();
     if bom > 0 {
         shift_offsets(&mut arena, bom);
     }
     let arena = Arc::new(arena);
-    let mut docs = Vec::new();
-    for doc in documents(&arena, &roots, &file, format) {
-        let statement = match &*doc.meta.format {
-            "dsse" => dsse_statement(&doc, symbols, limits),
-            _ => Ok(None),
-        };
-        docs.push(doc);
-        match statement {
-            Ok(Some(s)) => docs.push(s),
-            Ok(None) => {}
-            Err((pos, message)) => errors.push(err(pos.line, pos.col, message)),
+    let mut docs = documents(&arena, &roots, &file, format);
+    if docs.iter().any(|d| &*d.meta.format == "dsse") {
+        let mut with = Vec::with_capacity(docs.len() + 1);
+        for doc in docs {
+            let statement = match &*doc.meta.format {
+                "dsse" => dsse_statement(&doc, symbols, limits),
+                _ => Ok(None),
+            };
+            with.push(doc);
+            match statement {
+                Ok(Some(s)) => with.push(s),
+                Ok(None) => {}
+                Err((pos, message)) => errors.push(err(pos.line, pos.col, message)),
+            }
         }
+        docs = with;
     }
     for (i, d) in docs.iter_mut().enumerate() {
         d.meta.index = i as u32;
@@ -321,7 +325,7 @@ fn dsse_statement(
         return Err((at, msg));
     }
     let Some(&root) = roots.first() else { return Ok(None) };
-    let mut arena = b.arena;
+    let mut arena = b.finish();
     for n in &mut arena.nodes {
         n.pos = at;
     }
@@ -330,7 +334,13 @@ fn dsse_statement(
     }
     let arena = Arc::new(arena);
     let format = shape_format(&arena, root, Format::Json);
-    Ok(Some(Document::new(arena, root, env.meta.file.clone(), env.meta.index + 1, format.into())))
+    Ok(Some(Document::new(
+        arena,
+        root,
+        env.meta.file.clone(),
+        env.meta.index + 1,
+        format_name(format),
+    )))
 }
 
 fn shift_offsets(arena: &mut Arena, by: u32) {
@@ -350,7 +360,7 @@ fn documents(
     file: &Arc<str>,
     format: Format,
 ) -> Vec<Document> {
-    let mut docs = Vec::new();
+    let mut docs = Vec::with_capacity(roots.len());
     for &root in roots {
         if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
             continue;
@@ -361,7 +371,7 @@ fn documents(
             root,
             file.clone(),
             index,
-            shape_format(arena, root, format).into(),
+            format_name(shape_format(arena, root, format)),
         );
         let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
         match items {
@@ -373,7 +383,7 @@ fn documents(
                         item,
                         file.clone(),
                         index,
-                        shape_format(arena, item, format).into(),
+                        format_name(shape_format(arena, item, format)),
                     ));
                 }
             }
@@ -388,7 +398,7 @@ fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>
     if !kind.ends_with("List") || meta.api_version.is_none() {
         return None;
     }
-    let items = arena.get_str(root, "items")?;
+    let items = arena.get_known(root, Known::Items)?;
     matches!(arena.node(items)?.kind, NodeKind::List { .. })
         .then(|| arena.children(items).iter().map(|e| e.node).collect())
 }
@@ -403,28 +413,46 @@ fn inspect_items(arena: &Arena, root: NodeId) -> Option<Vec<NodeId>> {
     .then(|| items.iter().map(|e| e.node).collect())
 }
 
+/// The format name `name` as shared text: allocated once per thread, not per document.
+fn format_name(name: &'static str) -> Arc<str> {
+    thread_local! {
+        static NAMES: std::cell::RefCell<Vec<(&'static str, Arc<str>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some((_, a)) = names.iter().find(|(n, _)| *n == name) {
+            return a.clone();
+        }
+        let a: Arc<str> = name.into();
+        names.push((name, a.clone()));
+        a
+    })
+}
+
 /// Recognises well-known JSON report shapes; otherwise the format's own name.
 fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
-    let has = |k: &str| arena.get_str(root, k).is_some();
-    let str_is = |k: &str, v: &str| arena.get_str(root, k).and_then(|n| arena.str(n)) == Some(v);
-    if has("apiVersion") && has("kind") {
+    use Known as K;
+    let has = |k: Known| arena.get_known(root, k).is_some();
+    let str_is = |k: Known, v: &str| arena.get_known(root, k).and_then(|n| arena.str(n)) == Some(v);
+    if has(K::ApiVersion) && has(K::Kind) {
         // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
         format.as_str()
-    } else if has("SchemaVersion") && has("ArtifactName") {
+    } else if has(K::SchemaVersion) && has(K::ArtifactName) {
         "trivy"
-    } else if str_is("bomFormat", "CycloneDX") {
+    } else if str_is(K::BomFormat, "CycloneDX") {
         "cyclonedx"
-    } else if has("payloadType") && has("payload") && has("signatures") {
+    } else if has(K::PayloadType) && has(K::Payload) && has(K::Signatures) {
         "dsse"
     } else if arena
-        .get_str(root, "_type")
+        .get_known(root, K::Type)
         .and_then(|n| arena.str(n))
         .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
     {
         "in-toto"
-    } else if has("rootfs") && has("config") {
+    } else if has(K::Rootfs) && has(K::Config) {
         "image-config"
-    } else if has("Id") && has("RootFS") && has("Config") {
+    } else if has(K::Id) && has(K::RootFS) && has(K::ConfigUpper) {
         "docker-inspect"
     } else {
         format.as_str()
