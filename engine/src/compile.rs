@@ -39,7 +39,7 @@ fn run_call(
     func: &CFn,
     slots: Vec<Value>,
     key: Option<(usize, Option<u64>, MemoKey)>,
-) -> Result<Value, EvalError> {
+) -> Result<Value, Box<EvalError>> {
     // Functions are pure: they share the caller's frame (steps, document, memo) and only need
     // slots of their own, swapped in for the call.
     let caller = std::mem::replace(&mut f.slots, slots);
@@ -53,11 +53,11 @@ fn run_call(
 }
 
 /// Compiled code of an expression.
-pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, Box<EvalError>> + Send + Sync>;
 /// Compiled code of a condition.
-type BCode = Box<dyn Fn(&mut Frame<'_>) -> Result<bool, EvalError> + Send + Sync>;
+type BCode = Box<dyn Fn(&mut Frame<'_>) -> Result<bool, Box<EvalError>> + Send + Sync>;
 /// Compiled code of a statement.
-pub type SCode = Box<dyn Fn(&mut Frame<'_>) -> Result<(), EvalError> + Send + Sync>;
+pub type SCode = Box<dyn Fn(&mut Frame<'_>) -> Result<(), Box<EvalError>> + Send + Sync>;
 
 /// A compiled function.
 pub struct CFn {
@@ -262,7 +262,7 @@ fn ok(v: Value) -> Code {
     Box::new(move |_| Ok(v.clone()))
 }
 
-fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> EvalError {
+fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> Box<EvalError> {
     let found = match v.scalar(f.cx) {
         Value::Null => "null",
         Value::Bool(_) => "a bool",
@@ -276,11 +276,11 @@ fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> EvalError {
         },
         Value::Kinds(_) | Value::Inputs => "a type",
     };
-    EvalError::Mismatch { expected: expected.into(), found: found.into(), span }
+    Box::new(EvalError::Mismatch { expected: expected.into(), found: found.into(), span })
 }
 
 /// Evaluates `code` and requires a boolean.
-fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, EvalError> {
+fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, Box<EvalError>> {
     let v = code(f)?;
     match &v {
         Value::Bool(b) => Ok(*b),
@@ -687,7 +687,9 @@ impl Compiler<'_> {
             Impl::Pure(func) => {
                 let name = b.name;
                 let mut args = self.exprs(args);
-                let err = move |message| EvalError::Builtin { name: name.into(), message, span };
+                let err = move |message| {
+                    Box::new(EvalError::Builtin { name: name.into(), message, span })
+                };
                 // One and two arguments, the usual cases, without a loop over unused values.
                 match args.len() {
                     1 => {
@@ -804,9 +806,10 @@ impl Compiler<'_> {
         Box::new(move |f| {
             let v = x(f)?.scalar(f.cx);
             match v {
-                Value::Int(i) => {
-                    i.checked_neg().map(Value::Int).ok_or(EvalError::Overflow { span })
-                }
+                Value::Int(i) => i
+                    .checked_neg()
+                    .map(Value::Int)
+                    .ok_or_else(|| Box::new(EvalError::Overflow { span })),
                 Value::Float(x) => Ok(Value::Float(-x)),
                 other => Err(mismatch("a number", &other, f, span)),
             }
@@ -1082,13 +1085,13 @@ fn run_higher(
     body: &Code,
     span: Span,
     bspan: Span,
-) -> Result<Value, EvalError> {
-    let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, EvalError> {
+) -> Result<Value, Box<EvalError>> {
+    let apply = |f: &mut Frame<'_>, x: &Value| -> Result<Value, Box<EvalError>> {
         f.step(span)?;
         f.set(slot, x.clone());
         body(f)
     };
-    let test = |f: &mut Frame<'_>, x: &Value| -> Result<bool, EvalError> {
+    let test = |f: &mut Frame<'_>, x: &Value| -> Result<bool, Box<EvalError>> {
         let r = apply(f, x)?;
         r.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &r, f, bspan))
     };
@@ -1161,7 +1164,7 @@ fn run_higher(
 }
 
 /// The text of an interpolated string's parts, joined.
-fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, EvalError> {
+fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, Box<EvalError>> {
     // Room for a typical message, so that it is not regrown part by part.
     let mut s = String::with_capacity(INTERP_CAPACITY);
     for p in parts {
@@ -1174,7 +1177,7 @@ fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, EvalError> {
 const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
-type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, EvalError> + Send + Sync>;
+type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, Box<EvalError>> + Send + Sync>;
 
 /// The value of `e` when it is a constant null, bool, int or string.
 fn scalar_const(e: &hir::Expr) -> Option<Value> {
@@ -1261,7 +1264,7 @@ fn each(
     slot: usize,
     span: Span,
     inner: &SCode,
-) -> Result<(), EvalError> {
+) -> Result<(), Box<EvalError>> {
     let items = v.items(f.cx).ok_or_else(|| mismatch("a list", v, f, span))?;
     for x in items {
         f.step(span)?;

@@ -238,17 +238,17 @@ impl<'a> Frame<'a> {
     }
 
     /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
-    pub(crate) fn step(&mut self, span: Span) -> Result<(), EvalError> {
+    pub(crate) fn step(&mut self, span: Span) -> Result<(), Box<EvalError>> {
         self.steps += 1;
         if self.steps > self.cx.max_steps {
-            return Err(EvalError::Budget { limit: self.cx.max_steps, span });
+            return Err(Box::new(EvalError::Budget { limit: self.cx.max_steps, span }));
         }
         #[cfg(not(target_arch = "wasm32"))]
         if self.steps % DEADLINE_EVERY == 0
             && let Some(deadline) = self.cx.deadline
             && std::time::Instant::now() >= deadline
         {
-            return Err(EvalError::Deadline { span });
+            return Err(Box::new(EvalError::Deadline { span }));
         }
         Ok(())
     }
@@ -459,7 +459,7 @@ pub struct CPath {
 
 impl CPath {
     /// Finds the node a path names, going as deep as the document goes.
-    pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, EvalError> {
+    pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, Box<EvalError>> {
         let root = (self.root)(f)?;
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
         let cx = f.cx;
@@ -698,7 +698,7 @@ impl Compiled {
                         file: doc.meta.file.clone(),
                         line: pos.line,
                         column: pos.col,
-                        error,
+                        error: *error,
                     });
                 }
             }
@@ -712,7 +712,7 @@ impl Compiled {
         r: u32,
         doc: NodeRef,
         memo: &mut Memo,
-    ) -> Result<Vec<Raw>, EvalError> {
+    ) -> Result<Vec<Raw>, Box<EvalError>> {
         let mut f = Frame::new(cx, 0);
         f.memo = std::mem::take(memo);
         let result = self.run_rule_in(&mut f, r, doc);
@@ -722,7 +722,7 @@ impl Compiled {
 
     /// Runs rule `r` over `doc` in `f`, reusing its slot vector, pool and memo (per document);
     /// the findings are left in `f.out`. The step budget starts afresh.
-    fn run_rule_in(&self, f: &mut Frame<'_>, r: u32, doc: NodeRef) -> Result<(), EvalError> {
+    fn run_rule_in(&self, f: &mut Frame<'_>, r: u32, doc: NodeRef) -> Result<(), Box<EvalError>> {
         let (Some(meta), Some(code)) =
             (self.program.rules.get(r as usize), self.rules.get(r as usize))
         else {
@@ -818,7 +818,7 @@ impl Compiled {
         for (p, a) in func.params.iter().zip(args) {
             f.set(*p as usize, a.clone());
         }
-        Some((func.body)(&mut f).map(|v| v.to_json(&cx)))
+        Some((func.body)(&mut f).map(|v| v.to_json(&cx)).map_err(|e| *e))
     }
 
     /// Sets a parameter by its qualified name (`module.name`); the value must fit its type.
@@ -880,7 +880,7 @@ pub(crate) fn expect_finding(
     doc: &Code,
     at: Option<&Code>,
     span: Span,
-) -> Result<(), EvalError> {
+) -> Result<(), Box<EvalError>> {
     let d = doc(f)?;
     let Value::Node(r) = d else {
         f.failures.push((span, "the rule's argument is not a document".into()));
@@ -919,7 +919,7 @@ pub(crate) fn binop(
     y: &Value,
     f: &Frame<'_>,
     span: Span,
-) -> Result<Value, EvalError> {
+) -> Result<Value, Box<EvalError>> {
     let cx = f.cx;
     match op {
         BinOp::Eq => return Ok(Value::Bool(x.equals(y, cx))),
@@ -934,11 +934,11 @@ pub(crate) fn binop(
                 (Some(p), Some(q), _, _) => p.partial_cmp(&q),
                 (_, _, Some(p), Some(q)) => Some(p.cmp(q)),
                 _ => {
-                    return Err(EvalError::Mismatch {
+                    return Err(Box::new(EvalError::Mismatch {
                         expected: "numbers or strings".into(),
                         found: "other values".into(),
                         span,
-                    });
+                    }));
                 }
             };
             Ok(Value::Bool(match (op, ord) {
@@ -962,17 +962,19 @@ pub(crate) fn binop(
             };
             Ok(Value::Bool(found == (op == BinOp::In)))
         }
-        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| match (op, &a, &b) {
-            (BinOp::Div | BinOp::Rem, _, Value::Int(0)) => EvalError::DivisionByZero { span },
-            (BinOp::Div | BinOp::Rem, _, Value::Float(q)) if *q == 0.0 => {
-                EvalError::DivisionByZero { span }
-            }
-            (_, Value::Int(_), Value::Int(_)) => EvalError::Overflow { span },
-            _ => EvalError::Mismatch {
-                expected: "numbers".into(),
-                found: "other values".into(),
-                span,
-            },
+        _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| {
+            Box::new(match (op, &a, &b) {
+                (BinOp::Div | BinOp::Rem, _, Value::Int(0)) => EvalError::DivisionByZero { span },
+                (BinOp::Div | BinOp::Rem, _, Value::Float(q)) if *q == 0.0 => {
+                    EvalError::DivisionByZero { span }
+                }
+                (_, Value::Int(_), Value::Int(_)) => EvalError::Overflow { span },
+                _ => EvalError::Mismatch {
+                    expected: "numbers".into(),
+                    found: "other values".into(),
+                    span,
+                },
+            })
         }),
     }
 }
