@@ -18,7 +18,7 @@ use ward_lang::lex::StrKind;
 use ward_lang::types::{Ty, TypeBody, TypeTable};
 
 use crate::builtins::{self, Builtin, Higher, Impl};
-use crate::doc::{Document, Key, Limits, NodeKind, Symbols};
+use crate::doc::{Document, Key, Limits, NodeKind, Symbols, key_bit};
 use crate::error::{CompileError, EvalError};
 use crate::eval::{Cx, Frame, Loc, MemoKey, Raw};
 use crate::value::{Docs, NodeRef, Value};
@@ -50,6 +50,17 @@ fn run_call(
         f.memo.insert(fid, node, k, v.clone());
     }
     out
+}
+
+/// The compiled function `fid` (always there: the checker resolved every call).
+fn function<'a>(f: &Frame<'a>, fid: usize, span: Span) -> Result<&'a CFn, Box<EvalError>> {
+    f.cx.function(fid).ok_or_else(|| {
+        Box::new(EvalError::Builtin {
+            name: "call".into(),
+            message: "unknown function".into(),
+            span,
+        })
+    })
 }
 
 /// Compiled code of an expression.
@@ -582,11 +593,7 @@ impl Compiler<'_> {
         if self.cheap_fns.get(fid) == Some(&true) {
             return Box::new(move |f| {
                 f.step(span)?;
-                let func = f.cx.function(fid).ok_or(EvalError::Builtin {
-                    name: "call".into(),
-                    message: "unknown function".into(),
-                    span,
-                })?;
+                let func = function(f, fid, span)?;
                 let mut slots = f.take_slots(func.locals as usize);
                 for (a, p) in args.iter().zip(&func.params) {
                     let v = a(f)?;
@@ -618,11 +625,7 @@ impl Compiler<'_> {
                 if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
                     return Ok(hit.clone());
                 }
-                let func = f.cx.function(fid).ok_or(EvalError::Builtin {
-                    name: "call".into(),
-                    message: "unknown function".into(),
-                    span,
-                })?;
+                let func = function(f, fid, span)?;
                 let mut slots = f.take_slots(func.locals as usize);
                 if let Some(s) = func.params.first().and_then(|p| slots.get_mut(*p as usize)) {
                     *s = v;
@@ -632,11 +635,7 @@ impl Compiler<'_> {
         }
         Box::new(move |f| {
             f.step(span)?;
-            let func = f.cx.function(fid).ok_or(EvalError::Builtin {
-                name: "call".into(),
-                message: "unknown function".into(),
-                span,
-            })?;
+            let func = function(f, fid, span)?;
             // The arguments go on the stack first, so a memo hit needs no slot vector.
             let mut vals: [Value; MEMO_ARGS] = Default::default();
             if args.len() > MEMO_ARGS {
@@ -1232,10 +1231,12 @@ fn walk(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
     let arena = &doc.arena;
     let mut node = r.node;
     for k in keys {
-        let Some(NodeKind::Map { start, len }) = arena.nodes.get(node as usize).map(|n| n.kind)
-        else {
+        let Some(n) = arena.nodes.get(node as usize) else { return Value::Null };
+        let NodeKind::Map { start, len } = n.kind else { return Value::Null };
+        // Most reads in a compliant document are of keys that are not there.
+        if n.keys != 0 && n.keys & key_bit(k.key) == 0 && k.key.0 != u32::MAX {
             return Value::Null;
-        };
+        }
         let edges = arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[]);
         let found = if k.key.0 == u32::MAX {
             edges.iter().find(|e| arena.key_str(e.key) == &*k.name).map(|e| e.node)

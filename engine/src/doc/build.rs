@@ -204,7 +204,7 @@ impl Builder {
             Some(f) => (f.node, (self.scratch.len() - f.start) as u32),
             None => (id, 0),
         };
-        self.arena.nodes.push(Node { kind, pos, parent, slot });
+        self.arena.nodes.push(Node { kind, pos, parent, slot, keys: 0 });
         if !self.stack.is_empty() {
             let (key, kpos) = self.key.take().unwrap_or((NO_KEY, pos));
             self.scratch.push(Edge { key, node: id, pos: kpos });
@@ -335,9 +335,17 @@ impl Builder {
                 }
             }
         }
+        let keys = if f.map {
+            super::key_summary(
+                self.arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[]),
+            )
+        } else {
+            0
+        };
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
             n.kind =
                 if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+            n.keys = keys;
         }
         Ok(Some(f.node))
     }

@@ -296,6 +296,21 @@ pub struct Node {
     pub parent: NodeId,
     /// Its index among the parent's edges.
     pub slot: u32,
+    /// For a map, a summary of its keys: bit `key % 32` is set for each key (see
+    /// [`key_bit`]). A clear bit proves a key absent without scanning the entries; `0` proves
+    /// nothing (not a map, an empty map, or not summarised).
+    pub keys: u32,
+}
+
+/// The bit of `key` in [`Node::keys`].
+#[inline]
+pub fn key_bit(key: Key) -> u32 {
+    1 << (key.0 & 31)
+}
+
+/// The [`Node::keys`] summary of a map's entries.
+pub fn key_summary(entries: &[Edge]) -> u32 {
+    entries.iter().fold(0, |m, e| m | key_bit(e.key))
 }
 
 /// An entry of a container: the key (for maps), the child, and where the key is written.
@@ -440,7 +455,9 @@ impl Arena {
 
     /// The child of map `id` under `key`.
     pub fn get(&self, id: NodeId, key: Key) -> Option<NodeId> {
-        match self.node(id)?.kind {
+        let n = self.node(id)?;
+        match n.kind {
+            NodeKind::Map { .. } if n.keys != 0 && n.keys & key_bit(key) == 0 => None,
             NodeKind::Map { .. } => self.children(id).iter().find(|e| e.key == key).map(|e| e.node),
             _ => None,
         }
