@@ -525,10 +525,7 @@ impl Arena {
                     push_escaped(out, self.key_str(e.key));
                 }
             }
-            _ => {
-                use std::fmt::Write;
-                let _ = write!(out, "{}", n.slot);
-            }
+            _ => push_index(out, n.slot),
         }
     }
 
@@ -617,6 +614,26 @@ pub fn push_escaped(out: &mut String, seg: &str) {
             '/' => out.push_str("~1"),
             c => out.push(c),
         }
+    }
+}
+
+/// Appends a list index in decimal, without the formatting machinery (pointers are built for
+/// every finding).
+fn push_index(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(*d));
     }
 }
 

@@ -164,8 +164,11 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     if s.is_empty() {
         return Err(ImageRefError::Empty);
     }
-    let (rest, digest) = match s.split_once('@') {
-        Some((name, d)) => (name, Some(validate_digest(d)?)),
+    let (rest, digest) = match s.bytes().position(|b| b == b'@') {
+        Some(at) => (
+            s.get(..at).unwrap_or_default(),
+            Some(validate_digest(s.get(at + 1..).unwrap_or_default())?),
+        ),
         None => (s, None),
     };
     let (name, tag) = split_tag(rest);
@@ -191,8 +194,8 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
 
 /// Splits `name:tag` where the colon comes after the last slash.
 fn split_tag(s: &str) -> (&str, Option<&str>) {
-    let last_slash = s.rfind('/');
-    match s.rfind(':') {
+    let last_slash = s.bytes().rposition(|b| b == b'/');
+    match s.bytes().rposition(|b| b == b':') {
         Some(colon) if last_slash.is_none_or(|sl| colon > sl) => {
             let name = s.get(..colon).unwrap_or_default();
             let tag = s.get(colon + 1..).unwrap_or_default();
@@ -221,10 +224,10 @@ fn normalize_repository(registry: &str, path: &str) -> String {
 }
 
 fn validate_tag(tag: &str) -> Result<(), ImageRefError> {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let mut chars = tag.chars();
-    let first_ok = chars.next().is_some_and(word);
-    let rest_ok = chars.all(|c| word(c) || c == '.' || c == '-');
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut bytes = tag.bytes();
+    let first_ok = bytes.next().is_some_and(word);
+    let rest_ok = bytes.all(|c| word(c) || c == b'.' || c == b'-');
     if first_ok && rest_ok && tag.len() <= TAG_MAX {
         Ok(())
     } else {
@@ -257,7 +260,7 @@ fn valid_digest_algorithm(algo: &str) -> bool {
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+    s.len() == len && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn is_hex64(s: &str) -> bool {
@@ -299,10 +302,10 @@ fn valid_domain(host: &str) -> bool {
 }
 
 fn validate_path(path: &str) -> Result<(), ImageRefError> {
-    if path.chars().any(|c| c.is_ascii_uppercase()) {
+    if path.bytes().any(|c| c.is_ascii_uppercase()) {
         return Err(ImageRefError::UppercaseRepository(path.to_string()));
     }
-    if path.split('/').all(valid_path_component) {
+    if path.as_bytes().split(|c| *c == b'/').all(valid_path_component) {
         Ok(())
     } else {
         Err(ImageRefError::InvalidRepository(path.to_string()))
@@ -310,15 +313,29 @@ fn validate_path(path: &str) -> Result<(), ImageRefError> {
 }
 
 /// `[a-z0-9]+` runs joined by `_`, `.`, `__` or one or more `-`.
-fn valid_path_component(comp: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let starts = comp.chars().next().is_some_and(alnum);
-    let ends = comp.chars().last().is_some_and(alnum);
-    starts && ends && comp.split(alnum).all(valid_separator)
+fn valid_path_component(comp: &[u8]) -> bool {
+    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut rest = comp;
+    loop {
+        // A run of letters and digits, then a separator and another run, or the end.
+        let run = rest.iter().take_while(|c| alnum(c)).count();
+        if run == 0 {
+            return false;
+        }
+        rest = rest.get(run..).unwrap_or_default();
+        if rest.is_empty() {
+            return true;
+        }
+        let sep = rest.iter().take_while(|c| !alnum(c)).count();
+        if !valid_separator(rest.get(..sep).unwrap_or_default()) {
+            return false;
+        }
+        rest = rest.get(sep..).unwrap_or_default();
+    }
 }
 
-fn valid_separator(sep: &str) -> bool {
-    matches!(sep, "" | "_" | "." | "__") || sep.chars().all(|c| c == '-')
+fn valid_separator(sep: &[u8]) -> bool {
+    matches!(sep, b"_" | b"." | b"__") || (!sep.is_empty() && sep.iter().all(|c| *c == b'-'))
 }
 
 #[cfg(test)]
