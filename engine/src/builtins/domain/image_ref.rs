@@ -207,11 +207,14 @@ fn split_tag(s: &str) -> (&str, Option<&str>) {
 
 /// Splits off the registry when the first component looks like a host.
 fn split_registry(name: &str) -> (&str, &str, bool) {
-    match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-            (first, rest, true)
-        }
-        _ => (DEFAULT_REGISTRY, name, false),
+    let Some(slash) = name.bytes().position(|b| b == b'/') else {
+        return (DEFAULT_REGISTRY, name, false);
+    };
+    let first = name.get(..slash).unwrap_or_default();
+    if first.bytes().any(|b| b == b'.' || b == b':') || first == "localhost" {
+        (first, name.get(slash + 1..).unwrap_or_default(), true)
+    } else {
+        (DEFAULT_REGISTRY, name, false)
     }
 }
 
@@ -288,16 +291,16 @@ fn valid_ipv6_host(rest: &str) -> bool {
 }
 
 fn valid_port(p: &str) -> bool {
-    !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())
+    !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())
 }
 
 /// `[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?` components joined by dots.
 fn valid_domain(host: &str) -> bool {
-    host.split('.').all(|comp| {
-        let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        edge_ok(comp.chars().next())
-            && edge_ok(comp.chars().last())
-            && comp.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    host.as_bytes().split(|c| *c == b'.').all(|comp| {
+        let edge_ok = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphanumeric);
+        edge_ok(comp.first())
+            && edge_ok(comp.last())
+            && comp.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
     })
 }
 
@@ -305,37 +308,38 @@ fn validate_path(path: &str) -> Result<(), ImageRefError> {
     if path.bytes().any(|c| c.is_ascii_uppercase()) {
         return Err(ImageRefError::UppercaseRepository(path.to_string()));
     }
-    if path.as_bytes().split(|c| *c == b'/').all(valid_path_component) {
+    if valid_path(path.as_bytes()) {
         Ok(())
     } else {
         Err(ImageRefError::InvalidRepository(path.to_string()))
     }
 }
 
-/// `[a-z0-9]+` runs joined by `_`, `.`, `__` or one or more `-`.
-fn valid_path_component(comp: &[u8]) -> bool {
-    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let mut rest = comp;
-    loop {
-        // A run of letters and digits, then a separator and another run, or the end.
-        let run = rest.iter().take_while(|c| alnum(c)).count();
-        if run == 0 {
-            return false;
-        }
-        rest = rest.get(run..).unwrap_or_default();
-        if rest.is_empty() {
-            return true;
-        }
-        let sep = rest.iter().take_while(|c| !alnum(c)).count();
-        if !valid_separator(rest.get(..sep).unwrap_or_default()) {
-            return false;
-        }
-        rest = rest.get(sep..).unwrap_or_default();
+/// Components joined by `/`, each `[a-z0-9]+` runs joined by `_`, `.`, `__` or one or more `-`:
+/// one pass over the bytes.
+fn valid_path(path: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum At {
+        /// The start of a component: a letter or digit must follow.
+        Start,
+        /// Inside a run of letters and digits.
+        Run,
+        /// Inside a separator: its byte and length so far.
+        Sep(u8, usize),
     }
-}
-
-fn valid_separator(sep: &[u8]) -> bool {
-    matches!(sep, b"_" | b"." | b"__") || (!sep.is_empty() && sep.iter().all(|c| *c == b'-'))
+    let mut at = At::Start;
+    for &c in path {
+        let alnum = c.is_ascii_lowercase() || c.is_ascii_digit();
+        at = match at {
+            _ if alnum => At::Run,
+            At::Run if c == b'/' => At::Start,
+            At::Run if matches!(c, b'_' | b'.' | b'-') => At::Sep(c, 1),
+            At::Sep(b'-', n) if c == b'-' => At::Sep(c, n + 1),
+            At::Sep(b'_', 1) if c == b'_' => At::Sep(c, 2),
+            _ => return false,
+        };
+    }
+    at == At::Run
 }
 
 #[cfg(test)]
@@ -348,6 +352,29 @@ fn valid_separator(sep: &[u8]) -> bool {
 )]
 mod tests {
     use super::*;
+
+    /// The one-pass path check agrees with the distribution reference grammar's regular
+    /// expression on every string of up to six characters over the interesting bytes.
+    #[test]
+    fn path_check_agrees_with_the_grammar() {
+        let grammar = regex::Regex::new(
+            r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$",
+        )
+        .unwrap();
+        let alphabet = b"a1_.-/";
+        let mut s = Vec::new();
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                s.clear();
+                for _ in 0..len {
+                    s.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let text = std::str::from_utf8(&s).unwrap();
+                assert_eq!(valid_path(&s), grammar.is_match(text), "{text:?}");
+            }
+        }
+    }
 
     const SHA: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
