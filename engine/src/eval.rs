@@ -28,7 +28,9 @@ pub struct Cx<'a> {
     by_namespace: OnceLock<HashMap<Arc<str>, Vec<u32>>>,
     max_steps: u64,
     /// Values of static call sites, computed on first use (see [`crate::statics`]).
-    statics: Box<[OnceLock<Value>]>,
+    statics: OnceLock<Box<[OnceLock<Value>]>>,
+    /// How many static call sites the program has.
+    static_sites: usize,
     /// The wall-clock instant past which evaluation stops (native targets only: `Instant::now`
     /// panics on `wasm32-unknown-unknown`).
     #[cfg(not(target_arch = "wasm32"))]
@@ -53,7 +55,8 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps: u64::MAX,
-            statics: Box::default(),
+            statics: OnceLock::new(),
+            static_sites: 0,
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -66,7 +69,8 @@ impl<'a> Cx<'a> {
             by_kind: OnceLock::new(),
             by_namespace: OnceLock::new(),
             max_steps,
-            statics: (0..prog.static_sites).map(|_| OnceLock::new()).collect(),
+            statics: OnceLock::new(),
+            static_sites: prog.static_sites,
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -91,7 +95,11 @@ impl<'a> Cx<'a> {
 
     /// The cell holding the value of static call site `site`.
     pub(crate) fn static_value(&self, site: usize) -> Option<&OnceLock<Value>> {
-        self.statics.get(site)
+        // The cells are made on the first static call: most evaluations of a few rules make
+        // none.
+        self.statics
+            .get_or_init(|| (0..self.static_sites).map(|_| OnceLock::new()).collect())
+            .get(site)
     }
 
     pub(crate) fn function(&self, i: usize) -> Option<&'a CFn> {
@@ -507,7 +515,8 @@ impl CPath {
                 _ => missing.push(text),
             }
         }
-        let mut pointer = doc.arena.pointer(base, cur);
+        let room: usize = missing.iter().map(|m| m.len() + 1).sum();
+        let mut pointer = doc.arena.pointer_with_room(base, cur, room);
         for m in &missing {
             pointer.push('/');
             push_escaped(&mut pointer, m);

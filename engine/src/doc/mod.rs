@@ -491,6 +491,11 @@ impl Arena {
 
     /// The JSON Pointer of `id` relative to `root`.
     pub fn pointer(&self, root: NodeId, id: NodeId) -> String {
+        self.pointer_with_room(root, id, 0)
+    }
+
+    /// [`Arena::pointer`], with room for `extra` more bytes (segments the caller appends).
+    pub fn pointer_with_room(&self, root: NodeId, id: NodeId, extra: usize) -> String {
         // The ancestors, nearest first: on the stack for the usual depths.
         let mut near = [0; POINTER_DEPTH];
         let mut far: Vec<NodeId> = Vec::new();
@@ -508,14 +513,31 @@ impl Arena {
             depth += 1;
             cur = n.parent;
         }
-        let mut out = String::with_capacity(depth * 12);
-        for &child in far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev()) {
+        let chain = || far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev());
+        // The exact length first (escapes aside), so the text is written without regrowing.
+        let len: usize = chain().map(|&child| self.segment_len(child)).sum();
+        let mut out = String::with_capacity(len + extra);
+        for &child in chain() {
             self.push_segment(&mut out, child);
         }
         out
     }
 
     /// Appends `/` and the segment that leads from `child`'s parent to it.
+    /// The length of `/segment` for `child`, before escaping.
+    fn segment_len(&self, child: NodeId) -> usize {
+        let Some(n) = self.node(child) else { return 0 };
+        match self.node(n.parent).map(|p| p.kind) {
+            Some(NodeKind::Map { start, .. }) => {
+                1 + self
+                    .edges
+                    .get((start + n.slot) as usize)
+                    .map_or(0, |e| self.key_str(e.key).len())
+            }
+            _ => 1 + n.slot.checked_ilog10().unwrap_or(0) as usize + 1,
+        }
+    }
+
     fn push_segment(&self, out: &mut String, child: NodeId) {
         let Some(n) = self.node(child) else { return };
         out.push('/');
