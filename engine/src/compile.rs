@@ -293,10 +293,12 @@ fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> Box<EvalErr
 /// Evaluates `code` and requires a boolean.
 fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, Box<EvalError>> {
     let v = code(f)?;
-    match &v {
+    let r = match &v {
         Value::Bool(b) => Ok(*b),
         _ => v.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &v, f, span)),
-    }
+    };
+    discard(v);
+    r
 }
 
 impl Compiled {
@@ -458,7 +460,9 @@ impl Compiler<'_> {
         let root = self.expr(cur);
         Box::new(move |f| {
             let v = root(f)?;
-            Ok(walk(f.cx, &v, &fields))
+            let out = walk(f.cx, &v, &fields);
+            discard(v);
+            Ok(out)
         })
     }
 
@@ -502,7 +506,9 @@ impl Compiler<'_> {
                 let x = self.expr(x);
                 Box::new(move |f| {
                     let v = x(f)?;
-                    Ok(!v.is_null(f.cx))
+                    let present = !v.is_null(f.cx);
+                    discard(v);
+                    Ok(present)
                 })
             }
             _ => {
@@ -522,13 +528,17 @@ impl Compiler<'_> {
             let inner = self.expr(inner);
             return Box::new(move |f| {
                 let v = inner(f)?;
-                Ok(if v.is_null(f.cx) { absent } else { equals_scalar(&v, &c, f.cx) == want })
+                let r = if v.is_null(f.cx) { absent } else { equals_scalar(&v, &c, f.cx) == want };
+                discard(v);
+                Ok(r)
             });
         }
         let x = self.expr(x);
         Box::new(move |f| {
             let v = x(f)?;
-            Ok(equals_scalar(&v, &c, f.cx) == want)
+            let r = equals_scalar(&v, &c, f.cx) == want;
+            discard(v);
+            Ok(r)
         })
     }
 
@@ -1177,6 +1187,18 @@ const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, Box<EvalError>> + Send + Sync>;
+
+/// Drops a value that is done with, without calling its drop glue for the variants that own
+/// nothing (nodes and scalars, most values in a rule): the glue is an out-of-line call.
+#[inline]
+fn discard(v: Value) {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Node(_) => {
+            std::mem::forget(v);
+        }
+        owned => drop(owned),
+    }
+}
 
 /// The value of `e` when it is a constant null, bool, int or string.
 fn scalar_const(e: &hir::Expr) -> Option<Value> {

@@ -183,7 +183,6 @@ impl<'a> Cx<'a> {
 
 /// How many steps pass between two looks at the clock when a deadline is set: reading the clock
 /// costs tens of nanoseconds, a step a few.
-#[cfg(not(target_arch = "wasm32"))]
 const DEADLINE_EVERY: u64 = 1024;
 
 /// The state of one running rule, function or test.
@@ -246,8 +245,18 @@ impl<'a> Frame<'a> {
     }
 
     /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
+    #[inline]
     pub(crate) fn step(&mut self, span: Span) -> Result<(), Box<EvalError>> {
         self.steps += 1;
+        if self.steps % DEADLINE_EVERY != 0 && self.steps <= self.cx.max_steps {
+            return Ok(());
+        }
+        self.check_limits(span)
+    }
+
+    /// The budget and the clock, looked at when [`Frame::step`] cannot tell at once.
+    #[cold]
+    fn check_limits(&self, span: Span) -> Result<(), Box<EvalError>> {
         if self.steps > self.cx.max_steps {
             return Err(Box::new(EvalError::Budget { limit: self.cx.max_steps, span }));
         }
