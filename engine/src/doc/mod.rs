@@ -626,7 +626,7 @@ impl Drop for Arena {
 
 /// Appends `seg` to `out`, escaped as a JSON Pointer segment.
 pub fn push_escaped(out: &mut String, seg: &str) {
-    if !seg.bytes().any(|b| b == b'~' || b == b'/') {
+    if memchr::memchr2(b'~', b'/', seg.as_bytes()).is_none() {
         out.push_str(seg);
         return;
     }
