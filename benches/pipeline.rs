@@ -143,6 +143,19 @@ fn evaluate(c: &mut Criterion) {
     g.bench_function("stdlib/10k-compliant/sequential", |b| {
         b.iter(|| black_box(policy.compiled.evaluate(&clean_docs, &all)))
     });
+    // The same documents as YAML, the form manifests are usually written in.
+    let clean_yaml: String = clean
+        .lines()
+        .map(|j| format!("---\n{}", common::json_to_yaml(&serde_json::from_str(j).unwrap(), 0)))
+        .collect();
+    let yaml_docs = policy.load("c.yaml", clean_yaml.as_bytes(), None, &Limits::default());
+    assert!(yaml_docs.errors.is_empty(), "{:?}", yaml_docs.errors.first());
+    assert_eq!(yaml_docs.docs.len(), clean_docs.len());
+    g.bench_function("stdlib/10k-compliant/load-yaml", |b| {
+        b.iter(|| {
+            black_box(policy.load("c.yaml", clean_yaml.as_bytes(), None, &Limits::default()))
+        })
+    });
     let corpus = common::corpus();
     let bytes: u64 = corpus.iter().map(|(_, t)| t.len() as u64).sum();
     g.throughput(Throughput::Bytes(bytes));
