@@ -404,7 +404,7 @@ impl Compiler<'_> {
                 })
             }
             H::Interp(parts) => {
-                let parts = self.exprs(parts);
+                let parts = self.parts(parts);
                 Box::new(move |f| Ok(Value::Str(interpolate(&parts, f)?.into())))
             }
             H::Match(s, arms) => self.match_expr(s, arms),
@@ -997,12 +997,24 @@ impl Compiler<'_> {
         crate::eval::CPath { root, segs }
     }
 
+    /// The parts of an interpolated string: literal text is copied as it is, without a closure
+    /// and a value per part.
+    fn parts(&mut self, parts: &[hir::Expr]) -> Vec<Part> {
+        parts
+            .iter()
+            .map(|p| match &p.kind {
+                H::Const(Const::Str(s)) => Part::Text(s.clone()),
+                _ => Part::Code(self.expr(p)),
+            })
+            .collect()
+    }
+
     /// A finding's message as text: interpolations build their string directly.
     fn message(&mut self, e: &hir::Expr) -> MessageCode {
         if let H::Interp(parts) = &e.kind
             && fold(e).is_none()
         {
-            let parts = self.exprs(parts);
+            let parts = self.parts(parts);
             return Box::new(move |f| interpolate(&parts, f));
         }
         let code = self.expr(e);
@@ -1172,12 +1184,27 @@ fn run_higher(
     })
 }
 
+/// A part of an interpolated string.
+enum Part {
+    /// Literal text.
+    Text(Arc<str>),
+    /// An interpolated expression.
+    Code(Code),
+}
+
 /// The text of an interpolated string's parts, joined.
-fn interpolate(parts: &[Code], f: &mut Frame<'_>) -> Result<String, Box<EvalError>> {
+fn interpolate(parts: &[Part], f: &mut Frame<'_>) -> Result<String, Box<EvalError>> {
     // Room for a typical message, so that it is not regrown part by part.
     let mut s = String::with_capacity(INTERP_CAPACITY);
     for p in parts {
-        p(f)?.push_display(&mut s, f.cx);
+        match p {
+            Part::Text(t) => s.push_str(t),
+            Part::Code(code) => {
+                let v = code(f)?;
+                v.push_display(&mut s, f.cx);
+                discard(v);
+            }
+        }
     }
     Ok(s)
 }

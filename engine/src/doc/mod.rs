@@ -513,31 +513,15 @@ impl Arena {
             depth += 1;
             cur = n.parent;
         }
-        let chain = || far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev());
-        // The exact length first (escapes aside), so the text is written without regrowing.
-        let len: usize = chain().map(|&child| self.segment_len(child)).sum();
-        let mut out = String::with_capacity(len + extra);
-        for &child in chain() {
+        // Room for the usual segment lengths, so the text is seldom regrown.
+        let mut out = String::with_capacity(depth * POINTER_SEGMENT + extra);
+        for &child in far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev()) {
             self.push_segment(&mut out, child);
         }
         out
     }
 
     /// Appends `/` and the segment that leads from `child`'s parent to it.
-    /// The length of `/segment` for `child`, before escaping.
-    fn segment_len(&self, child: NodeId) -> usize {
-        let Some(n) = self.node(child) else { return 0 };
-        match self.node(n.parent).map(|p| p.kind) {
-            Some(NodeKind::Map { start, .. }) => {
-                1 + self
-                    .edges
-                    .get((start + n.slot) as usize)
-                    .map_or(0, |e| self.key_str(e.key).len())
-            }
-            _ => 1 + n.slot.checked_ilog10().unwrap_or(0) as usize + 1,
-        }
-    }
-
     fn push_segment(&self, out: &mut String, child: NodeId) {
         let Some(n) = self.node(child) else { return };
         out.push('/');
@@ -638,6 +622,9 @@ pub fn push_escaped(out: &mut String, seg: &str) {
         }
     }
 }
+
+/// The bytes a pointer reserves per segment: Kubernetes field names are mostly shorter.
+const POINTER_SEGMENT: usize = 20;
 
 /// Appends a list index in decimal, without the formatting machinery (pointers are built for
 /// every finding).
