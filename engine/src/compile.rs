@@ -1267,42 +1267,54 @@ impl PathKey {
 }
 
 /// Reads the fields `keys` one after the other from `root`; absent as soon as one is.
+#[inline]
 fn walk(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
-    let Value::Node(r) = root else {
-        // A map value (or not a container): the general field read, step by step.
-        let mut v = root.clone();
-        for k in keys {
-            v = cx.field(&v, k.key, &k.name);
-        }
-        return v;
-    };
-    let Some(doc) = cx.doc(r.doc) else { return Value::Null };
-    let arena = &doc.arena;
-    let mut node = r.node;
+    match root {
+        Value::Node(r) => walk_node(cx, *r, keys),
+        _ => walk_value(cx, root, keys),
+    }
+}
+
+/// [`walk`] from a map value (or from something that is not a container): the general field
+/// read, step by step.
+#[cold]
+fn walk_value(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
+    let mut v = root.clone();
     for k in keys {
-        let Some(n) = arena.nodes.get(node as usize) else { return Value::Null };
+        v = cx.field(&v, k.key, &k.name);
+    }
+    v
+}
+
+/// [`walk`] from a document node.
+fn walk_node(cx: &Cx<'_>, r: NodeRef, keys: &[PathKey]) -> Value {
+    let Some(doc) = cx.doc(r.doc) else { return Value::Null };
+    let (nodes, edges) = (doc.arena.nodes.as_slice(), doc.arena.edges.as_slice());
+    let mut node = r.node;
+    for (i, k) in keys.iter().enumerate() {
+        let Some(n) = nodes.get(node as usize) else { return Value::Null };
         let NodeKind::Map { start, len } = n.kind else { return Value::Null };
+        if k.key.0 == u32::MAX {
+            // A name outside the program's table: compared as text from here on.
+            let here = Value::Node(NodeRef { doc: r.doc, node });
+            return walk_value(cx, &here, keys.get(i..).unwrap_or_default());
+        }
         // Most reads in a compliant document are of keys that are not there.
-        if n.keys != 0 && n.keys & key_bit(k.key) == 0 && k.key.0 != u32::MAX {
+        if n.keys != 0 && n.keys & key_bit(k.key) == 0 {
             return Value::Null;
         }
-        let edges = arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[]);
-        let found = if k.key.0 == u32::MAX {
-            edges.iter().find(|e| arena.key_str(e.key) == &*k.name).map(|e| e.node)
-        } else {
-            let hint = k.hint.load(Ordering::Relaxed) as usize;
-            match edges.get(hint) {
-                Some(e) if e.key == k.key => Some(e.node),
-                _ => edges.iter().position(|e| e.key == k.key).and_then(|i| {
+        let entries = edges.get(start as usize..(start + len) as usize).unwrap_or(&[]);
+        let hint = k.hint.load(Ordering::Relaxed) as usize;
+        node = match entries.get(hint) {
+            Some(e) if e.key == k.key => e.node,
+            _ => match entries.iter().position(|e| e.key == k.key) {
+                Some(i) => {
                     k.hint.store(i as u32, Ordering::Relaxed);
-                    edges.get(i).map(|e| e.node)
-                }),
-            }
+                    entries.get(i).map_or(node, |e| e.node)
+                }
+                None => return Value::Null,
+            },
         };
-        match found {
-            Some(n) => node = n,
-            None => return Value::Null,
-        }
     }
     Value::Node(NodeRef { doc: r.doc, node })
 }
