@@ -164,14 +164,37 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     if s.is_empty() {
         return Err(ImageRefError::Empty);
     }
-    let (rest, digest) = match s.bytes().position(|b| b == b'@') {
+    // One pass finds the separators: the first `@`, and before it the first and last `/` and
+    // the last `:`.
+    let (mut at, mut first_slash, mut last_slash, mut last_colon) = (None, None, None, None);
+    for (i, c) in s.bytes().enumerate() {
+        match c {
+            b'@' => {
+                at = Some(i);
+                break;
+            }
+            b'/' => {
+                first_slash = first_slash.or(Some(i));
+                last_slash = Some(i);
+            }
+            b':' => last_colon = Some(i),
+            _ => {}
+        }
+    }
+    let (rest, digest) = match at {
         Some(at) => (
             s.get(..at).unwrap_or_default(),
             Some(validate_digest(s.get(at + 1..).unwrap_or_default())?),
         ),
         None => (s, None),
     };
-    let (name, tag) = split_tag(rest);
+    // The tag's colon comes after the last slash.
+    let (name, tag) = match last_colon {
+        Some(colon) if last_slash.is_none_or(|sl| colon > sl) => {
+            (rest.get(..colon).unwrap_or_default(), rest.get(colon + 1..))
+        }
+        _ => (rest, None),
+    };
     if let Some(t) = tag {
         validate_tag(t)?;
     }
@@ -181,7 +204,7 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     if name.len() > NAME_MAX {
         return Err(ImageRefError::NameTooLong(name.len()));
     }
-    let (registry, path, explicit) = split_registry(name);
+    let (registry, path, explicit) = split_registry(name, first_slash);
     if explicit {
         validate_registry(registry)?;
     }
@@ -192,22 +215,10 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     Ok(Parts { registry, path, tag, digest, explicit_registry: explicit })
 }
 
-/// Splits `name:tag` where the colon comes after the last slash.
-fn split_tag(s: &str) -> (&str, Option<&str>) {
-    let last_slash = s.bytes().rposition(|b| b == b'/');
-    match s.bytes().rposition(|b| b == b':') {
-        Some(colon) if last_slash.is_none_or(|sl| colon > sl) => {
-            let name = s.get(..colon).unwrap_or_default();
-            let tag = s.get(colon + 1..).unwrap_or_default();
-            (name, Some(tag))
-        }
-        _ => (s, None),
-    }
-}
-
 /// Splits off the registry when the first component looks like a host.
-fn split_registry(name: &str) -> (&str, &str, bool) {
-    let Some(slash) = name.bytes().position(|b| b == b'/') else {
+fn split_registry(name: &str, first_slash: Option<usize>) -> (&str, &str, bool) {
+    // The first slash of the whole reference is the name's: a tag or digest has none.
+    let Some(slash) = first_slash.filter(|i| *i < name.len()) else {
         return (DEFAULT_REGISTRY, name, false);
     };
     let first = name.get(..slash).unwrap_or_default();
@@ -305,11 +316,10 @@ fn valid_domain(host: &str) -> bool {
 }
 
 fn validate_path(path: &str) -> Result<(), ImageRefError> {
-    if path.bytes().any(|c| c.is_ascii_uppercase()) {
-        return Err(ImageRefError::UppercaseRepository(path.to_string()));
-    }
     if valid_path(path.as_bytes()) {
         Ok(())
+    } else if path.bytes().any(|c| c.is_ascii_uppercase()) {
+        Err(ImageRefError::UppercaseRepository(path.to_string()))
     } else {
         Err(ImageRefError::InvalidRepository(path.to_string()))
     }
