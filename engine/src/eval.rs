@@ -655,6 +655,7 @@ impl Compiled {
             let per_doc: Vec<Outcome> =
                 (0..docs.len()).into_par_iter().map_init(|| Frame::new(&cx, 0), one).collect();
             let mut out = Outcome::default();
+            out.findings.reserve_exact(per_doc.iter().map(|o| o.findings.len()).sum());
             for o in per_doc {
                 out.findings.extend(o.findings);
                 out.errors.extend(o.errors);
