@@ -152,9 +152,7 @@ fn evaluate(c: &mut Criterion) {
     assert!(yaml_docs.errors.is_empty(), "{:?}", yaml_docs.errors.first());
     assert_eq!(yaml_docs.docs.len(), clean_docs.len());
     g.bench_function("stdlib/10k-compliant/load-yaml", |b| {
-        b.iter(|| {
-            black_box(policy.load("c.yaml", clean_yaml.as_bytes(), None, &Limits::default()))
-        })
+        b.iter(|| black_box(policy.load("c.yaml", clean_yaml.as_bytes(), None, &Limits::default())))
     });
     let corpus = common::corpus();
     let bytes: u64 = corpus.iter().map(|(_, t)| t.len() as u64).sum();
