@@ -493,6 +493,7 @@ impl<'a> Reader<'a> {
     ///
     /// The common case (plain strings, little whitespace) runs on local state; anything else
     /// goes through the general methods.
+    #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
         self.skipping.clear();
         self.skipped_keys.clear();
