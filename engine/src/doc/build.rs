@@ -226,6 +226,13 @@ impl Builder {
         self.set_key(k, pos);
     }
 
+    /// [`Builder::entry`] given what [`super::Symbols::get`] says of `name`.
+    #[inline]
+    pub(crate) fn entry_known(&mut self, name: &str, known: Option<Key>, pos: Pos) {
+        let k = self.arena.entry_key_known(name, known);
+        self.set_key(k, pos);
+    }
+
     #[inline]
     fn set_key(&mut self, k: Key, pos: Pos) {
         if !self.skipping.is_empty() {
@@ -433,10 +440,18 @@ impl Builder {
 
 fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
     let dup = if entries.len() <= 16 {
+        // Equal names have equal fingerprints: only an entry whose fingerprint bit an earlier
+        // entry set needs comparing with them.
+        let mut seen = 0u64;
         entries
             .iter()
             .enumerate()
-            .find(|(i, e)| entries.iter().take(*i).any(|p| arena.same_key(p.key, e.key)))
+            .find(|(i, e)| {
+                let bit = 1u64 << fingerprint(arena, e.key);
+                let maybe = seen & bit != 0;
+                seen |= bit;
+                maybe && entries.iter().take(*i).any(|p| arena.same_key(p.key, e.key))
+            })
             .map(|(_, e)| e)
     } else {
         let mut seen = HashSet::default();
@@ -446,4 +461,19 @@ fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {
         Some(e) => Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos)),
         None => Ok(()),
     }
+}
+
+/// A number below 64 that is the same for keys spelling the same name: a program key's own
+/// number (no other key spells its name), else a mix of the name's length and end bytes.
+#[inline]
+fn fingerprint(arena: &Arena, key: Key) -> u32 {
+    let n = arena.symbols.len() as u32;
+    if key.0 < n {
+        return key.0 & 63;
+    }
+    let b = arena.key_str(key).as_bytes();
+    let first = b.first().map_or(0, |c| u64::from(*c));
+    let last = b.last().map_or(0, |c| u64::from(*c));
+    let mix = (b.len() as u64 | first << 16 | last << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mix >> 58) as u32
 }

@@ -120,6 +120,26 @@ fn special(w: u64) -> u64 {
     (q.wrapping_sub(LO) & !q | bs.wrapping_sub(LO) & !bs | w.wrapping_sub(splat(0x20)) & !w) & HI
 }
 
+/// Where the plain string text starting at `i` ends: the index of the next quote, backslash or
+/// control character, or the length of `src`.
+#[inline(always)]
+fn plain_end(src: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = src.get(i..).and_then(|s| s.first_chunk::<8>()) {
+        let m = special(u64::from_le_bytes(*chunk));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = src.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 struct Reader<'a> {
     src: &'a [u8],
     text: &'a str,
@@ -178,6 +198,15 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn ws(&mut self) {
+        if self.peek().is_none_or(|c| c > b' ') {
+            return;
+        }
+        self.ws_slow();
+    }
+
+    /// [`Reader::ws`] at a byte that may be whitespace.
+    #[inline(never)]
+    fn ws_slow(&mut self) {
         while let Some(c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
             self.pos += 1;
             if c == b'\n' {
@@ -304,8 +333,16 @@ impl<'a> Reader<'a> {
             return Err(self.err("expected a string key"));
         }
         let pos = self.here();
-        let key = self.string()?;
-        b.entry(&key, pos);
+        let start = self.pos + 1;
+        let end = plain_end(self.src, start);
+        if self.src.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            let known = b.arena.symbols.get_within(self.src, start, end);
+            b.entry_known(self.text.get(start..end).unwrap_or(""), known, pos);
+        } else {
+            let key = self.string()?;
+            b.entry(&key, pos);
+        }
         self.ws();
         if self.peek() != Some(b':') {
             return Err(self.err("expected `:` after the key"));
@@ -411,9 +448,8 @@ impl<'a> Reader<'a> {
     /// Reads a string; borrows from the input when it holds no escapes.
     fn string(&mut self) -> Result<std::borrow::Cow<'a, str>, JsonError> {
         let open = self.pos;
-        self.pos += 1;
-        let start = self.pos;
-        self.plain();
+        let start = open + 1;
+        self.pos = plain_end(self.src, start);
         if self.peek() == Some(b'"') {
             let s = self.text.get(start..self.pos).unwrap_or("");
             self.pos += 1;
@@ -428,20 +464,7 @@ impl<'a> Reader<'a> {
     /// the end of the input.
     #[inline]
     fn plain(&mut self) {
-        while let Some(chunk) = self.src.get(self.pos..).and_then(|s| s.first_chunk::<8>()) {
-            let m = special(u64::from_le_bytes(*chunk));
-            if m != 0 {
-                self.pos += (m.trailing_zeros() / 8) as usize;
-                return;
-            }
-            self.pos += 8;
-        }
-        while let Some(c) = self.peek() {
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                return;
-            }
-            self.pos += 1;
-        }
+        self.pos = plain_end(self.src, self.pos);
     }
 
     /// Reads the rest of a string that holds escapes into `out`.
@@ -467,88 +490,134 @@ impl<'a> Reader<'a> {
     /// Reads past one value without building it, reporting the errors reading it would: the
     /// same syntax errors, nesting deeper than `max_depth` (counting the `depth` containers
     /// already open), duplicate keys.
+    ///
+    /// The common case (plain strings, little whitespace) runs on local state; anything else
+    /// goes through the general methods.
+    #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
         self.skipping.clear();
         self.skipped_keys.clear();
+        let src = self.src;
+        let mut i = self.pos;
+        // Moves `i` past whitespace, counting lines.
+        macro_rules! ws {
+            () => {
+                if src.get(i).is_some_and(|c| *c <= b' ') {
+                    self.pos = i;
+                    self.ws();
+                    i = self.pos;
+                }
+            };
+        }
+        // Fails with `msg` at `i`.
+        macro_rules! fail {
+            ($msg:expr) => {{
+                self.pos = i;
+                return Err(self.err($msg));
+            }};
+        }
+        // Moves past the string at `i`; evaluates to whether it holds escapes.
+        macro_rules! string {
+            () => {{
+                let end = plain_end(src, i + 1);
+                if src.get(end) == Some(&b'"') {
+                    i = end + 1;
+                    false
+                } else {
+                    self.pos = i;
+                    let escaped = self.skip_string()?;
+                    i = self.pos;
+                    escaped
+                }
+            }};
+        }
+        // Moves past the key of a skipped map at `i`, noting it, and past its colon.
+        macro_rules! key {
+            () => {{
+                ws!();
+                if src.get(i) != Some(&b'"') {
+                    fail!("expected a string key");
+                }
+                let open = i;
+                let escaped = string!();
+                self.skipped_keys.push(SkimmedKey {
+                    open: open as u32,
+                    close: (i - 1) as u32,
+                    escaped,
+                });
+                ws!();
+                if src.get(i) != Some(&b':') {
+                    fail!("expected `:` after the key");
+                }
+                i += 1;
+            }};
+        }
         loop {
-            self.ws();
+            ws!();
             // A value is expected here.
-            match self.peek() {
-                Some(c @ (b'{' | b'[')) => {
+            match src.get(i) {
+                Some(b'"') => {
+                    string!();
+                }
+                Some(&c @ (b'{' | b'[')) => {
                     if depth + self.skipping.len() >= max_depth {
-                        return Err(self.err("nesting is deeper than the limit"));
+                        fail!("nesting is deeper than the limit");
                     }
-                    self.pos += 1;
+                    i += 1;
                     let map = c == b'{';
                     self.skipping.push((map, self.skipped_keys.len()));
-                    self.ws();
-                    if self.peek() == Some(if map { b'}' } else { b']' }) {
-                        self.pos += 1;
+                    ws!();
+                    if src.get(i) == Some(if map { &b'}' } else { &b']' }) {
+                        i += 1;
                         self.skipping.pop();
                     } else {
                         if map {
-                            self.skip_key()?;
+                            key!();
                         }
                         continue;
                     }
                 }
-                _ => self.skip_scalar()?,
+                _ => {
+                    self.pos = i;
+                    self.skip_scalar()?;
+                    i = self.pos;
+                }
             }
             // After a value: close containers or move to the next element.
             loop {
-                let Some(&(in_map, keys)) = self.skipping.last() else { return Ok(()) };
-                self.ws();
-                match self.peek() {
+                let Some(&(in_map, keys)) = self.skipping.last() else {
+                    self.pos = i;
+                    return Ok(());
+                };
+                ws!();
+                match src.get(i) {
                     Some(b',') => {
-                        self.pos += 1;
+                        i += 1;
                         if in_map {
-                            self.ws();
-                            self.skip_key()?;
+                            key!();
                         }
                         break;
                     }
                     Some(b'}') if in_map => {
-                        self.pos += 1;
-                        self.skipped_duplicates(keys)?;
+                        i += 1;
+                        if self.skipped_keys.len() - keys > 1 {
+                            self.pos = i;
+                            self.skipped_duplicates(keys)?;
+                        }
                         self.skipped_keys.truncate(keys);
                         self.skipping.pop();
                     }
                     Some(b']') if !in_map => {
-                        self.pos += 1;
+                        i += 1;
                         self.skipping.pop();
                     }
-                    None => return Err(self.err("unexpected end of input")),
+                    None => fail!("unexpected end of input"),
                     Some(_) => {
-                        return Err(self.err(if in_map {
-                            "expected `,` or `}`"
-                        } else {
-                            "expected `,` or `]`"
-                        }));
+                        fail!(if in_map { "expected `,` or `}`" } else { "expected `,` or `]`" })
                     }
                 }
             }
         }
-    }
-
-    /// [`Reader::member_key`] in a skipped map: the key is only noted.
-    fn skip_key(&mut self) -> Result<(), JsonError> {
-        self.ws();
-        if self.peek() != Some(b'"') {
-            return Err(self.err("expected a string key"));
-        }
-        let open = self.pos;
-        let escaped = self.skip_string()?;
-        self.skipped_keys.push(SkimmedKey {
-            open: open as u32,
-            close: self.pos.saturating_sub(1) as u32,
-            escaped,
-        });
-        self.ws();
-        if self.peek() != Some(b':') {
-            return Err(self.err("expected `:` after the key"));
-        }
-        self.pos += 1;
-        Ok(())
     }
 
     /// [`Reader::scalar`] in a skipped value.

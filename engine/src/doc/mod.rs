@@ -199,6 +199,34 @@ impl Symbols {
     pub fn get(&self, name: &str) -> Option<Key> {
         let b = name.as_bytes();
         let (head, tail) = words(b);
+        self.find(b, head, tail)
+    }
+
+    /// [`Symbols::get`] of the name `src[start..end]`, reading its words straight from `src`
+    /// when eight bytes from `start` are there to read.
+    #[inline]
+    pub fn get_within(&self, src: &[u8], start: usize, end: usize) -> Option<Key> {
+        let b = src.get(start..end)?;
+        let n = b.len();
+        let (head, tail) = match src.get(start..).and_then(|s| s.first_chunk::<8>()) {
+            Some(w) if n < 8 => {
+                let head = u64::from_le_bytes(*w) & (u64::MAX >> ((8 * (8 - n) as u32) & 63));
+                // An empty name reads as zero.
+                let head = if n == 0 { 0 } else { head };
+                (head, head)
+            }
+            Some(w) => {
+                let tail = b.last_chunk::<8>().map_or(0, |t| u64::from_le_bytes(*t));
+                (u64::from_le_bytes(*w), tail)
+            }
+            None => words(b),
+        };
+        self.find(b, head, tail)
+    }
+
+    /// The key for the name `b` whose first and last eight bytes are `head` and `tail`.
+    #[inline]
+    fn find(&self, b: &[u8], head: u64, tail: u64) -> Option<Key> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = quick_hash(b.len(), head, tail) as usize & mask;
         loop {
@@ -400,6 +428,16 @@ impl Arena {
             return self.key(name);
         }
         self.new_local(name)
+    }
+
+    /// [`Arena::entry_key`] given what [`Symbols::get`] says of `name`.
+    #[inline]
+    pub(crate) fn entry_key_known(&mut self, name: &str, known: Option<Key>) -> Key {
+        match known {
+            Some(k) => k,
+            None if name == "<<" => self.key(name),
+            None => self.new_local(name),
+        }
     }
 
     /// A new local key spelled `name`.
@@ -670,6 +708,41 @@ pub struct DocMeta {
     pub format: Arc<str>,
 }
 
+/// Texts [`shared_text`] keeps per thread, and the longest it keeps.
+const SHARED_TEXTS: usize = 16;
+const SHARED_TEXT_LEN: usize = 64;
+
+thread_local! {
+    /// Recently shared texts, and the slot the next new one replaces.
+    static SHARED: std::cell::RefCell<(Vec<Arc<str>>, usize)> =
+        const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// `s` as shared text, reusing a recent copy when there is one: the identity fields that
+/// repeat from document to document (`apiVersion`, `kind`, a namespace, a file name) are then
+/// not allocated for each.
+pub fn shared_text(s: &str) -> Arc<str> {
+    if s.len() > SHARED_TEXT_LEN {
+        return s.into();
+    }
+    let found = SHARED.try_with(|c| {
+        let mut c = c.borrow_mut();
+        let (texts, next) = &mut *c;
+        if let Some(t) = texts.iter().find(|t| t.len() == s.len() && &***t == s) {
+            return t.clone();
+        }
+        let t: Arc<str> = s.into();
+        if texts.len() < SHARED_TEXTS {
+            texts.push(t.clone());
+        } else if let Some(slot) = texts.get_mut(*next) {
+            *slot = t.clone();
+            *next = (*next + 1) % SHARED_TEXTS;
+        }
+        t
+    });
+    found.unwrap_or_else(|_| s.into())
+}
+
 /// One input document.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -690,15 +763,15 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
-        let s = |at: Option<NodeId>, name| arena.str(arena.get_known(at?, name)?).map(Arc::from);
+        let s = |at: Option<NodeId>, name| arena.str(arena.get_known(at?, name)?);
         let metadata = arena.get_known(root, Known::Metadata);
         let meta = DocMeta {
             file,
             index,
-            api_version: s(Some(root), Known::ApiVersion),
-            kind: s(Some(root), Known::Kind),
-            namespace: s(metadata, Known::Namespace),
-            name: s(metadata, Known::Name),
+            api_version: s(Some(root), Known::ApiVersion).map(shared_text),
+            kind: s(Some(root), Known::Kind).map(shared_text),
+            namespace: s(metadata, Known::Namespace).map(shared_text),
+            name: s(metadata, Known::Name).map(Arc::from),
             format,
         };
         Document { arena, root, meta }
@@ -808,6 +881,24 @@ mod tests {
             assert_eq!(s.known[i], k.0, "{n}");
         }
         assert_eq!(Symbols::default().get("a"), None);
+    }
+
+    #[test]
+    fn names_are_found_within_their_text() {
+        let mut s = Symbols::default();
+        let names: Vec<String> = (0..40)
+            .map(|i| "abcdefghijklmnopqrstu"[..i % 21].to_string() + &i.to_string())
+            .collect();
+        for n in &names {
+            s.intern(n);
+        }
+        s.intern("");
+        for n in names.iter().map(String::as_str).chain(["", "zz", "abcdefghijklmnopqrstuvwxyz"]) {
+            for pad in ["", "\"", "\": 1, \"more\": 2}"] {
+                let text = format!("\"{n}{pad}");
+                assert_eq!(s.get_within(text.as_bytes(), 1, 1 + n.len()), s.get(n), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -103,7 +103,7 @@ pub fn load_projected(
     limits: &Limits,
     projection: Option<&Arc<Projection>>,
 ) -> Loaded {
-    let file: Arc<str> = name.into();
+    let file = crate::doc::shared_text(name);
     let err =
         |line, column, message: String| LoadError { file: file.clone(), line, column, message };
     if bytes.len() > limits.max_bytes {
