@@ -945,6 +945,18 @@ pub(crate) fn binop(
         BinOp::Ne => return Ok(Value::Bool(!x.equals(y, cx))),
         _ => {}
     }
+    if matches!(op, BinOp::In | BinOp::NotIn) {
+        let found = if let (Some(needle), Some(hay)) = (x.as_str(cx), y.as_str(cx)) {
+            hay.contains(needle)
+        } else if y.is_map(cx) {
+            y.has_key(&x.display(cx), cx).unwrap_or(false)
+        } else if let Some(mut items) = y.iter_items(cx) {
+            items.any(|i| i.equals(x, cx))
+        } else {
+            false
+        };
+        return Ok(Value::Bool(found == (op == BinOp::In)));
+    }
     let (a, b) = (x.scalar(cx), y.scalar(cx));
     match op {
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
@@ -967,19 +979,6 @@ pub(crate) fn binop(
                 (BinOp::Gt, Some(o)) => o == Greater,
                 (_, Some(o)) => o != Less,
             }))
-        }
-        BinOp::In | BinOp::NotIn => {
-            let found = if let (Some(needle), Some(hay)) = (a.as_str(cx), b.as_str(cx)) {
-                hay.contains(needle)
-            } else if let Some(entries) = y.entries(cx) {
-                let k = a.display(cx);
-                entries.iter().any(|(key, _)| **key == *k)
-            } else if let Some(mut items) = y.iter_items(cx) {
-                items.any(|i| i.equals(x, cx))
-            } else {
-                false
-            };
-            Ok(Value::Bool(found == (op == BinOp::In)))
         }
         _ => arith(op, &a, &b, x, y, cx).ok_or_else(|| {
             Box::new(match (op, &a, &b) {

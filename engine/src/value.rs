@@ -106,27 +106,72 @@ impl Value {
         }
     }
 
-    /// The boolean.
+    /// The kind of a scalar node, or of a plain value seen as a node; `None` for containers and
+    /// types.
+    fn scalar_kind(&self, docs: &(impl Docs + ?Sized)) -> Option<NodeKind> {
+        match self {
+            Value::Null => Some(NodeKind::Null),
+            Value::Bool(b) => Some(NodeKind::Bool(*b)),
+            Value::Int(i) => Some(NodeKind::Int(*i)),
+            Value::Float(f) => Some(NodeKind::Float(*f)),
+            Value::Node(_) => {
+                let (arena, id) = self.node(docs)?;
+                Some(arena.node(id).map_or(NodeKind::Null, |n| n.kind))
+            }
+            _ => None,
+        }
+    }
+
+    /// The boolean (without copying a string node to find out it is not one).
     pub fn as_bool(&self, docs: &(impl Docs + ?Sized)) -> Option<bool> {
-        match self.scalar(docs) {
-            Value::Bool(b) => Some(b),
+        match self.scalar_kind(docs)? {
+            NodeKind::Bool(b) => Some(b),
             _ => None,
         }
     }
 
     /// The number, as a float.
     pub fn as_f64(&self, docs: &(impl Docs + ?Sized)) -> Option<f64> {
-        match self.scalar(docs) {
-            Value::Int(i) => Some(i as f64),
-            Value::Float(f) => Some(f),
+        match self.scalar_kind(docs)? {
+            NodeKind::Int(i) => Some(i as f64),
+            NodeKind::Float(f) => Some(f),
             _ => None,
         }
     }
 
     /// The integer.
     pub fn as_i64(&self, docs: &(impl Docs + ?Sized)) -> Option<i64> {
-        match self.scalar(docs) {
-            Value::Int(i) => Some(i),
+        match self.scalar_kind(docs)? {
+            NodeKind::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is a map (a map value or a document map).
+    pub fn is_map(&self, docs: &(impl Docs + ?Sized)) -> bool {
+        match self {
+            Value::Map(_) => true,
+            Value::Node(_) => self
+                .node(docs)
+                .and_then(|(arena, id)| arena.node(id))
+                .is_some_and(|n| matches!(n.kind, NodeKind::Map { .. })),
+            _ => false,
+        }
+    }
+
+    /// Whether a map has the key `key`; `None` when the value is not a map.
+    pub fn has_key(&self, key: &str, docs: &(impl Docs + ?Sized)) -> Option<bool> {
+        match self {
+            Value::Map(m) => Some(m.contains_key(key)),
+            Value::Node(_) => {
+                let (arena, id) = self.node(docs)?;
+                match arena.node(id)?.kind {
+                    NodeKind::Map { .. } => {
+                        Some(arena.children(id).iter().any(|e| arena.key_str(e.key) == key))
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
