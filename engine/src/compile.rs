@@ -21,7 +21,7 @@ use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols, key_bit};
 use crate::error::{CompileError, EvalError};
 use crate::eval::{Cx, Frame, Loc, MemoKey, Raw};
-use crate::value::{Docs, NodeRef, Value};
+use crate::value::{Docs, NodeRef, Text, Value};
 
 /// Document indices at or above this refer to the program's document literals.
 pub const LITERAL_BASE: u32 = 1 << 31;
@@ -398,7 +398,7 @@ impl Compiler<'_> {
                     let mut out = BTreeMap::new();
                     for (k, v) in &entries {
                         let key = k(f)?.display(f.cx);
-                        out.insert(Arc::from(key), v(f)?);
+                        out.insert(Text::from(key), v(f)?);
                     }
                     Ok(Value::Map(Arc::new(out)))
                 })
@@ -421,7 +421,7 @@ impl Compiler<'_> {
                 })
             }
             H::DocLit(kind, text) => self.doc_literal(*kind, text, span),
-            H::TypeRef(kinds) => ok(Value::Kinds(kinds.iter().map(|k| k.0).collect())),
+            H::TypeRef(kinds) => ok(Value::Kinds(Arc::new(kinds.iter().map(|k| k.0).collect()))),
             H::OptChain(slot, e, rest) => {
                 let (slot, e, rest) = (slot.0 as usize, self.expr(e), self.expr(rest));
                 Box::new(move |f| {
@@ -1382,7 +1382,7 @@ pub(crate) fn const_value(c: &Const) -> Value {
         Const::Bool(b) => Value::Bool(*b),
         Const::Int(i) => Value::Int(*i),
         Const::Float(f) => Value::Float(*f),
-        Const::Str(s) => Value::Str(s.clone()),
+        Const::Str(s) => Value::Str(Text::from(s)),
     }
 }
 
@@ -1396,7 +1396,7 @@ pub fn conforms(v: &Value, ty: &Ty, types: &TypeTable) -> bool {
         | (Value::Int(_), Ty::Int | Ty::Float)
         | (Value::Float(_), Ty::Float)
         | (Value::Str(_), Ty::Str) => true,
-        (Value::Str(s), Ty::StrLit(l)) => *s == l,
+        (Value::Str(s), Ty::StrLit(l)) => **s == *l,
         (v, Ty::Union(alts)) => alts.iter().any(|a| conforms(v, a, types)),
         (Value::List(items), Ty::List(t)) => items.iter().all(|i| conforms(i, &t, types)),
         (Value::Map(m), Ty::Map(_, t)) => m.values().all(|i| conforms(i, &t, types)),

@@ -326,7 +326,7 @@ pub(crate) enum MemoArg {
     Null,
     Bool(bool),
     Int(i64),
-    Str(Arc<str>),
+    Str(crate::value::Text),
     Node(u32, u32),
 }
 

@@ -28,17 +28,84 @@ pub enum Value {
     /// A float.
     Float(f64),
     /// A string.
-    Str(Arc<str>),
+    Str(Text),
     /// A list.
     List(Arc<Vec<Value>>),
     /// A map with string keys, ordered.
-    Map(Arc<BTreeMap<Arc<str>, Value>>),
+    Map(Arc<BTreeMap<Text, Value>>),
     /// A node of a document.
     Node(NodeRef),
     /// A set of document kinds, used as a value (`all.of(NetworkPolicy)`).
-    Kinds(Arc<[u32]>),
+    Kinds(Arc<Vec<u32>>),
     /// The collection of all inputs.
     Inputs,
+}
+
+/// A shared string one pointer wide, so that a [`Value`] is two words and a compiled
+/// expression's result comes back in registers.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Text(Arc<Box<str>>);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self.0, f)
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Arc::new(s.into()))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(Arc::new(s.into_boxed_str()))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Text::from(s.as_str())
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Self {
+        Text::from(&*s)
+    }
+}
+
+impl From<&Arc<str>> for Text {
+    fn from(s: &Arc<str>) -> Self {
+        Text::from(&**s)
+    }
 }
 
 /// The documents values may point into.
@@ -225,7 +292,7 @@ impl Value {
     }
 
     /// The entries of a map (document maps as node values).
-    pub fn entries(&self, docs: &(impl Docs + ?Sized)) -> Option<Vec<(Arc<str>, Value)>> {
+    pub fn entries(&self, docs: &(impl Docs + ?Sized)) -> Option<Vec<(Text, Value)>> {
         match self {
             Value::Map(m) => Some(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
             Value::Node(r) => {
@@ -237,7 +304,7 @@ impl Value {
                             .iter()
                             .map(|e| {
                                 (
-                                    Arc::from(arena.key_str(e.key)),
+                                    Text::from(arena.key_str(e.key)),
                                     Value::Node(NodeRef { doc: r.doc, node: e.node }),
                                 )
                             })
@@ -317,7 +384,7 @@ impl Value {
             J::String(s) => Value::str(s),
             J::Array(a) => Value::List(Arc::new(a.iter().map(Value::from_json).collect())),
             J::Object(o) => Value::Map(Arc::new(
-                o.iter().map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v))).collect(),
+                o.iter().map(|(k, v)| (Text::from(k.as_str()), Value::from_json(v))).collect(),
             )),
         }
     }
@@ -332,7 +399,7 @@ pub enum Items<'a> {
     /// A document map's keys.
     Keys(&'a Arena, std::slice::Iter<'a, crate::doc::Edge>),
     /// A map value's keys.
-    MapKeys(std::collections::btree_map::Keys<'a, Arc<str>, Value>),
+    MapKeys(std::collections::btree_map::Keys<'a, Text, Value>),
 }
 
 impl Iterator for Items<'_> {
@@ -359,3 +426,13 @@ impl Iterator for Items<'_> {
 }
 
 impl ExactSizeIterator for Items<'_> {}
+
+#[cfg(test)]
+mod size {
+    /// A value is two words, so that a compiled expression's `Result` comes back in registers.
+    #[test]
+    fn a_value_is_two_words() {
+        assert_eq!(std::mem::size_of::<super::Value>(), 16);
+        assert_eq!(std::mem::size_of::<Result<super::Value, Box<crate::error::EvalError>>>(), 16);
+    }
+}

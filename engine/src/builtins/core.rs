@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Builtin, Higher, Impl, arg_str, pure};
-use crate::value::{Docs, Value};
+use crate::value::{Docs, Text, Value};
 
 fn higher(
     name: &'static str,
@@ -511,6 +511,6 @@ pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
 /// A map value from pairs.
 pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(Arc::new(
-        pairs.into_iter().map(|(k, v)| (Arc::from(k), v)).collect::<BTreeMap<_, _>>(),
+        pairs.into_iter().map(|(k, v)| (Text::from(k), v)).collect::<BTreeMap<_, _>>(),
     ))
 }
