@@ -21,7 +21,7 @@ use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols, key_bit};
 use crate::error::{CompileError, EvalError};
 use crate::eval::{Cx, Frame, Loc, MemoKey, Raw};
-use crate::value::{Docs, NodeRef, Text, Value};
+use crate::value::{Docs, NodeRef, Text, Value, discard};
 
 /// Document indices at or above this refer to the program's document literals.
 pub const LITERAL_BASE: u32 = 1 << 31;
@@ -1214,18 +1214,6 @@ const INTERP_CAPACITY: usize = 64;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, Box<EvalError>> + Send + Sync>;
-
-/// Drops a value that is done with, without calling its drop glue for the variants that own
-/// nothing (nodes and scalars, most values in a rule): the glue is an out-of-line call.
-#[inline]
-fn discard(v: Value) {
-    match v {
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Node(_) => {
-            std::mem::forget(v);
-        }
-        owned => drop(owned),
-    }
-}
 
 /// The value of `e` when it is a constant null, bool, int or string.
 fn scalar_const(e: &hir::Expr) -> Option<Value> {

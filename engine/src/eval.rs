@@ -238,9 +238,10 @@ impl<'a> Frame<'a> {
         self.pool.push(slots);
     }
 
+    #[inline]
     pub(crate) fn set(&mut self, slot: usize, v: Value) {
         if let Some(s) = self.slots.get_mut(slot) {
-            *s = v;
+            crate::value::discard(std::mem::replace(s, v));
         }
     }
 

@@ -108,6 +108,18 @@ impl From<&Arc<str>> for Text {
     }
 }
 
+/// Drops a value that is done with, without calling its drop glue for the variants that own
+/// nothing (nodes and scalars, most values in a rule): the glue is an out-of-line call.
+#[inline]
+pub(crate) fn discard(v: Value) {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Node(_) => {
+            std::mem::forget(v);
+        }
+        owned => drop(owned),
+    }
+}
+
 /// The documents values may point into.
 pub trait Docs {
     /// The document with index `i`.
