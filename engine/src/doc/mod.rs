@@ -648,8 +648,7 @@ impl Drop for Arena {
 
 /// Appends `seg` to `out`, escaped as a JSON Pointer segment.
 pub fn push_escaped(out: &mut String, seg: &str) {
-    // Segments are short: a plain scan beats a vectorised search's set-up.
-    if !seg.bytes().any(|b| b == b'~' || b == b'/') {
+    if !has_pointer_special(seg.as_bytes()) {
         out.push_str(seg);
         return;
     }
@@ -660,6 +659,27 @@ pub fn push_escaped(out: &mut String, seg: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// Whether `s` holds `~` or `/`. Segments are short, so eight bytes at a time in a word (a
+/// vectorised search's set-up costs more than the search).
+fn has_pointer_special(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `x` is zero exactly when the word has a high bit set in that byte's place.
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_ne_bytes(b);
+        if has_zero(x ^ u64::from_ne_bytes([b'~'; 8]))
+            || has_zero(x ^ u64::from_ne_bytes([b'/'; 8]))
+        {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|b| *b == b'~' || *b == b'/')
 }
 
 /// The bytes a pointer reserves per segment: Kubernetes field names are mostly shorter.
@@ -851,6 +871,22 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pointer_specials_are_found_anywhere() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'~', b'/'] {
+                    let mut s = vec![b'a'; len];
+                    s[at] = special;
+                    assert!(has_pointer_special(&s), "{len} {at}");
+                }
+            }
+            assert!(!has_pointer_special(&vec![b'a'; len]));
+        }
+        // Bytes next to the specials do not count.
+        assert!(!has_pointer_special("}.0-._\x7f\u{e9}~".as_bytes().split_last().unwrap().1));
+    }
 
     #[test]
     fn words_are_the_zero_padded_bytes() {
