@@ -63,6 +63,28 @@ fn function<'a>(f: &Frame<'a>, fid: usize, span: Span) -> Result<&'a CFn, Box<Ev
     })
 }
 
+/// A memoised call of function `fid` with the one argument `v`: the memo first (a node
+/// argument without hashing), then the function.
+fn call_one(f: &mut Frame<'_>, fid: usize, v: Value, span: Span) -> Result<Value, Box<EvalError>> {
+    let node = match &v {
+        Value::Node(r) => Some(crate::eval::node_key(r)),
+        _ => None,
+    };
+    if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
+        return Ok(hit.clone());
+    }
+    let key = MemoKey::new(fid as u32, std::iter::once(Some(&v)));
+    if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
+        return Ok(hit.clone());
+    }
+    let func = function(f, fid, span)?;
+    let mut slots = f.take_slots(func.locals as usize);
+    if let Some(s) = func.params.first().and_then(|p| slots.get_mut(*p as usize)) {
+        *s = v;
+    }
+    run_call(f, func, slots, key.map(|k| (fid, node, k)))
+}
+
 /// Compiled code of an expression.
 pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, Box<EvalError>> + Send + Sync>;
 /// Compiled code of a condition.
@@ -597,8 +619,8 @@ impl Compiler<'_> {
     }
 
     /// A call, evaluated each time it runs (memoised per document).
-    fn plain_call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
-        let args = self.exprs(args);
+    fn plain_call(&mut self, fid: u32, hir_args: &[hir::Expr], span: Span) -> Code {
+        let args = self.exprs(hir_args);
         let fid = fid as usize;
         if self.cheap_fns.get(fid) == Some(&true) {
             return Box::new(move |f| {
@@ -616,7 +638,20 @@ impl Compiler<'_> {
         }
         if args.len() == 1 {
             // One argument, the usual helper call (`w.containers()`): a node argument is looked
-            // up directly, without hashing.
+            // up directly, without hashing; a local argument is read in place.
+            if let [hir::Expr { kind: H::Local(l), .. }] = hir_args {
+                let slot = l.0 as usize;
+                return Box::new(move |f| {
+                    f.step(span)?;
+                    if let Some(Value::Node(r)) = f.slots.get(slot)
+                        && let Some(hit) = f.memo.get_one(fid, crate::eval::node_key(r))
+                    {
+                        return Ok(hit.clone());
+                    }
+                    let v = f.slots.get(slot).cloned().unwrap_or_default();
+                    call_one(f, fid, v, span)
+                });
+            }
             let arg = args.into_iter().next();
             return Box::new(move |f| {
                 f.step(span)?;
@@ -624,23 +659,7 @@ impl Compiler<'_> {
                     Some(a) => a(f)?,
                     None => Value::Null,
                 };
-                let node = match &v {
-                    Value::Node(r) => Some(crate::eval::node_key(r)),
-                    _ => None,
-                };
-                if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
-                    return Ok(hit.clone());
-                }
-                let key = MemoKey::new(fid as u32, std::iter::once(Some(&v)));
-                if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
-                    return Ok(hit.clone());
-                }
-                let func = function(f, fid, span)?;
-                let mut slots = f.take_slots(func.locals as usize);
-                if let Some(s) = func.params.first().and_then(|p| slots.get_mut(*p as usize)) {
-                    *s = v;
-                }
-                run_call(f, func, slots, key.map(|k| (fid, node, k)))
+                call_one(f, fid, v, span)
             });
         }
         Box::new(move |f| {
