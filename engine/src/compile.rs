@@ -463,14 +463,7 @@ impl Compiler<'_> {
     /// absent): one closure that walks the document from the root value, with an inline cache of
     /// where each key sat last time, instead of one closure and one value per step.
     fn field_path(&mut self, e: &hir::Expr) -> Code {
-        let mut fields = Vec::new();
-        let mut cur = e;
-        while let H::Field(base, name) = &cur.kind {
-            fields.push(PathKey::new(self.key(name), name.clone()));
-            cur = base;
-        }
-        fields.reverse();
-        let fields: Box<[PathKey]> = fields.into();
+        let (cur, fields) = self.path_keys(e);
         if let H::Local(l) = &cur.kind {
             // The root is a local: read it in place, without a copy.
             let i = l.0 as usize;
@@ -486,6 +479,29 @@ impl Compiler<'_> {
             discard(v);
             Ok(out)
         })
+    }
+
+    /// The root of a chain of field reads and its keys, in reading order.
+    fn path_keys<'e>(&self, e: &'e hir::Expr) -> (&'e hir::Expr, Box<[PathKey]>) {
+        let mut fields = Vec::new();
+        let mut cur = e;
+        while let H::Field(base, name) = &cur.kind {
+            fields.push(PathKey::new(self.key(name), name.clone()));
+            cur = base;
+        }
+        fields.reverse();
+        (cur, fields.into())
+    }
+
+    /// A chain of field reads from a local (`c.securityContext?.privileged`): its slot and keys.
+    fn local_path(&self, e: &hir::Expr) -> Option<(usize, Box<[PathKey]>)> {
+        if !matches!(e.kind, H::Field(..)) {
+            return None;
+        }
+        match self.path_keys(e) {
+            (hir::Expr { kind: H::Local(l), .. }, keys) => Some((l.0 as usize, keys)),
+            _ => None,
+        }
     }
 
     /// Whether builtin `id` called with `args` is `exists(x)`.
@@ -525,6 +541,13 @@ impl Compiler<'_> {
             }
             H::Builtin(id, args) if self.is_exists(*id, args) => {
                 let Some(x) = args.first() else { return Box::new(|_| Ok(false)) };
+                if let Some((slot, keys)) = self.local_path(x) {
+                    // One closure: read the local, walk, test.
+                    return Box::new(move |f| {
+                        let cx = f.cx;
+                        Ok(f.slots.get(slot).is_some_and(|root| !walk(cx, root, &keys).is_null(cx)))
+                    });
+                }
                 let x = self.expr(x);
                 Box::new(move |f| {
                     let v = x(f)?;
@@ -551,6 +574,16 @@ impl Compiler<'_> {
             return Box::new(move |f| {
                 let v = inner(f)?;
                 let r = if v.is_null(f.cx) { absent } else { equals_scalar(&v, &c, f.cx) == want };
+                discard(v);
+                Ok(r)
+            });
+        }
+        if let Some((slot, keys)) = self.local_path(x) {
+            // One closure: read the local, walk, compare.
+            return Box::new(move |f| {
+                let cx = f.cx;
+                let v = f.slots.get(slot).map_or(Value::Null, |root| walk(cx, root, &keys));
+                let r = equals_scalar(&v, &c, cx) == want;
                 discard(v);
                 Ok(r)
             });
