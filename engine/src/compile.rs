@@ -1262,7 +1262,7 @@ fn interpolate(parts: &[Part], f: &mut Frame<'_>) -> Result<String, Box<EvalErro
 }
 
 /// The bytes an interpolated string starts with room for.
-const INTERP_CAPACITY: usize = 64;
+const INTERP_CAPACITY: usize = 128;
 
 /// Compiled code of a finding's message.
 type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, Box<EvalError>> + Send + Sync>;

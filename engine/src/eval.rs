@@ -664,6 +664,9 @@ impl Compiled {
             return out;
         }
         let mut out = Outcome::default();
+        // Room for a finding per document up front, rather than regrowing a large vector from
+        // nothing (the space is only touched as findings come).
+        out.findings.reserve(docs.len());
         let mut f = Frame::new(&cx, 0);
         for i in 0..docs.len() {
             self.evaluate_doc(&mut f, i as u32, selected.as_deref(), &mut out);

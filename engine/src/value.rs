@@ -378,9 +378,32 @@ impl Value {
     /// Appends the value's interpolation text to `out` (see [`Value::display`]), without an
     /// intermediate string for strings.
     pub fn push_display(&self, out: &mut String, docs: &(impl Docs + ?Sized)) {
-        match self.as_str(docs) {
-            Some(s) => out.push_str(s),
-            None => out.push_str(&self.display(docs)),
+        if let Some(s) = self.as_str(docs) {
+            return out.push_str(s);
+        }
+        // Integers, booleans and null, the usual non-strings in a message, are written
+        // directly; the rest goes through JSON.
+        match self.scalar_kind(docs) {
+            Some(NodeKind::Int(i)) => {
+                let (mut buf, mut n, mut at) = ([0u8; 20], i.unsigned_abs(), 20);
+                loop {
+                    at -= 1;
+                    if let Some(d) = buf.get_mut(at) {
+                        *d = b'0' + (n % 10) as u8;
+                    }
+                    n /= 10;
+                    if n == 0 || at == 0 {
+                        break;
+                    }
+                }
+                if i < 0 {
+                    out.push('-');
+                }
+                out.extend(buf.get(at..).unwrap_or_default().iter().map(|d| char::from(*d)));
+            }
+            Some(NodeKind::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+            Some(NodeKind::Null) => out.push_str("null"),
+            _ => out.push_str(&self.display(docs)),
         }
     }
 
