@@ -1073,7 +1073,7 @@ impl Compiler<'_> {
         Box::new(move |f| {
             let v = code(f)?;
             Ok(match &v {
-                Value::Str(s) => s.to_string(),
+                Value::Str(s) => String::from(&**s),
                 _ => v.display(f.cx),
             })
         })

@@ -498,10 +498,10 @@ impl CPath {
                             cur = n;
                             continue;
                         }
-                        None => (None, name.to_string()),
+                        None => (None, String::from(&**name)),
                     }
                 }
-                CSeg::Field(_, name) => (None, name.to_string()),
+                CSeg::Field(_, name) => (None, String::from(&**name)),
                 CSeg::Index(code) => {
                     let i = code(f)?;
                     match i.as_i64(cx) {

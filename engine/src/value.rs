@@ -355,10 +355,10 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.to_string()),
+            Value::Str(s) => J::String(String::from(&**s)),
             Value::List(l) => J::Array(l.iter().map(|v| v.to_json(docs)).collect()),
             Value::Map(m) => {
-                J::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_json(docs))).collect())
+                J::Object(m.iter().map(|(k, v)| (String::from(&**k), v.to_json(docs))).collect())
             }
             Value::Node(_) => self.node(docs).map_or(J::Null, |(a, id)| a.to_json(id)),
             Value::Kinds(_) | Value::Inputs => J::Null,
@@ -368,7 +368,7 @@ impl Value {
     /// The value as text for interpolation: strings bare, everything else as JSON.
     pub fn display(&self, docs: &(impl Docs + ?Sized)) -> String {
         match self.scalar(docs) {
-            Value::Str(s) => s.to_string(),
+            Value::Str(s) => String::from(&*s),
             Value::Null => "null".into(),
             Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.1}"),
             v => v.to_json(docs).to_string(),
