@@ -692,7 +692,24 @@ impl<'a> Reader<'a> {
 
     /// Fails on the first key of the skipped map whose keys start at `from` that repeats an
     /// earlier one, as [`Builder::close`] does for maps it builds.
+    #[inline]
     fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
+        // The common case, two plain keys, compares them here.
+        if let Some(&[a, b]) = self.skipped_keys.get(from..)
+            && !a.escaped
+            && !b.escaped
+            && (a.close - a.open != b.close - b.open
+                || self.src.get(a.open as usize..a.close as usize)
+                    != self.src.get(b.open as usize..b.close as usize))
+        {
+            return Ok(());
+        }
+        self.skipped_duplicates_slow(from)
+    }
+
+    /// [`Reader::skipped_duplicates`] for any keys.
+    #[inline(never)]
+    fn skipped_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
         let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
