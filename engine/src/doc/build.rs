@@ -314,15 +314,17 @@ impl Builder {
                 self.scratch.get(f.start..).is_some_and(|s| s.iter().any(|e| e.key == m))
             });
         let start = self.arena.edges.len() as u32;
+        let mut keys = 0;
         if merging {
             let entries: Vec<Edge> = self.scratch.drain(f.start..).collect();
             let entries = self.merge_keys(entries)?;
             check_duplicates(&self.arena, &entries)?;
+            keys = super::key_summary(&entries);
             self.arena.edges.extend(entries);
         } else {
             let entries = self.scratch.get(f.start..).unwrap_or(&[]);
             if f.map {
-                check_duplicates(&self.arena, entries)?;
+                keys = checked_summary(&self.arena, entries)?;
             }
             self.arena.edges.extend_from_slice(entries);
             self.scratch.truncate(f.start);
@@ -342,13 +344,6 @@ impl Builder {
                 }
             }
         }
-        let keys = if f.map {
-            super::key_summary(
-                self.arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[]),
-            )
-        } else {
-            0
-        };
         if let Some(n) = self.arena.nodes.get_mut(f.node as usize) {
             n.kind =
                 if f.map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
@@ -436,6 +431,28 @@ impl Builder {
         }
         Ok(id)
     }
+}
+
+/// [`check_duplicates`] and [`super::key_summary`] of a map's entries in one pass.
+#[inline]
+fn checked_summary(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
+    if entries.len() > 16 {
+        check_duplicates(arena, entries)?;
+        return Ok(super::key_summary(entries));
+    }
+    let mut seen = 0u64;
+    let mut keys = 0u32;
+    for (i, e) in entries.iter().enumerate() {
+        keys |= super::key_bit(e.key);
+        let bit = 1u64 << fingerprint(arena, e.key);
+        if seen & bit != 0
+            && entries.get(..i).unwrap_or(&[]).iter().any(|p| arena.same_key(p.key, e.key))
+        {
+            return Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos));
+        }
+        seen |= bit;
+    }
+    Ok(keys)
 }
 
 fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {

@@ -115,9 +115,11 @@ const fn splat(b: u8) -> u64 {
 fn special(w: u64) -> u64 {
     const LO: u64 = splat(1);
     const HI: u64 = splat(0x80);
-    let q = w ^ splat(b'"');
+    // Flipping bit 1 maps a quote (0x22) to 0x20 and control characters among themselves, and
+    // nothing else below 0x21: one comparison finds both.
+    let qc = w ^ splat(0x02);
     let bs = w ^ splat(b'\\');
-    (q.wrapping_sub(LO) & !q | bs.wrapping_sub(LO) & !bs | w.wrapping_sub(splat(0x20)) & !w) & HI
+    (qc.wrapping_sub(splat(0x21)) & !qc | bs.wrapping_sub(LO) & !bs) & HI
 }
 
 /// Where the plain string text starting at `i` ends: the index of the next quote, backslash or
@@ -690,7 +692,24 @@ impl<'a> Reader<'a> {
 
     /// Fails on the first key of the skipped map whose keys start at `from` that repeats an
     /// earlier one, as [`Builder::close`] does for maps it builds.
+    #[inline]
     fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
+        // The common case, two plain keys, compares them here.
+        if let Some(&[a, b]) = self.skipped_keys.get(from..)
+            && !a.escaped
+            && !b.escaped
+            && (a.close - a.open != b.close - b.open
+                || self.src.get(a.open as usize..a.close as usize)
+                    != self.src.get(b.open as usize..b.close as usize))
+        {
+            return Ok(());
+        }
+        self.skipped_duplicates_slow(from)
+    }
+
+    /// [`Reader::skipped_duplicates`] for any keys.
+    #[inline(never)]
+    fn skipped_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
         let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
@@ -837,6 +856,22 @@ mod tests {
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
             (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+        }
+    }
+
+    #[test]
+    fn plain_text_ends_at_the_first_special_byte() {
+        let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        for (i, j) in [(0, 1), (3, 7), (6, 7), (0, 7), (2, 4)] {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let mut s = [b'x'; 11];
+                    s[i] = a;
+                    s[j] = b;
+                    let want = (0..s.len()).find(|k| special(s[*k])).unwrap_or(s.len());
+                    assert_eq!(plain_end(&s, 0), want, "{s:?}");
+                }
+            }
         }
     }
 

@@ -510,6 +510,33 @@ impl Arena {
         }
     }
 
+    /// [`Arena::get_known`] of each of `names`, in one pass over the entries of `id`.
+    pub fn get_known_all<const N: usize>(
+        &self,
+        id: NodeId,
+        names: [Known; N],
+    ) -> [Option<NodeId>; N] {
+        let keys = names.map(|n| self.symbols.known.get(n as usize).copied().unwrap_or(EMPTY));
+        let n = self.node(id);
+        if keys.contains(&EMPTY) || !matches!(n.map(|n| n.kind), Some(NodeKind::Map { .. })) {
+            return names.map(|name| self.get_known(id, name));
+        }
+        let mut out = [None; N];
+        // Without a summary bit, no entry has that key.
+        let summary = n.map_or(0, |n| n.keys);
+        if summary != 0 && keys.iter().all(|&k| summary & key_bit(Key(k)) == 0) {
+            return out;
+        }
+        for e in self.children(id) {
+            for (o, &k) in out.iter_mut().zip(&keys) {
+                if e.key.0 == k && o.is_none() {
+                    *o = Some(e.node);
+                }
+            }
+        }
+        out
+    }
+
     /// The child of map `id` under the key spelled `name`.
     pub fn get_str(&self, id: NodeId, name: &str) -> Option<NodeId> {
         // A name the program knows is only ever stored as its program key.
@@ -784,15 +811,20 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
-        let s = |at: Option<NodeId>, name| arena.str(arena.get_known(at?, name)?);
-        let metadata = arena.get_known(root, Known::Metadata);
+        let s = |at: Option<NodeId>| arena.str(at?);
+        let [api_version, kind, metadata] =
+            arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
+        let [namespace, name] = match metadata {
+            Some(m) => arena.get_known_all(m, [Known::Namespace, Known::Name]),
+            None => [None, None],
+        };
         let meta = DocMeta {
             file,
             index,
-            api_version: s(Some(root), Known::ApiVersion).map(shared_text),
-            kind: s(Some(root), Known::Kind).map(shared_text),
-            namespace: s(metadata, Known::Namespace).map(shared_text),
-            name: s(metadata, Known::Name).map(Arc::from),
+            api_version: s(api_version).map(shared_text),
+            kind: s(kind).map(shared_text),
+            namespace: s(namespace).map(shared_text),
+            name: s(name).map(Arc::from),
             format,
         };
         Document { arena, root, meta }
