@@ -63,6 +63,24 @@ fn function<'a>(f: &Frame<'a>, fid: usize, span: Span) -> Result<&'a CFn, Box<Ev
     })
 }
 
+/// A call of function `fid` that is not memoised: its arguments go straight into its slots.
+fn call_unmemoised(
+    f: &mut Frame<'_>,
+    fid: usize,
+    args: &[Code],
+    span: Span,
+) -> Result<Value, Box<EvalError>> {
+    let func = function(f, fid, span)?;
+    let mut slots = f.take_slots(func.locals as usize);
+    for (a, p) in args.iter().zip(&func.params) {
+        let v = a(f)?;
+        if let Some(s) = slots.get_mut(*p as usize) {
+            *s = v;
+        }
+    }
+    run_call(f, func, slots, None)
+}
+
 /// A memoised call of function `fid` with the one argument `v`: the memo first (a node
 /// argument without hashing), then the function.
 fn call_one(f: &mut Frame<'_>, fid: usize, v: Value, span: Span) -> Result<Value, Box<EvalError>> {
@@ -658,15 +676,7 @@ impl Compiler<'_> {
         if self.cheap_fns.get(fid) == Some(&true) {
             return Box::new(move |f| {
                 f.step(span)?;
-                let func = function(f, fid, span)?;
-                let mut slots = f.take_slots(func.locals as usize);
-                for (a, p) in args.iter().zip(&func.params) {
-                    let v = a(f)?;
-                    if let Some(s) = slots.get_mut(*p as usize) {
-                        *s = v;
-                    }
-                }
-                run_call(f, func, slots, None)
+                call_unmemoised(f, fid, &args, span)
             });
         }
         if args.len() == 1 {
@@ -695,39 +705,29 @@ impl Compiler<'_> {
                 call_one(f, fid, v, span)
             });
         }
+        if args.len() > MEMO_ARGS {
+            return Box::new(move |f| {
+                f.step(span)?;
+                call_unmemoised(f, fid, &args, span)
+            });
+        }
+        // No argument, or two or three.
         Box::new(move |f| {
             f.step(span)?;
             let func = function(f, fid, span)?;
             // The arguments go on the stack first, so a memo hit needs no slot vector.
             let mut vals: [Value; MEMO_ARGS] = Default::default();
-            if args.len() > MEMO_ARGS {
-                let mut slots = f.take_slots(func.locals as usize);
-                for (a, p) in args.iter().zip(&func.params) {
-                    let v = a(f)?;
-                    if let Some(s) = slots.get_mut(*p as usize) {
-                        *s = v;
-                    }
-                }
-                return run_call(f, func, slots, None);
-            }
             for (v, a) in vals.iter_mut().zip(&args) {
                 *v = a(f)?;
             }
             let vals = vals.get_mut(..args.len()).unwrap_or(&mut []);
             // Functions are pure and documents do not change during an evaluation, so a call
             // with the same arguments gives the same value: memoised per document.
-            let node = match &*vals {
-                [Value::Node(r)] => Some(crate::eval::node_key(r)),
-                _ => None,
-            };
-            if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
-                return Ok(hit.clone());
-            }
             let key = MemoKey::new(fid as u32, vals.iter().map(Some));
             if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
                 return Ok(hit.clone());
             }
-            let key = key.map(|k| (fid, node, k));
+            let key = key.map(|k| (fid, None, k));
             let mut slots = f.take_slots(func.locals as usize);
             for (v, p) in vals.iter_mut().zip(&func.params) {
                 if let Some(s) = slots.get_mut(*p as usize) {
