@@ -11,42 +11,38 @@ use crate::builtins::{Builtin, Impl};
 
 /// Which functions never read the input index, directly or through the functions they call.
 pub(crate) fn functions(program: &hir::Program, table: &[Builtin]) -> Vec<bool> {
-    let mut ok = vec![true; program.functions.len()];
-    // Functions do not recurse, so clearing the flags until nothing changes terminates.
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (i, func) in program.functions.iter().enumerate() {
-            if ok.get(i) == Some(&true) && reads_inputs(&func.body, &ok, table) {
-                if let Some(x) = ok.get_mut(i) {
-                    *x = false;
-                }
-                changed = true;
-            }
-        }
-    }
-    ok
+    settle(program, true, |body, ok| !reads_inputs(body, ok, table))
 }
 
 /// Which functions are cheaper to run than to memoise: small bodies of field reads,
 /// comparisons, constants and plain builtins, calling only other cheap functions. Looking a call
 /// up in the memo (hashing its arguments, cloning string keys) costs more than running them.
 pub(crate) fn cheap(program: &hir::Program, table: &[Builtin]) -> Vec<bool> {
-    let mut cheap = vec![false; program.functions.len()];
-    // Functions do not recurse: setting the flags until nothing changes terminates.
+    settle(program, false, |body, cheap| is_cheap(body, cheap, table, &mut 0))
+}
+
+/// A flag per function, starting at `start` and flipped for each function whose body no longer
+/// `holds` given the others' flags, until nothing changes. Functions do not recurse, so this
+/// terminates.
+fn settle(
+    program: &hir::Program,
+    start: bool,
+    holds: impl Fn(&hir::Expr, &[bool]) -> bool,
+) -> Vec<bool> {
+    let mut flags = vec![start; program.functions.len()];
     let mut changed = true;
     while changed {
         changed = false;
         for (i, func) in program.functions.iter().enumerate() {
-            if cheap.get(i) == Some(&false) && is_cheap(&func.body, &cheap, table, &mut 0) {
-                if let Some(x) = cheap.get_mut(i) {
-                    *x = true;
+            if flags.get(i) == Some(&start) && holds(&func.body, &flags) != start {
+                if let Some(x) = flags.get_mut(i) {
+                    *x = !start;
                 }
                 changed = true;
             }
         }
     }
-    cheap
+    flags
 }
 
 /// Expression nodes a cheap function body may have at most.

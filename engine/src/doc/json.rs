@@ -4,7 +4,7 @@
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
 use super::build::{BuildError, Builder, SkimmedKey, Spare};
-use super::{LineIndex, NodeId, NodeKind, Pos};
+use super::{LineIndex, NodeId, NodeKind, Pos, splat, zero_bytes};
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,22 +104,14 @@ fn read_lines(
     (roots, errors)
 }
 
-/// Eight copies of byte `b`.
-const fn splat(b: u8) -> u64 {
-    0x0101_0101_0101_0101 * b as u64
-}
-
 /// A mask with the high bit set in the first byte of `w` (little-endian) that ends a plain run
 /// of string text (a quote, a backslash or a control character); bytes after it may be flagged too.
 #[inline]
 fn special(w: u64) -> u64 {
-    const LO: u64 = splat(1);
-    const HI: u64 = splat(0x80);
     // Flipping bit 1 maps a quote (0x22) to 0x20 and control characters among themselves, and
     // nothing else below 0x21: one comparison finds both.
     let qc = w ^ splat(0x02);
-    let bs = w ^ splat(b'\\');
-    (qc.wrapping_sub(splat(0x21)) & !qc | bs.wrapping_sub(LO) & !bs) & HI
+    (qc.wrapping_sub(splat(0x21)) & !qc & splat(0x80)) | zero_bytes(w ^ splat(b'\\'))
 }
 
 /// Where the plain string text starting at `i` ends: the index of the next quote, backslash or

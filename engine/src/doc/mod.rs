@@ -688,25 +688,29 @@ pub fn push_escaped(out: &mut String, seg: &str) {
     }
 }
 
+/// Eight copies of byte `b`, for looking at eight bytes of text at a time.
+pub(crate) const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The high bit of each zero byte of `x` (bytes after the first zero one may be flagged too):
+/// `zero_bytes(w ^ splat(b)) != 0` when the word `w` holds byte `b`.
+pub(crate) const fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(splat(1)) & !x & splat(0x80)
+}
+
 /// Whether `s` holds `~` or `/`. Segments are short, so eight bytes at a time in a word (a
 /// vectorised search's set-up costs more than the search).
 fn has_pointer_special(s: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte of `x` is zero exactly when the word has a high bit set in that byte's place.
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(w);
-        let x = u64::from_ne_bytes(b);
-        if has_zero(x ^ u64::from_ne_bytes([b'~'; 8]))
-            || has_zero(x ^ u64::from_ne_bytes([b'/'; 8]))
-        {
+    let mut rest = s;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_ne_bytes(*w);
+        if zero_bytes(x ^ splat(b'~')) | zero_bytes(x ^ splat(b'/')) != 0 {
             return true;
         }
+        rest = tail;
     }
-    words.remainder().iter().any(|b| *b == b'~' || *b == b'/')
+    rest.iter().any(|b| *b == b'~' || *b == b'/')
 }
 
 /// The bytes a pointer reserves per segment: Kubernetes field names are mostly shorter.
