@@ -1275,7 +1275,15 @@ fn scalar_const(e: &hir::Expr) -> Option<Value> {
 /// `v == c` for a constant null, bool, int or string `c`, reading a node in place; the same
 /// answer as [`Value::equals`].
 fn equals_scalar(v: &Value, c: &Value, cx: &Cx<'_>) -> bool {
-    let Value::Node(r) = v else { return v.equals(c, cx) };
+    let r = match (v, c) {
+        (Value::Node(r), _) => r,
+        // Computed values against the constant: the usual cases without the general comparison.
+        (Value::Null, _) => return matches!(c, Value::Null),
+        (Value::Str(x), Value::Str(y)) => return x == y,
+        (Value::Bool(x), Value::Bool(y)) => return x == y,
+        (Value::Int(x), Value::Int(y)) => return x == y,
+        _ => return v.equals(c, cx),
+    };
     let Some(doc) = cx.doc(r.doc) else { return matches!(c, Value::Null) };
     let Some(node) = doc.arena.nodes.get(r.node as usize) else {
         return matches!(c, Value::Null);

@@ -4,6 +4,7 @@
 //! parallel on native targets (rayon) and in order on wasm; either way the findings come out in
 //! document order, then rule order, then the order the rule produced them.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap as HashMap;
@@ -209,6 +210,26 @@ impl<'a> Frame<'a> {
         Frame::with_slots(cx, vec![Value::Null; slots])
     }
 
+    /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
+    fn reusing(cx: &'a Cx<'a>) -> Self {
+        let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
+        let Spare { slots, pool, memo, out } = spare;
+        Frame { slots, pool, memo, cx, out, failures: Vec::new(), doc: None, steps: 0 }
+    }
+
+    /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
+    /// outlives its evaluation.
+    fn recycle(self) {
+        let Frame { mut slots, mut pool, mut memo, mut out, .. } = self;
+        slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
+        for p in &mut pool {
+            p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
+        }
+        memo.reset();
+        out.clear();
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out })));
+    }
+
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
         Frame {
             slots,
@@ -282,6 +303,21 @@ pub(crate) struct Memo {
     map: HashMap<MemoKey, Value>,
 }
 
+/// What a finished evaluation leaves for the next one on the same thread: slot vectors and memo
+/// capacity, so evaluating one document at a time (an admission request, an editor keystroke)
+/// allocates no frame.
+#[derive(Default)]
+struct Spare {
+    slots: Vec<Value>,
+    pool: Vec<Vec<Value>>,
+    memo: Memo,
+    out: Vec<Raw>,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
+}
+
 /// The [`Memo::one`] key of a node argument.
 pub(crate) fn node_key(r: &NodeRef) -> u64 {
     (u64::from(r.doc) << 32) | u64::from(r.node)
@@ -293,9 +329,18 @@ const NO_NODE: u64 = u64::MAX;
 
 impl Memo {
     /// Forgets the calls of the last document. [`Memo::one`] keys name their document, so they
-    /// cannot match another's and stay.
+    /// cannot match another's within one evaluation and stay.
     pub(crate) fn clear(&mut self) {
         self.map.clear();
+    }
+
+    /// Forgets everything, for another evaluation (whose document indices mean other documents).
+    fn reset(&mut self) {
+        self.map.clear();
+        for e in &mut self.one {
+            e.0 = NO_NODE;
+            crate::value::discard(std::mem::take(&mut e.1));
+        }
     }
 
     /// The value of function `func` on node `node`, if it was called on it lately.
@@ -375,8 +420,8 @@ impl MemoKey {
     }
 }
 
-/// A located node for `at` and `fix`: the deepest node present, its pointer, and the path
-/// segments below it that are absent.
+/// A located node for `at` and `fix`: the deepest node present, and the pointer of the path,
+/// whose segments past `present` bytes are absent from the document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loc {
     /// The document.
@@ -387,8 +432,8 @@ pub struct Loc {
     pub pointer: String,
     /// Where the deepest present node is.
     pub pos: Pos,
-    /// The absent segments below the deepest node.
-    pub missing: Vec<String>,
+    /// How much of `pointer` names present nodes: the rest are the absent segments.
+    pub present: usize,
 }
 
 impl Loc {
@@ -400,16 +445,23 @@ impl Loc {
                 node: None,
                 pointer: String::new(),
                 pos: Pos::default(),
-                missing: Vec::new(),
+                present: 0,
             };
         };
         let pos = f.cx.doc(r.doc).map(|d| d.arena.location(d.root)).unwrap_or_default();
-        Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, missing: Vec::new() }
+        Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, present: 0 }
+    }
+
+    /// The absent segments below the deepest present node, unescaped, in order.
+    fn missing(&self) -> Vec<String> {
+        let rest = self.pointer.get(self.present..).unwrap_or("");
+        rest.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
     }
 
     /// JSON Patch operations setting (or, with `None`, removing) the located node.
     pub(crate) fn patch(&self, value: Option<serde_json::Value>) -> Option<PatchOp> {
-        match (value, self.missing.is_empty()) {
+        let complete = self.present >= self.pointer.len();
+        match (value, complete) {
             (None, true) => {
                 Some(PatchOp { op: PatchKind::Remove, path: self.pointer.clone(), value: None })
             }
@@ -418,19 +470,17 @@ impl Loc {
                 Some(PatchOp { op: PatchKind::Replace, path: self.pointer.clone(), value: Some(v) })
             }
             (Some(v), false) => {
+                // Adds the first absent segment, holding the others as nested objects.
+                let missing = self.missing();
                 let mut value = v;
-                for seg in self.missing.iter().skip(1).rev() {
+                for seg in missing.into_iter().skip(1).rev() {
                     let mut m = serde_json::Map::new();
-                    m.insert(seg.clone(), value);
+                    m.insert(seg, value);
                     value = serde_json::Value::Object(m);
                 }
-                // The pointer of the first missing segment: the full pointer less the others.
-                let depth = self.missing.len() - 1;
-                let mut end = self.pointer.len();
-                for _ in 0..depth {
-                    end = self.pointer.get(..end).and_then(|p| p.rfind('/')).unwrap_or(0);
-                }
-                let path = self.pointer.get(..end).unwrap_or("").to_string();
+                let rest = self.pointer.get(self.present..).unwrap_or("");
+                let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
+                let path = self.pointer.get(..self.present + first).unwrap_or("").to_string();
                 Some(PatchOp { op: PatchKind::Add, path, value: Some(value) })
             }
         }
@@ -484,10 +534,12 @@ impl CPath {
         let Some(doc) = cx.doc(r.doc) else { return Ok(Loc::of_doc(f)) };
         let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
         let mut cur = r.node;
-        let mut missing: Vec<String> = Vec::new();
+        // The pointer of the present part is built once the walk ends; absent segments are
+        // written after it as they come.
+        let mut absent = String::new();
         for seg in &self.segs {
-            let (next, text) = match seg {
-                CSeg::Field(k, name) if missing.is_empty() => {
+            let next = match seg {
+                CSeg::Field(k, name) if absent.is_empty() => {
                     let n = if k.0 == u32::MAX {
                         doc.arena.get_str(cur, name)
                     } else {
@@ -498,40 +550,44 @@ impl CPath {
                             cur = n;
                             continue;
                         }
-                        None => (None, String::from(&**name)),
+                        None => Err(Cow::Borrowed(&**name)),
                     }
                 }
-                CSeg::Field(_, name) => (None, String::from(&**name)),
+                CSeg::Field(_, name) => Err(Cow::Borrowed(&**name)),
                 CSeg::Index(code) => {
                     let i = code(f)?;
                     match i.as_i64(cx) {
-                        Some(n) => (
-                            doc.arena
-                                .children(cur)
-                                .get(n as usize)
-                                .filter(|_| n >= 0)
-                                .map(|e| e.node),
-                            n.to_string(),
-                        ),
+                        Some(n) => {
+                            let at = doc.arena.children(cur).get(n as usize).filter(|_| n >= 0);
+                            match at {
+                                Some(e) if absent.is_empty() => Ok(e.node),
+                                _ => Err(Cow::Owned(n.to_string())),
+                            }
+                        }
                         None => {
                             let key = i.display(cx);
-                            (doc.arena.get_str(cur, &key), key)
+                            match doc.arena.get_str(cur, &key) {
+                                Some(n) if absent.is_empty() => Ok(n),
+                                _ => Err(Cow::Owned(key)),
+                            }
                         }
                     }
                 }
             };
             match next {
-                Some(n) if missing.is_empty() => cur = n,
-                _ => missing.push(text),
+                Ok(n) => cur = n,
+                Err(text) => {
+                    // One allocation for the usual absent tails (`/securityContext/runAsNonRoot`).
+                    absent.reserve(text.len() + 48);
+                    absent.push('/');
+                    push_escaped(&mut absent, &text);
+                }
             }
         }
-        let room: usize = missing.iter().map(|m| m.len() + 1).sum();
-        let mut pointer = doc.arena.pointer_with_room(base, cur, room);
-        for m in &missing {
-            pointer.push('/');
-            push_escaped(&mut pointer, m);
-        }
-        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), missing })
+        let mut pointer = doc.arena.pointer_with_room(base, cur, absent.len());
+        let present = pointer.len();
+        pointer.push_str(&absent);
+        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), present })
     }
 }
 
@@ -667,10 +723,11 @@ impl Compiled {
         // Room for a finding per document up front, rather than regrowing a large vector from
         // nothing (the space is only touched as findings come).
         out.findings.reserve(docs.len());
-        let mut f = Frame::new(&cx, 0);
+        let mut f = Frame::reusing(&cx);
         for i in 0..docs.len() {
             self.evaluate_doc(&mut f, i as u32, selected.as_deref(), &mut out);
         }
+        f.recycle();
         out
     }
 

@@ -23,7 +23,7 @@ fn image_parts<'a>(
     a: &'a [Value],
     d: &'a dyn Docs,
 ) -> Result<Option<image_ref::Parts<'a>>, String> {
-    Ok(image_ref::parts(arg_str(a, 0, d)?).ok())
+    Ok(image_ref::parts_cached(arg_str(a, 0, d)?))
 }
 
 fn opt_part(s: Option<&str>) -> Value {

@@ -215,6 +215,69 @@ pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
     Ok(Parts { registry, path, tag, digest, explicit_registry: explicit })
 }
 
+/// Where the parts of a valid reference sit in it, as byte ranges (the registry `None` when it
+/// is the `docker.io` default): [`Parts`] without the borrow, so they can be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Spans {
+    registry: Option<(usize, usize)>,
+    path: (usize, usize),
+    tag: Option<(usize, usize)>,
+    digest: Option<(usize, usize)>,
+}
+
+impl Spans {
+    fn of(s: &str, p: &Parts<'_>) -> Spans {
+        // Every part but the default registry is a slice of `s`.
+        let at = |part: &str| {
+            let start = (part.as_ptr() as usize).wrapping_sub(s.as_ptr() as usize);
+            (start, start + part.len())
+        };
+        Spans {
+            registry: p.explicit_registry.then(|| at(p.registry)),
+            path: at(p.path),
+            tag: p.tag.map(at),
+            digest: p.digest.map(at),
+        }
+    }
+
+    fn parts<'a>(&self, s: &'a str) -> Parts<'a> {
+        let get = |(a, b): (usize, usize)| s.get(a..b).unwrap_or_default();
+        Parts {
+            registry: self.registry.map_or(DEFAULT_REGISTRY, get),
+            path: get(self.path),
+            tag: self.tag.map(get),
+            digest: self.digest.map(get),
+            explicit_registry: self.registry.is_some(),
+        }
+    }
+}
+
+/// The last reference [`parts_cached`] checked on this thread, and its parts when valid.
+struct Last {
+    text: String,
+    spans: Option<Spans>,
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Last> =
+        const { std::cell::RefCell::new(Last { text: String::new(), spans: None }) };
+}
+
+/// [`parts`], remembering the last reference checked on this thread: rules ask for several
+/// parts of one image in a row (`image_digest(x) == null && image_tag(x) == …`), and each asks
+/// with the same text. `None` for an invalid reference.
+pub fn parts_cached(s: &str) -> Option<Parts<'_>> {
+    LAST.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else { return parts(s).ok() };
+        if last.text != s {
+            last.text.clear();
+            last.text.push_str(s);
+            last.spans = parts(s).ok().map(|p| Spans::of(s, &p));
+        }
+        last.spans.map(|sp| sp.parts(s))
+    })
+}
+
 /// Splits off the registry when the first component looks like a host.
 fn split_registry(name: &str, first_slash: Option<usize>) -> (&str, &str, bool) {
     // The first slash of the whole reference is the name's: a tag or digest has none.
@@ -362,6 +425,30 @@ fn valid_path(path: &[u8]) -> bool {
 )]
 mod tests {
     use super::*;
+
+    /// The remembered parts are the parts: whether the last reference was the same, another,
+    /// or invalid.
+    #[test]
+    fn cached_parts_agree() {
+        let refs = [
+            "nginx",
+            "nginx",
+            "nginx:1.25",
+            "ghcr.io/acme/api:2.4.1",
+            "ghcr.io/acme/api:2.4.1",
+            "localhost:5000/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "UPPER/x",
+            "UPPER/x",
+            "nginx",
+            "",
+            "[::1]:5000/a/b:c",
+        ];
+        for r in refs {
+            // A copy, so a hit is on equal text at another address.
+            let copy = String::from(r);
+            assert_eq!(parts_cached(&copy), parts(r).ok(), "{r}");
+        }
+    }
 
     /// The one-pass path check agrees with the distribution reference grammar's regular
     /// expression on every string of up to six characters over the interesting bytes.
