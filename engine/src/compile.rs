@@ -1042,7 +1042,11 @@ impl Compiler<'_> {
             .segs
             .iter()
             .map(|s| match s {
-                hir::Seg::Field(name) => crate::eval::CSeg::Field(self.key(name), name.clone()),
+                hir::Seg::Field(name) => {
+                    let mut text = String::from("/");
+                    crate::doc::push_escaped(&mut text, name);
+                    crate::eval::CSeg::Field(self.key(name), name.clone(), text.into())
+                }
                 hir::Seg::Index(e) => crate::eval::CSeg::Index(self.expr(e)),
             })
             .collect();

@@ -203,6 +203,9 @@ pub struct Frame<'a> {
     /// The document under evaluation.
     pub doc: Option<NodeRef>,
     steps: u64,
+    /// Pointers of the nodes findings were located from on this document (see
+    /// [`Frame::root_pointer`]).
+    pointers: Vec<(u64, String)>,
 }
 
 impl<'a> Frame<'a> {
@@ -213,21 +216,22 @@ impl<'a> Frame<'a> {
     /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
-        let Spare { slots, pool, memo, out } = spare;
-        Frame { slots, pool, memo, cx, out, failures: Vec::new(), doc: None, steps: 0 }
+        let Spare { slots, pool, memo, out, pointers } = spare;
+        Frame { slots, pool, memo, cx, out, failures: Vec::new(), doc: None, steps: 0, pointers }
     }
 
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
     /// outlives its evaluation.
     fn recycle(self) {
-        let Frame { mut slots, mut pool, mut memo, mut out, .. } = self;
+        let Frame { mut slots, mut pool, mut memo, mut out, mut pointers, .. } = self;
         slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         for p in &mut pool {
             p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         }
         memo.reset();
         out.clear();
-        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out })));
+        pointers.clear();
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, pointers })));
     }
 
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
@@ -240,6 +244,7 @@ impl<'a> Frame<'a> {
             failures: Vec::new(),
             doc: None,
             steps: 0,
+            pointers: Vec::new(),
         }
     }
 
@@ -264,6 +269,25 @@ impl<'a> Frame<'a> {
         if let Some(s) = self.slots.get_mut(slot) {
             crate::value::discard(std::mem::replace(s, v));
         }
+    }
+
+    /// The pointer of node `r` relative to `base`, with room to append a path: remembered for
+    /// the document, since one rule's findings, and the next rule's, are mostly located from
+    /// the same few nodes (a container, a pod spec).
+    fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) -> String {
+        const ROOM: usize = 64;
+        let key = node_key(&r);
+        if let Some((_, p)) = self.pointers.iter().find(|(k, _)| *k == key) {
+            let mut out = String::with_capacity(p.len() + ROOM);
+            out.push_str(p);
+            return out;
+        }
+        let p = doc.arena.pointer_with_room(base, r.node, ROOM);
+        // A handful of roots per document is the usual; a long tail is not worth searching.
+        if self.pointers.len() < 16 {
+            self.pointers.push((key, p.clone()));
+        }
+        p
     }
 
     /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
@@ -312,6 +336,7 @@ struct Spare {
     pool: Vec<Vec<Value>>,
     memo: Memo,
     out: Vec<Raw>,
+    pointers: Vec<(u64, String)>,
 }
 
 thread_local! {
@@ -513,8 +538,8 @@ pub enum PatchKind {
 
 /// A compiled path segment.
 pub enum CSeg {
-    /// `.name`.
-    Field(Key, Arc<str>),
+    /// `.name`, with its JSON Pointer segment (`/name`, escaped).
+    Field(Key, Arc<str>, Box<str>),
     /// `[index]`.
     Index(Code),
 }
@@ -526,67 +551,75 @@ pub struct CPath {
 }
 
 impl CPath {
-    /// Finds the node a path names, going as deep as the document goes.
+    /// Finds the node a path names, going as deep as the document goes. The pointer is the
+    /// root's (remembered per document, see [`Frame::root_pointer`]) followed by the path's
+    /// own segments, present ones and then absent ones.
     pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, Box<EvalError>> {
         let root = (self.root)(f)?;
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
         let cx = f.cx;
         let Some(doc) = cx.doc(r.doc) else { return Ok(Loc::of_doc(f)) };
         let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
+        let mut pointer = f.root_pointer(doc, base, r);
         let mut cur = r.node;
-        // The pointer of the present part is built once the walk ends; absent segments are
-        // written after it as they come.
-        let mut absent = String::new();
+        // Where the absent segments start, once one is.
+        let mut present = None;
+        // Whether the text so far is the present node's own pointer: an integer index into a
+        // map names an entry whose pointer segment is its key, rebuilt at the end.
+        let mut exact = true;
         for seg in &self.segs {
-            let next = match seg {
-                CSeg::Field(k, name) if absent.is_empty() => {
-                    let n = if k.0 == u32::MAX {
-                        doc.arena.get_str(cur, name)
-                    } else {
-                        doc.arena.get(cur, *k)
-                    };
-                    match n {
-                        Some(n) => {
-                            cur = n;
-                            continue;
+            match seg {
+                CSeg::Field(k, name, text) => {
+                    if present.is_none() {
+                        let n = if k.0 == u32::MAX {
+                            doc.arena.get_str(cur, name)
+                        } else {
+                            doc.arena.get(cur, *k)
+                        };
+                        match n {
+                            Some(n) => cur = n,
+                            None => present = Some(pointer.len()),
                         }
-                        None => Err(Cow::Borrowed(&**name)),
                     }
+                    pointer.push_str(text);
                 }
-                CSeg::Field(_, name) => Err(Cow::Borrowed(&**name)),
                 CSeg::Index(code) => {
                     let i = code(f)?;
-                    match i.as_i64(cx) {
+                    let (next, text) = match i.as_i64(cx) {
                         Some(n) => {
                             let at = doc.arena.children(cur).get(n as usize).filter(|_| n >= 0);
-                            match at {
-                                Some(e) if absent.is_empty() => Ok(e.node),
-                                _ => Err(Cow::Owned(n.to_string())),
+                            let list = matches!(
+                                doc.arena.node(cur).map(|n| n.kind),
+                                Some(NodeKind::List { .. })
+                            );
+                            if at.is_some() && !list {
+                                exact = false;
                             }
+                            (at.map(|e| e.node), Cow::Owned(n.to_string()))
                         }
                         None => {
                             let key = i.display(cx);
-                            match doc.arena.get_str(cur, &key) {
-                                Some(n) if absent.is_empty() => Ok(n),
-                                _ => Err(Cow::Owned(key)),
-                            }
+                            (doc.arena.get_str(cur, &key), Cow::Owned(key))
+                        }
+                    };
+                    match next {
+                        Some(n) if present.is_none() => cur = n,
+                        _ => {
+                            present.get_or_insert(pointer.len());
                         }
                     }
-                }
-            };
-            match next {
-                Ok(n) => cur = n,
-                Err(text) => {
-                    // One allocation for the usual absent tails (`/securityContext/runAsNonRoot`).
-                    absent.reserve(text.len() + 48);
-                    absent.push('/');
-                    push_escaped(&mut absent, &text);
+                    pointer.push('/');
+                    push_escaped(&mut pointer, &text);
                 }
             }
         }
-        let mut pointer = doc.arena.pointer_with_room(base, cur, absent.len());
-        let present = pointer.len();
-        pointer.push_str(&absent);
+        let mut present = present.unwrap_or(pointer.len());
+        if !exact {
+            let own = doc.arena.pointer_with_room(base, cur, pointer.len() - present);
+            let rest = pointer.get(present..).unwrap_or("").to_string();
+            present = own.len();
+            pointer = own + &rest;
+        }
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), present })
     }
 }
@@ -742,8 +775,9 @@ impl Compiled {
     ) {
         let cx = f.cx;
         let Some(doc) = cx.docs.get(i as usize) else { return };
-        // The memo holds values for one document only.
+        // The memo and the remembered pointers hold values for one document only.
         f.memo.clear();
+        f.pointers.clear();
         let kinds = self.kinds.kinds_of(doc);
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
         let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
