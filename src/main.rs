@@ -60,6 +60,10 @@ Options for `check`:
   --max-steps N        evaluation budget per rule and document
   --timeout SECONDS    stop rules still running after SECONDS of wall-clock
                        time (e.g. 2.5); they are reported as rule errors
+  --every-rule         run every rule on every document of its kinds; by default
+                       a rule is skipped where it cannot find anything (the
+                       document lacks a field all its findings read), and so
+                       reports no rule error there; findings are the same
 
 Options for `test`:
   --policy PATH        run the tests of these policies (repeatable)
@@ -103,6 +107,7 @@ struct Args {
     input_format: Option<Format>,
     max_steps: Option<u64>,
     timeout: Option<std::time::Duration>,
+    every_rule: bool,
     module: Option<String>,
     stdlib: bool,
     check: bool,
@@ -141,6 +146,7 @@ fn parse_args() -> Result<Args, String> {
                     format!("unknown input format `{f}`: expected yaml, json, ndjson or dockerfile")
                 })?);
             }
+            Long("every-rule") => a.every_rule = true,
             Long("max-steps") => {
                 let n = text(p.value().map_err(|e| e.to_string())?)?;
                 a.max_steps =
@@ -486,6 +492,7 @@ fn check(args: &Args) -> Result<u8, String> {
             deadline: args.timeout,
             rules: Some(rules),
             sequential: false,
+            run_every_rule: args.every_rule,
         },
     );
     if args.json {

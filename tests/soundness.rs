@@ -474,6 +474,7 @@ fn checked_programs_never_raise_type_errors_on_conforming_documents() {
     let stdlib = build(&[]).unwrap();
     let types = &stdlib.compiled.program.types;
     let (mut accepted, mut rules, mut docs_run, mut budget, mut projected) = (0, 0, 0, 0, 0);
+    let mut skipped = 0;
     let mut first_rejection = None;
     let programs = std::env::var("WARD_SOUNDNESS_PROGRAMS")
         .ok()
@@ -517,6 +518,18 @@ fn checked_programs_never_raise_type_errors_on_conforming_documents() {
                 ..Options::default()
             };
             let outcome = policy.compiled.evaluate(&loaded.docs, &opts);
+            // Skipping rules that cannot find anything must not change what they find.
+            let every = Options { run_every_rule: true, ..opts.clone() };
+            let all = policy.compiled.evaluate(&loaded.docs, &every);
+            assert_eq!(
+                outcome.findings, all.findings,
+                "seed {seed}: skipping rules changed the findings\n--- program\n{program}\n--- document\n{text}"
+            );
+            skipped += policy
+                .user_rules()
+                .iter()
+                .filter(|r| loaded.docs.iter().any(|d| policy.compiled.skips(**r, d)))
+                .count();
             // Projection must not change what the rules find.
             if let Some(projection) = policy.compiled.projection(opts.rules.as_deref()) {
                 projected += 1;
@@ -551,8 +564,9 @@ fn checked_programs_never_raise_type_errors_on_conforming_documents() {
         }
     }
     eprintln!(
-        "soundness: {accepted}/{programs} programs accepted ({rules} rules), {docs_run} documents ({projected} also projected), {budget} budget stops"
+        "soundness: {accepted}/{programs} programs accepted ({rules} rules), {docs_run} documents ({projected} also projected), {budget} budget stops, {skipped} rules skipped on a document"
     );
+    assert!(skipped > 0, "no generated rule was ever skipped: the skipping check tests nothing");
     assert!(projected * 2 >= docs_run, "too few programs are projectable: {projected}/{docs_run}");
     assert!(
         accepted * 10 >= programs * 9,

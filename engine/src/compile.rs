@@ -211,6 +211,12 @@ pub struct Compiled {
     pub(crate) rule_controls: Vec<Arc<[String]>>,
     /// How many static call sites (see [`crate::statics`]) the code has.
     pub(crate) static_sites: usize,
+    /// Per rule, what a document must have for the rule to find anything (see
+    /// [`crate::needs`]): alternatives, each a mask of the bits in `need_bits` that must all be
+    /// there; none when the rule may find something in any document.
+    pub(crate) needs: Vec<Box<[u64]>>,
+    /// The bit of each key (by key id) in `needs`, [`NO_BIT`] for keys no rule needs.
+    pub(crate) need_bits: Vec<u8>,
 }
 
 /// Compiles a checked program.
@@ -266,6 +272,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
             rules_by_kind.entry(k.0).or_default().push(i as u32);
         }
     }
+    let (needs, need_bits) = need_masks(&program, &symbols);
     let rule_ids = program.rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
     let rule_controls = program.rules.iter().map(|r| Arc::from(r.controls.clone())).collect();
     Ok(Compiled {
@@ -281,8 +288,47 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         rule_ids,
         rule_controls,
         static_sites,
+        needs,
+        need_bits,
     })
 }
+
+/// The rules' needed fields (see [`crate::needs`]) as bit masks, one per alternative, and the
+/// bit of each key (by key id; [`NO_BIT`] for keys no rule needs). Up to 64 keys get a bit, the
+/// most needed first; an alternative keeps only its keys that have one, which only makes the
+/// rule run more often. A rule whose alternatives are all needed (no alternative, or one that
+/// asks nothing) gets no mask.
+fn need_masks(program: &hir::Program, symbols: &Symbols) -> (Vec<Box<[u64]>>, Vec<u8>) {
+    let per_rule = crate::needs::rules(program, builtins::table(), symbols);
+    let mut count: HashMap<Key, usize> = HashMap::default();
+    for k in per_rule.iter().flatten().flatten() {
+        *count.entry(*k).or_default() += 1;
+    }
+    let mut keys: Vec<(Key, usize)> = count.into_iter().collect();
+    keys.sort_by_key(|(k, n)| (std::cmp::Reverse(*n), k.0));
+    let mut bits = vec![NO_BIT; symbols.len()];
+    for (bit, (k, _)) in keys.iter().take(64).enumerate() {
+        if let Some(b) = bits.get_mut(k.0 as usize) {
+            *b = bit as u8;
+        }
+    }
+    let mask = |ks: &Vec<Key>| {
+        ks.iter()
+            .filter_map(|k| bits.get(k.0 as usize).filter(|b| **b != NO_BIT))
+            .fold(0u64, |m, b| m | 1 << b)
+    };
+    let masks = per_rule
+        .iter()
+        .map(|alts| {
+            let masks: Vec<u64> = alts.iter().map(mask).collect();
+            if masks.contains(&0) { Box::default() } else { masks.into() }
+        })
+        .collect();
+    (masks, bits)
+}
+
+/// [`Compiled::need_bits`] of a key no rule needs.
+pub(crate) const NO_BIT: u8 = u8::MAX;
 
 /// Interns every field name that the program reads, so documents can be keyed by them.
 fn collect_keys(p: &hir::Program, s: &mut Symbols) {
@@ -342,6 +388,53 @@ fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, Box<EvalErr
 }
 
 impl Compiled {
+    /// What a document must have for rule `rule` to find anything in it (see [`crate::needs`]):
+    /// alternatives, each a list of fields that must all be somewhere in the document. The
+    /// evaluator skips the rule on a document that meets none. Empty when the rule may find
+    /// something in any document.
+    pub fn needed_fields(&self, rule: u32) -> Vec<Vec<&str>> {
+        let masks = self.needs.get(rule as usize).map(|m| &m[..]).unwrap_or_default();
+        masks
+            .iter()
+            .map(|mask| {
+                let mut out: Vec<(u8, &str)> = self
+                    .need_bits
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b < 64 && mask & (1 << **b) != 0)
+                    .filter_map(|(k, b)| Some((*b, self.symbols.name(Key(k as u32))?)))
+                    .collect();
+                out.sort_unstable();
+                out.into_iter().map(|(_, n)| n).collect()
+            })
+            .collect()
+    }
+
+    /// Whether the evaluator skips rule `rule` on `doc`: the document meets none of the rule's
+    /// [`Compiled::needed_fields`] alternatives, so the rule cannot find anything in it.
+    pub fn skips(&self, rule: u32, doc: &Document) -> bool {
+        let Some(need) = self.needs.get(rule as usize).filter(|n| !n.is_empty()) else {
+            return false;
+        };
+        let have = self.present_fields(&doc.arena);
+        need.iter().all(|alt| alt & !have != 0)
+    }
+
+    /// Which fields that rules need (see [`Compiled::needed_fields`]) `arena` has anywhere, as
+    /// a mask of `need_bits`.
+    pub(crate) fn present_fields(&self, arena: &crate::doc::Arena) -> u64 {
+        let bits = self.need_bits.as_slice();
+        let mut mask = 0u64;
+        for e in &arena.edges {
+            if let Some(&b) = bits.get(e.key.0 as usize)
+                && b < 64
+            {
+                mask |= 1 << b;
+            }
+        }
+        mask
+    }
+
     /// The projection for evaluating `rules` (all when `None`): what the loader may skip in
     /// documents only these rules will see. `None` when the rules may look at whole documents.
     /// Use it only for documents evaluated by exactly these rules (never for tests).

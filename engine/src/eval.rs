@@ -32,6 +32,8 @@ pub struct Cx<'a> {
     statics: OnceLock<Box<[OnceLock<Value>]>>,
     /// How many static call sites the program has.
     static_sites: usize,
+    /// [`Options::run_every_rule`].
+    run_every_rule: bool,
     /// The wall-clock instant past which evaluation stops (native targets only: `Instant::now`
     /// panics on `wasm32-unknown-unknown`).
     #[cfg(not(target_arch = "wasm32"))]
@@ -58,6 +60,7 @@ impl<'a> Cx<'a> {
             max_steps: u64::MAX,
             statics: OnceLock::new(),
             static_sites: 0,
+            run_every_rule: false,
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -72,6 +75,7 @@ impl<'a> Cx<'a> {
             max_steps,
             statics: OnceLock::new(),
             static_sites: prog.static_sites,
+            run_every_rule: false,
             #[cfg(not(target_arch = "wasm32"))]
             deadline: None,
         }
@@ -206,6 +210,9 @@ pub struct Frame<'a> {
     /// Pointers of the nodes findings were located from on this document (see
     /// [`Frame::root_pointer`]).
     pointers: Vec<(u64, String)>,
+    /// The last arena [`Frame::present_keys`] looked at (by address, valid for one evaluation,
+    /// whose documents outlive it) and its mask.
+    present: Option<(usize, u64)>,
 }
 
 impl<'a> Frame<'a> {
@@ -217,7 +224,18 @@ impl<'a> Frame<'a> {
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
         let Spare { slots, pool, memo, out, pointers } = spare;
-        Frame { slots, pool, memo, cx, out, failures: Vec::new(), doc: None, steps: 0, pointers }
+        Frame {
+            slots,
+            pool,
+            memo,
+            cx,
+            out,
+            failures: Vec::new(),
+            doc: None,
+            steps: 0,
+            pointers,
+            present: None,
+        }
     }
 
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
@@ -245,6 +263,7 @@ impl<'a> Frame<'a> {
             doc: None,
             steps: 0,
             pointers: Vec::new(),
+            present: None,
         }
     }
 
@@ -288,6 +307,20 @@ impl<'a> Frame<'a> {
             self.pointers.push((key, p.clone()));
         }
         p
+    }
+
+    /// Which of the fields rules need (see [`Compiled::needs`]) `arena` has anywhere, as a mask;
+    /// remembered for the arena, which several documents may share (`kind: List`).
+    fn present_keys(&mut self, prog: &Compiled, arena: &Arc<crate::doc::Arena>) -> u64 {
+        let id = Arc::as_ptr(arena) as usize;
+        if let Some((a, m)) = self.present
+            && a == id
+        {
+            return m;
+        }
+        let mask = prog.present_fields(arena);
+        self.present = Some((id, mask));
+        mask
     }
 
     /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
@@ -698,6 +731,11 @@ pub struct Options {
     pub rules: Option<Vec<u32>>,
     /// Evaluate documents one after the other even where threads are available.
     pub sequential: bool,
+    /// Run every selected rule on every document of its kinds, even where it cannot find
+    /// anything: by default a rule is skipped on a document that lacks a field all its
+    /// findings read (see [`Compiled::needed_fields`]), and so reports no run-time error there.
+    /// The findings are the same either way.
+    pub run_every_rule: bool,
     /// Wall-clock budget for the whole call to [`Compiled::evaluate`], counted from its start; a
     /// rule still running on a document when it runs out stops with [`EvalError::Deadline`] (the
     /// clock is read every 1024 steps, so a single long builtin call may overrun it). Native
@@ -721,6 +759,7 @@ impl Compiled {
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
         #[cfg_attr(target_arch = "wasm32", expect(unused_mut, reason = "no deadline on wasm"))]
         let mut cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
+        cx.run_every_rule = opts.run_every_rule;
         #[cfg(not(target_arch = "wasm32"))]
         {
             cx.deadline = opts.deadline.and_then(|d| std::time::Instant::now().checked_add(d));
@@ -780,6 +819,7 @@ impl Compiled {
         f.pointers.clear();
         let kinds = self.kinds.kinds_of(doc);
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
+        let skipping = !f.cx.run_every_rule;
         let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
         // One kind (the usual case) lists its rules in order already; several are merged.
         let merged: Vec<u32>;
@@ -795,7 +835,19 @@ impl Compiled {
             }
         };
         let root = NodeRef { doc: i, node: doc.root };
+        // The needed fields the document has, found when a rule first needs some.
+        let mut present: Option<u64> = None;
         for &r in rules.iter().filter(|r| on(r)) {
+            if skipping
+                && let Some(need) = self.needs.get(r as usize)
+                && !need.is_empty()
+            {
+                let have = *present.get_or_insert_with(|| f.present_keys(self, &doc.arena));
+                if need.iter().all(|alt| alt & !have != 0) {
+                    // The rule cannot find anything here: each way it could lacks a field.
+                    continue;
+                }
+            }
             match self.run_rule_in(f, r, root) {
                 Ok(()) => out.findings.extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw))),
                 Err(error) => {

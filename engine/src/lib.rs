@@ -10,6 +10,7 @@ pub mod doc;
 pub mod error;
 pub mod eval;
 pub mod load;
+mod needs;
 pub mod project;
 mod statics;
 pub mod value;
