@@ -365,7 +365,7 @@ impl Builder {
 
     /// Adds a scalar under `key` written at `kpos` (`NO_KEY` for list items and roots): what
     /// [`Builder::key`] then [`Builder::scalar`] do, for a reader that keeps the key itself.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn entry_node(&mut self, kind: NodeKind, pos: Pos, key: Key, kpos: Pos) -> NodeId {
         let id = self.arena.nodes.len() as NodeId;
         match self.stack.last() {
@@ -381,7 +381,7 @@ impl Builder {
     }
 
     /// [`Builder::entry_node`] of a string.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn entry_string(&mut self, s: &str, pos: Pos, key: Key, kpos: Pos) -> NodeId {
         let start = self.arena.text.len() as u32;
         self.arena.text.push_str(s);
