@@ -416,6 +416,29 @@ impl Builder {
         Ok(node)
     }
 
+    /// [`Builder::close`] for a reader that adds entries with [`Builder::entry_node`]: the
+    /// same checks, with the common case (no merge key) kept short.
+    #[inline]
+    pub(crate) fn entry_close(&mut self) -> Result<(), BuildError> {
+        let Some(f) = self.stack.last() else { return Ok(()) };
+        if f.map && self.arena.merge_key.is_some() {
+            return self.close().map(|_| ());
+        }
+        let (node, map, from) = (f.node, f.map, f.start);
+        let entries = self.scratch.get(from..).unwrap_or(&[]);
+        let keys = if map { checked_summary(&self.arena, entries)? } else { 0 };
+        let start = self.arena.edges.len() as u32;
+        let len = entries.len() as u32;
+        self.arena.edges.extend_from_slice(entries);
+        self.scratch.truncate(from);
+        self.stack.pop();
+        if let Some(n) = self.arena.nodes.get_mut(node as usize) {
+            n.kind = if map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+            n.keys = keys;
+        }
+        Ok(())
+    }
+
     /// Whether a container is open and the innermost is a map: `None` when none is open.
     #[inline]
     pub(crate) fn top_map(&self) -> Option<bool> {
@@ -510,19 +533,30 @@ fn checked_summary(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
         check_duplicates(arena, entries)?;
         return Ok(super::key_summary(entries));
     }
+    let program = arena.symbols.len() as u32;
     let mut seen = 0u64;
     let mut keys = 0u32;
     for (i, e) in entries.iter().enumerate() {
         keys |= super::key_bit(e.key);
-        let bit = 1u64 << fingerprint(arena, e.key);
-        if seen & bit != 0
-            && entries.get(..i).unwrap_or(&[]).iter().any(|p| arena.same_key(p.key, e.key))
-        {
-            return Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos));
+        let fp = if e.key.0 < program { e.key.0 & 63 } else { fingerprint(arena, e.key) };
+        let bit = 1u64 << fp;
+        if seen & bit != 0 {
+            repeated(arena, entries, i)?;
         }
         seen |= bit;
     }
     Ok(keys)
+}
+
+/// Fails if entry `i` repeats the key of an earlier one.
+#[cold]
+fn repeated(arena: &Arena, entries: &[Edge], i: usize) -> Result<(), BuildError> {
+    match entries.get(i) {
+        Some(e) if entries.get(..i).unwrap_or(&[]).iter().any(|p| arena.same_key(p.key, e.key)) => {
+            Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {

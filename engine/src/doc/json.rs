@@ -363,7 +363,7 @@ impl<'a> Reader<'a> {
                     self.ws();
                     if self.peek() == Some(if map { b'}' } else { b']' }) {
                         self.pos += 1;
-                        b.close().map_err(|e| self.build(e))?;
+                        b.entry_close().map_err(|e| self.build(e))?;
                     } else {
                         if map {
                             (key, kpos, keep) = self.entry_key(b)?;
@@ -397,11 +397,11 @@ impl<'a> Reader<'a> {
                     }
                     Some(b'}') if in_map => {
                         self.pos += 1;
-                        b.close().map_err(|e| self.build(e))?;
+                        b.entry_close().map_err(|e| self.build(e))?;
                     }
                     Some(b']') if !in_map => {
                         self.pos += 1;
-                        b.close().map_err(|e| self.build(e))?;
+                        b.entry_close().map_err(|e| self.build(e))?;
                     }
                     None => return Err(self.err("unexpected end of input")),
                     Some(_) => {
@@ -990,6 +990,10 @@ mod tests {
         r#"{"<<": {"a": 1}, "a": 2, "b": {"<<": 3}}"#,
         r#"[{"a": 1, "b": 2}, {"whole": {"b": {"b": 1}}}, {"b": {"0": 1, "1": 2, "2": 3, "3": 4, "4": 5, "5": 6, "6": 7, "7": 8, "8": 9, "9": 10, "10": 11, "11": 12, "12": 13, "13": 14, "14": 15, "15": 16, "16": 17, "1\u0036": 18}}]"#,
         "{\"a\": 1}\n{\"b\": {\"c\": [1, 2, \n{\"keep\": {\"b\": 01}}\n\n{\"x\": \"\\uD800\"}\n{\"x\": {\"y\": 1}} extra\n",
+        "{\n  \"a\": {\n    \"zz\": 1,\n    \"b\": [1, {\"q\": \"r\"}],\n    \"zz\": 2\n  },\n  \"keep\": {\"keep\": true, \"keep\": false}\n}",
+        r#"{"\u0061": {"keep": "v", "k\"q": null, "whole": {"a": {"a": 1}}}, "a": 1}"#,
+        r#"{"keep": {"keep": {"keep": {"keep": 1}}}, "x": [[[[]]]], "b": [{}, [], {"a": []}]}"#,
+        r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
     ];
 
     /// A small deterministic generator (xorshift64*).
