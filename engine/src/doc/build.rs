@@ -352,6 +352,99 @@ impl Builder {
         Ok(Some(f.node))
     }
 
+    /// What the projection says of the value under key `k` of the innermost open map: the
+    /// general path's [`Builder::key`] and [`Builder::skip_next`] in one, for a reader that
+    /// keeps the key itself (see [`Builder::entry_node`]).
+    #[inline]
+    pub(crate) fn keep_of(&self, k: Key) -> Keep {
+        match (&self.projection, self.stack.last()) {
+            (Some(p), Some(top)) if top.project => p.get(k),
+            _ => Keep::Read,
+        }
+    }
+
+    /// Adds a scalar under `key` written at `kpos` (`NO_KEY` for list items and roots): what
+    /// [`Builder::key`] then [`Builder::scalar`] do, for a reader that keeps the key itself.
+    #[inline(always)]
+    pub(crate) fn entry_node(&mut self, kind: NodeKind, pos: Pos, key: Key, kpos: Pos) -> NodeId {
+        let id = self.arena.nodes.len() as NodeId;
+        match self.stack.last() {
+            Some(f) => {
+                let slot = (self.scratch.len() - f.start) as u32;
+                self.arena.nodes.push(Node { kind, pos, parent: f.node, slot, keys: 0 });
+                let kpos = if key == NO_KEY { pos } else { kpos };
+                self.scratch.push(Edge { key, node: id, pos: kpos });
+            }
+            None => self.arena.nodes.push(Node { kind, pos, parent: id, slot: 0, keys: 0 }),
+        }
+        id
+    }
+
+    /// [`Builder::entry_node`] of a string.
+    #[inline(always)]
+    pub(crate) fn entry_string(&mut self, s: &str, pos: Pos, key: Key, kpos: Pos) -> NodeId {
+        let start = self.arena.text.len() as u32;
+        self.arena.text.push_str(s);
+        self.entry_node(NodeKind::Str { start, len: s.len() as u32 }, pos, key, kpos)
+    }
+
+    /// Opens a map or list under `key` (see [`Builder::entry_node`]); `whole` when the
+    /// projection keeps everything under it.
+    #[inline]
+    pub(crate) fn entry_open(
+        &mut self,
+        map: bool,
+        pos: Pos,
+        key: Key,
+        kpos: Pos,
+        whole: bool,
+    ) -> Result<NodeId, BuildError> {
+        if self.stack.len() >= self.max_depth {
+            return Err(BuildError::TooDeep);
+        }
+        let project = match self.stack.last() {
+            Some(parent) => parent.project && !whole,
+            None => self.projection.is_some(),
+        };
+        let kind = if map {
+            NodeKind::Map { start: 0, len: 0 }
+        } else {
+            NodeKind::List { start: 0, len: 0 }
+        };
+        let node = self.entry_node(kind, pos, key, kpos);
+        self.stack.push(Frame { node, map, start: self.scratch.len(), project });
+        Ok(node)
+    }
+
+    /// [`Builder::close`] for a reader that adds entries with [`Builder::entry_node`]: the
+    /// same checks, with the common case (no merge key) kept short.
+    #[inline]
+    pub(crate) fn entry_close(&mut self) -> Result<(), BuildError> {
+        let Some(f) = self.stack.last() else { return Ok(()) };
+        if f.map && self.arena.merge_key.is_some() {
+            return self.close().map(|_| ());
+        }
+        let (node, map, from) = (f.node, f.map, f.start);
+        let entries = self.scratch.get(from..).unwrap_or(&[]);
+        let keys = if map { checked_summary(&self.arena, entries)? } else { 0 };
+        let start = self.arena.edges.len() as u32;
+        let len = entries.len() as u32;
+        self.arena.edges.extend_from_slice(entries);
+        self.scratch.truncate(from);
+        self.stack.pop();
+        if let Some(n) = self.arena.nodes.get_mut(node as usize) {
+            n.kind = if map { NodeKind::Map { start, len } } else { NodeKind::List { start, len } };
+            n.keys = keys;
+        }
+        Ok(())
+    }
+
+    /// Whether a container is open and the innermost is a map: `None` when none is open.
+    #[inline]
+    pub(crate) fn top_map(&self) -> Option<bool> {
+        self.stack.last().map(|f| f.map)
+    }
+
     /// Applies YAML `<<` merge keys: entries of the merged maps that the map lacks are copied in.
     fn merge_keys(&mut self, entries: Vec<Edge>) -> Result<Vec<Edge>, BuildError> {
         let Some(merge) = self.arena.merge_key else { return Ok(entries) };
@@ -440,19 +533,30 @@ fn checked_summary(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
         check_duplicates(arena, entries)?;
         return Ok(super::key_summary(entries));
     }
+    let program = arena.symbols.len() as u32;
     let mut seen = 0u64;
     let mut keys = 0u32;
     for (i, e) in entries.iter().enumerate() {
         keys |= super::key_bit(e.key);
-        let bit = 1u64 << fingerprint(arena, e.key);
-        if seen & bit != 0
-            && entries.get(..i).unwrap_or(&[]).iter().any(|p| arena.same_key(p.key, e.key))
-        {
-            return Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos));
+        let fp = if e.key.0 < program { e.key.0 & 63 } else { fingerprint(arena, e.key) };
+        let bit = 1u64 << fp;
+        if seen & bit != 0 {
+            repeated(arena, entries, i)?;
         }
         seen |= bit;
     }
     Ok(keys)
+}
+
+/// Fails if entry `i` repeats the key of an earlier one.
+#[cold]
+fn repeated(arena: &Arena, entries: &[Edge], i: usize) -> Result<(), BuildError> {
+    match entries.get(i) {
+        Some(e) if entries.get(..i).unwrap_or(&[]).iter().any(|p| arena.same_key(p.key, e.key)) => {
+            Err(BuildError::DuplicateKey(arena.key_str(e.key).to_string(), e.pos))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_duplicates(arena: &Arena, entries: &[Edge]) -> Result<(), BuildError> {

@@ -3,8 +3,9 @@
 //! A hand-written byte-level reader: it records the position of every value, which
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
-use super::build::{BuildError, Builder, SkimmedKey, Spare};
-use super::{LineIndex, NodeId, NodeKind, Pos, splat, zero_bytes};
+use super::build::{BuildError, Builder, NO_KEY, SkimmedKey, Spare};
+use super::{Key, LineIndex, NodeId, NodeKind, Pos, splat, zero_bytes};
+use crate::project::Keep;
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,7 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
         r.done(b);
         return (Vec::new(), vec![e]);
     }
-    let read = r.value(b);
+    let read = if skim { r.value_fast(b) } else { r.value(b) };
     r.done(b);
     match read {
         Ok(id) => {
@@ -83,7 +84,8 @@ fn read_lines(
         r.line_start = start;
         r.ws();
         if r.pos < end {
-            match r.value(b) {
+            let read = if skim { r.value_fast(b) } else { r.value(b) };
+            match read {
                 Ok(id) => {
                     r.ws();
                     if r.pos < end {
@@ -318,6 +320,157 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// [`Reader::value`] keeping the key of the next value itself rather than in the builder,
+    /// and skimming what the projection skips.
+    fn value_fast(&mut self, b: &mut Builder) -> Result<NodeId, JsonError> {
+        let mut root = None;
+        // The key of the value expected next (`NO_KEY` for list items and roots), where it is
+        // written, and what the projection does with its value.
+        let (mut key, mut kpos, mut keep) = (NO_KEY, Pos::default(), Keep::Read);
+        loop {
+            self.ws();
+            let pos = self.here();
+            // A value is expected here.
+            match self.peek() {
+                _ if keep == Keep::Skip => {
+                    // A placeholder, then read past the value.
+                    b.entry_node(NodeKind::Null, pos, key, kpos);
+                    self.skip(b.depth(), b.max_depth())?;
+                }
+                Some(b'"') => {
+                    let start = self.pos + 1;
+                    let end = plain_end(self.src, start);
+                    let id = if self.src.get(end) == Some(&b'"') {
+                        self.pos = end + 1;
+                        let s = self.text.get(start..end).unwrap_or("");
+                        b.entry_string(s, pos, key, kpos)
+                    } else {
+                        let s = self.string()?;
+                        b.entry_string(&s, pos, key, kpos)
+                    };
+                    root.get_or_insert(id);
+                }
+                Some(c @ (b'{' | b'[')) => {
+                    let map = c == b'{';
+                    let id = b
+                        .entry_open(map, pos, key, kpos, keep == Keep::Whole)
+                        .map_err(|e| self.build(e))?;
+                    self.pos += 1;
+                    root.get_or_insert(id);
+                    self.ws();
+                    if self.peek() == Some(if map { b'}' } else { b']' }) {
+                        self.pos += 1;
+                        b.entry_close().map_err(|e| self.build(e))?;
+                    } else {
+                        if map {
+                            (key, kpos, keep) = self.entry_key(b)?;
+                        } else {
+                            (key, keep) = (NO_KEY, Keep::Read);
+                        }
+                        continue;
+                    }
+                }
+                _ => {
+                    let kind = self.scalar_kind()?;
+                    let id = b.entry_node(kind, pos, key, kpos);
+                    root.get_or_insert(id);
+                }
+            }
+            // After a value: close containers or move to the next element.
+            loop {
+                let Some(in_map) = b.top_map() else {
+                    return root.ok_or_else(|| self.err("expected a JSON value"));
+                };
+                self.ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if in_map {
+                            (key, kpos, keep) = self.entry_key(b)?;
+                        } else {
+                            (key, keep) = (NO_KEY, Keep::Read);
+                        }
+                        break;
+                    }
+                    Some(b'}') if in_map => {
+                        self.pos += 1;
+                        b.entry_close().map_err(|e| self.build(e))?;
+                    }
+                    Some(b']') if !in_map => {
+                        self.pos += 1;
+                        b.entry_close().map_err(|e| self.build(e))?;
+                    }
+                    None => return Err(self.err("unexpected end of input")),
+                    Some(_) => {
+                        return Err(self.err(if in_map {
+                            "expected `,` or `}`"
+                        } else {
+                            "expected `,` or `]`"
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a map key and its colon: [`Reader::member_key`] for [`Reader::value_fast`].
+    #[inline(always)]
+    fn entry_key(&mut self, b: &mut Builder) -> Result<(Key, Pos, Keep), JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let pos = self.here();
+        let start = self.pos + 1;
+        let end = plain_end(self.src, start);
+        let k = if self.src.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            match b.arena.symbols.get_within(self.src, start, end) {
+                Some(k) => k,
+                None => b.arena.entry_key_known(self.text.get(start..end).unwrap_or(""), None),
+            }
+        } else {
+            self.entry_key_escaped(b)?
+        };
+        if self.peek() != Some(b':') {
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(self.err("expected `:` after the key"));
+            }
+        }
+        self.pos += 1;
+        Ok((k, pos, b.keep_of(k)))
+    }
+
+    /// The key of a key string holding escapes (or unterminated).
+    #[inline(never)]
+    fn entry_key_escaped(&mut self, b: &mut Builder) -> Result<Key, JsonError> {
+        let key = self.string()?;
+        Ok(b.arena.entry_key(&key))
+    }
+
+    /// The scalar at the reader, moving past it.
+    #[inline]
+    fn scalar_kind(&mut self) -> Result<NodeKind, JsonError> {
+        match self.peek() {
+            Some(b't') => self.word_kind("true", NodeKind::Bool(true)),
+            Some(b'f') => self.word_kind("false", NodeKind::Bool(false)),
+            Some(b'n') => self.word_kind("null", NodeKind::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            None => Err(self.err("unexpected end of input")),
+            Some(_) => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn word_kind(&mut self, w: &str, kind: NodeKind) -> Result<NodeKind, JsonError> {
+        if self.src.get(self.pos..self.pos + w.len()) == Some(w.as_bytes()) {
+            self.pos += w.len();
+            Ok(kind)
+        } else {
+            Err(self.err("expected a JSON value"))
         }
     }
 
@@ -837,6 +990,10 @@ mod tests {
         r#"{"<<": {"a": 1}, "a": 2, "b": {"<<": 3}}"#,
         r#"[{"a": 1, "b": 2}, {"whole": {"b": {"b": 1}}}, {"b": {"0": 1, "1": 2, "2": 3, "3": 4, "4": 5, "5": 6, "6": 7, "7": 8, "8": 9, "9": 10, "10": 11, "11": 12, "12": 13, "13": 14, "14": 15, "15": 16, "16": 17, "1\u0036": 18}}]"#,
         "{\"a\": 1}\n{\"b\": {\"c\": [1, 2, \n{\"keep\": {\"b\": 01}}\n\n{\"x\": \"\\uD800\"}\n{\"x\": {\"y\": 1}} extra\n",
+        "{\n  \"a\": {\n    \"zz\": 1,\n    \"b\": [1, {\"q\": \"r\"}],\n    \"zz\": 2\n  },\n  \"keep\": {\"keep\": true, \"keep\": false}\n}",
+        r#"{"\u0061": {"keep": "v", "k\"q": null, "whole": {"a": {"a": 1}}}, "a": 1}"#,
+        r#"{"keep": {"keep": {"keep": {"keep": 1}}}, "x": [[[[]]]], "b": [{}, [], {"a": []}]}"#,
+        r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
     ];
 
     /// A small deterministic generator (xorshift64*).

@@ -204,7 +204,7 @@ impl Symbols {
 
     /// [`Symbols::get`] of the name `src[start..end]`, reading its words straight from `src`
     /// when eight bytes from `start` are there to read.
-    #[inline]
+    #[inline(always)]
     pub fn get_within(&self, src: &[u8], start: usize, end: usize) -> Option<Key> {
         let b = src.get(start..end)?;
         let n = b.len();
@@ -225,7 +225,7 @@ impl Symbols {
     }
 
     /// The key for the name `b` whose first and last eight bytes are `head` and `tail`.
-    #[inline]
+    #[inline(always)]
     fn find(&self, b: &[u8], head: u64, tail: u64) -> Option<Key> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = quick_hash(b.len(), head, tail) as usize & mask;
