@@ -38,7 +38,7 @@ fn run_call(
     f: &mut Frame<'_>,
     func: &CFn,
     slots: Vec<Value>,
-    key: Option<(usize, Option<u64>, MemoKey)>,
+    key: Memoise,
 ) -> Result<Value, Box<EvalError>> {
     // Functions are pure: they share the caller's frame (steps, document, memo) and only need
     // slots of their own, swapped in for the call.
@@ -46,10 +46,23 @@ fn run_call(
     let out = (func.body)(f);
     let done = std::mem::replace(&mut f.slots, caller);
     f.give_slots(done);
-    if let (Some((fid, node, k)), Ok(v)) = (key, &out) {
-        f.memo.insert(fid, node, k, v.clone());
+    if let Ok(v) = &out {
+        match key {
+            Memoise::No => {}
+            Memoise::Node(fid, node) => f.memo.insert_one(fid, node, v.clone()),
+            Memoise::Key(k) => f.memo.insert(k, v.clone()),
+        }
     }
     out
+}
+
+/// How a call's value is remembered.
+enum Memoise {
+    No,
+    /// A call of function `.0` on one node, by [`crate::eval::node_key`].
+    Node(usize, u64),
+    /// Any other memoised call.
+    Key(MemoKey),
 }
 
 /// The compiled function `fid` (always there: the checker resolved every call).
@@ -78,7 +91,7 @@ fn call_unmemoised(
             *s = v;
         }
     }
-    run_call(f, func, slots, None)
+    run_call(f, func, slots, Memoise::No)
 }
 
 /// A memoised call of function `fid` with the one argument `v`: the memo first (a node
@@ -88,19 +101,33 @@ fn call_one(f: &mut Frame<'_>, fid: usize, v: Value, span: Span) -> Result<Value
         Value::Node(r) => Some(crate::eval::node_key(r)),
         _ => None,
     };
-    if let Some(hit) = node.and_then(|n| f.memo.get_one(fid, n)) {
-        return Ok(hit.clone());
-    }
-    let key = MemoKey::new(fid as u32, std::iter::once(Some(&v)));
-    if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
-        return Ok(hit.clone());
-    }
+    let memoise = match node {
+        Some(n) => {
+            if let Some(hit) = f.memo.get_one(fid, n) {
+                return Ok(hit.clone());
+            }
+            // Nodes the direct-mapped entry lost go to the map.
+            if let Some(hit) = f.memo.get_evicted(fid, n) {
+                return Ok(hit.clone());
+            }
+            Memoise::Node(fid, n)
+        }
+        None => match MemoKey::new(fid as u32, std::iter::once(Some(&v))) {
+            Some(k) => {
+                if let Some(hit) = f.memo.get(&k) {
+                    return Ok(hit.clone());
+                }
+                Memoise::Key(k)
+            }
+            None => Memoise::No,
+        },
+    };
     let func = function(f, fid, span)?;
     let mut slots = f.take_slots(func.locals as usize);
     if let Some(s) = func.params.first().and_then(|p| slots.get_mut(*p as usize)) {
         *s = v;
     }
-    run_call(f, func, slots, key.map(|k| (fid, node, k)))
+    run_call(f, func, slots, memoise)
 }
 
 /// Compiled code of an expression.
@@ -820,7 +847,7 @@ impl Compiler<'_> {
             if let Some(hit) = key.as_ref().and_then(|k| f.memo.get(k)) {
                 return Ok(hit.clone());
             }
-            let key = key.map(|k| (fid, None, k));
+            let key = key.map_or(Memoise::No, Memoise::Key);
             let mut slots = f.take_slots(func.locals as usize);
             for (v, p) in vals.iter_mut().zip(&func.params) {
                 if let Some(s) = slots.get_mut(*p as usize) {

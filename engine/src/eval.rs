@@ -410,17 +410,32 @@ impl Memo {
         self.map.get(key)
     }
 
-    /// Records a call's value: under `key`, and under `node` for a one-node call.
-    pub(crate) fn insert(&mut self, func: usize, node: Option<u64>, key: MemoKey, v: Value) {
-        if let Some(n) = node {
-            if self.one.len() <= func {
-                self.one.resize(func + 1, (NO_NODE, Value::Null));
-            }
-            if let Some(slot) = self.one.get_mut(func) {
-                *slot = (n, v.clone());
+    /// A one-node call's value that [`Memo::insert_one`] moved to the map.
+    pub(crate) fn get_evicted(&self, func: usize, node: u64) -> Option<&Value> {
+        if self.map.is_empty() {
+            return None;
+        }
+        self.map.get(&MemoKey::node(func as u32, node))
+    }
+
+    /// Records a call's value under `key`.
+    pub(crate) fn insert(&mut self, key: MemoKey, v: Value) {
+        self.map.insert(key, v);
+    }
+
+    /// Records the value of function `func` on node `node` in the direct-mapped table; the
+    /// entry it replaces, a call on another node of this document, moves to the map.
+    pub(crate) fn insert_one(&mut self, func: usize, node: u64, v: Value) {
+        if self.one.len() <= func {
+            self.one.resize(func + 1, (NO_NODE, Value::Null));
+        }
+        if let Some(slot) = self.one.get_mut(func) {
+            let (old, value) = std::mem::replace(slot, (node, v));
+            // Entries of earlier documents are simply dropped: the map holds this one's only.
+            if old != NO_NODE && old >> 32 == node >> 32 {
+                self.map.insert(MemoKey::node(func as u32, old), value);
             }
         }
-        self.map.insert(key, v);
     }
 }
 
@@ -456,6 +471,12 @@ pub(crate) struct MemoKey {
 }
 
 impl MemoKey {
+    /// The key of a call of `func` on the one node `node` (a [`node_key`]).
+    fn node(func: u32, node: u64) -> MemoKey {
+        let arg = MemoArg::Node((node >> 32) as u32, node as u32);
+        MemoKey { func, args: [arg, MemoArg::Null, MemoArg::Null] }
+    }
+
     pub(crate) fn new<'v>(
         func: u32,
         args: impl ExactSizeIterator<Item = Option<&'v Value>>,
