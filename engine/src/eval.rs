@@ -531,12 +531,6 @@ impl Loc {
         Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, present: 0 }
     }
 
-    /// The absent segments below the deepest present node, unescaped, in order.
-    fn missing(&self) -> Vec<String> {
-        let rest = self.pointer.get(self.present..).unwrap_or("");
-        rest.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
-    }
-
     /// JSON Patch operations setting (or, with `None`, removing) the located node.
     pub(crate) fn patch(&self, value: Option<serde_json::Value>) -> Option<PatchOp> {
         let complete = self.present >= self.pointer.len();
@@ -550,15 +544,22 @@ impl Loc {
             }
             (Some(v), false) => {
                 // Adds the first absent segment, holding the others as nested objects.
-                let missing = self.missing();
-                let mut value = v;
-                for seg in missing.into_iter().skip(1).rev() {
-                    let mut m = serde_json::Map::new();
-                    m.insert(seg, value);
-                    value = serde_json::Value::Object(m);
-                }
+                // The absent part of the pointer, `/first/second/third`: the first segment is
+                // added, holding the others, innermost first.
                 let rest = self.pointer.get(self.present..).unwrap_or("");
                 let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
+                let inner = rest.get(first..).and_then(|t| t.get(1..));
+                let mut value = v;
+                for seg in inner.into_iter().flat_map(|t| t.rsplit('/')) {
+                    let key = if seg.contains('~') {
+                        seg.replace("~1", "/").replace("~0", "~")
+                    } else {
+                        seg.to_string()
+                    };
+                    let mut m = serde_json::Map::new();
+                    m.insert(key, value);
+                    value = serde_json::Value::Object(m);
+                }
                 let path = self.pointer.get(..self.present + first).unwrap_or("").to_string();
                 Some(PatchOp { op: PatchKind::Add, path, value: Some(value) })
             }
