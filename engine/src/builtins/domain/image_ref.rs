@@ -161,6 +161,158 @@ pub struct Parts<'a> {
 
 /// Checks an image reference and splits it into borrowed [`Parts`].
 pub fn parts(s: &str) -> Result<Parts<'_>, ImageRefError> {
+    match plain_parts(s.as_bytes()) {
+        Some(p) => Ok(p.parts(s)),
+        None => parts_in_full(s),
+    }
+}
+
+/// Byte classes for [`plain_parts`].
+const LOWER: u8 = 1; // a-z 0-9: path and tag and domain
+const UPPER: u8 = 2; // A-Z: tag and domain
+const WORD_SEP: u8 = 4; // _
+const DOT: u8 = 8;
+const DASH: u8 = 16;
+
+#[allow(clippy::indexing_slicing, reason = "a const loop over the table's own indices")]
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            LOWER
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c == b'_' {
+            WORD_SEP
+        } else if c == b'.' {
+            DOT
+        } else if c == b'-' {
+            DASH
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+}
+
+static CLASS: [u8; 256] = classes();
+
+/// The class of byte `c` (the look-up needs no bounds check: a byte indexes 256 entries).
+fn class(c: u8) -> u8 {
+    CLASS.get(c as usize).copied().unwrap_or(0)
+}
+
+/// The parts of a reference of the usual shape (`[host[:port]/]path[:tag][@sha256:hex]`, a
+/// lowercase path, an ASCII host name), checked in one pass over each part with a byte-class
+/// table; `None` for anything else, valid or not, which [`parts_in_full`] decides. Agrees with
+/// it wherever it answers (a test compares them on every short string over the grammar's bytes).
+fn plain_parts(b: &[u8]) -> Option<Spans> {
+    if b.is_empty() || b.len() > NAME_MAX {
+        return None;
+    }
+    // The separators: the first `@`, and before it the first and last `/` and the last `:`.
+    let (mut first_slash, mut last_slash, mut last_colon) = (None, None, None);
+    let mut end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'/' => {
+                first_slash = first_slash.or(Some(i));
+                last_slash = Some(i);
+            }
+            b':' => last_colon = Some(i),
+            b'@' => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let digest = if end < b.len() {
+        let d = b.get(end + 1..)?;
+        let hex = d.strip_prefix(b"sha256:")?;
+        if hex.len() != 64 || !hex.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        Some((end + 1, b.len()))
+    } else {
+        None
+    };
+    // The tag's colon comes after the last slash.
+    let (name_end, tag) = match last_colon {
+        Some(c) if last_slash.is_none_or(|sl| c > sl) => (c, Some((c + 1, end))),
+        _ => (end, None),
+    };
+    if let Some((t0, t1)) = tag {
+        let t = b.get(t0..t1)?;
+        let (first, rest) = t.split_first()?;
+        let word = LOWER | UPPER | WORD_SEP;
+        if t.len() > TAG_MAX
+            || class(*first) & word == 0
+            || !rest.iter().all(|c| class(*c) & (word | DOT | DASH) != 0)
+        {
+            return None;
+        }
+    }
+    // A first component with `.` or `:`, or `localhost`, is a registry.
+    let (registry, path_start) = match first_slash.filter(|sl| *sl < name_end) {
+        Some(sl) => {
+            let first = b.get(..sl)?;
+            if first.iter().any(|c| *c == b'.' || *c == b':') || first == b"localhost" {
+                if !plain_host(first) {
+                    return None;
+                }
+                (Some((0, sl)), sl + 1)
+            } else {
+                (None, 0)
+            }
+        }
+        None => (None, 0),
+    };
+    let path = b.get(path_start..name_end)?;
+    if !valid_path(path) || registry.is_none() && is_lower_hex_bytes(path, 64) {
+        return None;
+    }
+    Some(Spans { registry, path: (path_start, name_end), tag, digest })
+}
+
+/// `host[:port]`, the host of ASCII letters, digits and `-` in dot-separated components that
+/// start and end with a letter or digit.
+fn plain_host(b: &[u8]) -> bool {
+    let (host, port) = match b.iter().position(|c| *c == b':') {
+        Some(i) => (b.get(..i).unwrap_or_default(), b.get(i + 1..)),
+        None => (b, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.iter().all(u8::is_ascii_digit)) {
+        return false;
+    }
+    let mut edge = true; // at the start of a component
+    let mut last = 0u8;
+    for &c in host {
+        let class = class(c);
+        if c == b'.' {
+            if edge || last == b'-' {
+                return false;
+            }
+            edge = true;
+        } else if class & (LOWER | UPPER) != 0 || c == b'-' && !edge {
+            edge = false;
+        } else {
+            return false;
+        }
+        last = c;
+    }
+    !edge && last != b'-'
+}
+
+fn is_lower_hex_bytes(s: &[u8], len: usize) -> bool {
+    s.len() == len && s.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// [`parts`] by the general route: every case and every error.
+fn parts_in_full(s: &str) -> Result<Parts<'_>, ImageRefError> {
     if s.is_empty() {
         return Err(ImageRefError::Empty);
     }
@@ -447,6 +599,60 @@ mod tests {
             // A copy, so a hit is on equal text at another address.
             let copy = String::from(r);
             assert_eq!(parts_cached(&copy), parts(r).ok(), "{r}");
+        }
+    }
+
+    /// The one-pass route agrees with the general one wherever it answers: on every string of
+    /// up to five bytes over the grammar's interesting bytes, and on longer usual references.
+    #[test]
+    fn plain_parts_agree_with_the_general_route() {
+        let alphabet = b"aZ1_.-/:@[";
+        let mut s = Vec::new();
+        let mut answered = 0;
+        for len in 0..=5u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                s.clear();
+                for _ in 0..len {
+                    s.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let text = std::str::from_utf8(&s).unwrap();
+                if let Some(p) = plain_parts(&s) {
+                    answered += 1;
+                    assert_eq!(Ok(p.parts(text)), parts_in_full(text), "{text:?}");
+                }
+            }
+        }
+        assert!(answered > 1000, "the plain route answered only {answered} times");
+        let hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let more = [
+            "nginx:1.25.3".to_string(),
+            "registry.example.com:5000/team/worker".into(),
+            "quay.io/prometheus/node-exporter:v1.7.0".into(),
+            format!("redis@sha256:{hex}"),
+            format!("redis:7@sha256:{hex}"),
+            format!("redis@sha256:{}", hex.to_uppercase()),
+            format!("redis@sha512:{hex}"),
+            hex.to_string(),
+            format!("reg.io/{hex}"),
+            "localhost/app:v1".into(),
+            "localhost:5000/app".into(),
+            "-bad.io/app".into(),
+            "bad-.io/app".into(),
+            "a..b.io/app".into(),
+            "reg.io:/app".into(),
+            "reg.io:50a/app".into(),
+            "Reg.IO/app:TAG".into(),
+            "app:.bad".into(),
+            format!("app:{}", "t".repeat(129)),
+            format!("app:{}", "t".repeat(128)),
+            format!("{}/app", "a".repeat(250)),
+        ];
+        for text in &more {
+            if let Some(p) = plain_parts(text.as_bytes()) {
+                assert_eq!(Ok(p.parts(text)), parts_in_full(text), "{text:?}");
+            }
+            assert_eq!(parts(text), parts_in_full(text), "{text:?}");
         }
     }
 
