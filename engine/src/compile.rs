@@ -149,6 +149,9 @@ pub struct CRule {
     pub(crate) body: Vec<SCode>,
 }
 
+/// The `apiVersion` and `kind` a kind asks for, when it asks for no other field.
+type Identity = (Option<Arc<str>>, Option<Arc<str>>);
+
 /// Field values that select a kind: `(key, value)` pairs.
 type Discriminators = Vec<(Key, Arc<str>)>;
 
@@ -157,6 +160,8 @@ type Discriminators = Vec<(Key, Arc<str>)>;
 pub struct KindIndex {
     by_api_kind: HashMap<String, HashMap<String, Vec<u32>>>,
     by_format: HashMap<String, Vec<u32>>,
+    /// Kinds told by `apiVersion` or `kind` alone (`DeleteOptions` has no `apiVersion`).
+    by_identity: Vec<(u32, Identity)>,
     other: Vec<(u32, Discriminators)>,
     discriminators: HashMap<u32, Discriminators>,
 }
@@ -176,9 +181,14 @@ impl KindIndex {
             let av =
                 d.fields.iter().find(|(k, _)| &**k == "apiVersion").map(|(_, v)| v.to_string());
             let kind = d.fields.iter().find(|(k, _)| &**k == "kind").map(|(_, v)| v.to_string());
+            let identity_only =
+                d.fields.iter().all(|(k, _)| &**k == "apiVersion" || &**k == "kind");
             match (av, kind, d.fields.len()) {
                 (Some(a), Some(k), 2) => {
                     ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0)
+                }
+                (av, kind, _) if identity_only && (av.is_some() || kind.is_some()) => {
+                    ix.by_identity.push((id.0, (av.map(Arc::from), kind.map(Arc::from))))
                 }
                 _ => ix.other.push((id.0, fields)),
             }
@@ -188,21 +198,47 @@ impl KindIndex {
 
     /// The kinds a document is of.
     pub fn kinds_of(&self, doc: &Document) -> Vec<u32> {
+        let mut out = self.kinds_by_identity(&doc.meta);
+        self.other_kinds(doc, &mut out);
+        out
+    }
+
+    /// The kinds a document's identity alone tells (its `apiVersion` and `kind`, its format).
+    pub(crate) fn kinds_by_identity(&self, meta: &crate::doc::DocMeta) -> Vec<u32> {
         let mut out = Vec::new();
-        if let (Some(a), Some(k)) = (&doc.meta.api_version, &doc.meta.kind)
+        if let (Some(a), Some(k)) = (&meta.api_version, &meta.kind)
             && let Some(ids) = self.by_api_kind.get(&**a).and_then(|m| m.get(&**k))
         {
             out.extend(ids);
         }
-        if let Some(ids) = self.by_format.get(&*doc.meta.format) {
+        if let Some(ids) = self.by_format.get(&*meta.format) {
             out.extend(ids);
         }
+        let is = |want: &Option<Arc<str>>, have: &Option<Arc<str>>| match want {
+            Some(w) => have.as_deref() == Some(&**w),
+            None => true,
+        };
+        for (id, (av, kind)) in &self.by_identity {
+            if is(av, &meta.api_version) && is(kind, &meta.kind) {
+                out.push(*id);
+            }
+        }
+        out
+    }
+
+    /// Adds the kinds recognised by other fields of the document (none in the standard
+    /// library's Kubernetes types).
+    pub(crate) fn other_kinds(&self, doc: &Document, out: &mut Vec<u32>) {
         for (id, fields) in &self.other {
             if matches_fields(doc, doc.root, fields) {
                 out.push(*id);
             }
         }
-        out
+    }
+
+    /// Whether some kind is recognised by fields other than its identity.
+    pub(crate) fn has_other(&self) -> bool {
+        !self.other.is_empty()
     }
 
     /// Whether node `node` of `doc` is a document of kind `kind`.
@@ -244,7 +280,12 @@ pub struct Compiled {
     pub(crate) needs: Vec<Box<[u64]>>,
     /// The bit of each key (by key id) in `needs`, [`NO_BIT`] for keys no rule needs.
     pub(crate) need_bits: Vec<u8>,
+    /// A number no other compiled program in this process has (frames remember look-ups by it).
+    pub(crate) id: u64,
 }
+
+/// The source of [`Compiled::id`].
+static PROGRAMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Compiles a checked program.
 pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
@@ -317,6 +358,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         static_sites,
         needs,
         need_bits,
+        id: PROGRAMS.fetch_add(1, Ordering::Relaxed),
     })
 }
 
@@ -435,6 +477,20 @@ impl Compiled {
                 out.into_iter().map(|(_, n)| n).collect()
             })
             .collect()
+    }
+
+    /// The rules that apply to documents of `kinds`, in rule order.
+    pub(crate) fn rules_of(&self, kinds: &[u32]) -> Arc<[u32]> {
+        let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
+        match kinds {
+            [k] => applicable(k).into(),
+            _ => {
+                let mut all: Vec<u32> = kinds.iter().flat_map(applicable).copied().collect();
+                all.sort_unstable();
+                all.dedup();
+                all.into()
+            }
+        }
     }
 
     /// Whether the evaluator skips rule `rule` on `doc`: the document meets none of the rule's

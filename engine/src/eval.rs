@@ -210,6 +210,8 @@ pub struct Frame<'a> {
     /// Pointers of the nodes findings were located from on this document (see
     /// [`Frame::root_pointer`]).
     pointers: Vec<(u64, String)>,
+    /// Rules by document identity (see [`Frame::rules_for`]).
+    kinds: Vec<KindEntry>,
     /// The last arena [`Frame::present_keys`] looked at (by address, valid for one evaluation,
     /// whose documents outlive it) and its mask.
     present: Option<(usize, u64)>,
@@ -223,7 +225,7 @@ impl<'a> Frame<'a> {
     /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
-        let Spare { slots, pool, memo, out, pointers } = spare;
+        let Spare { slots, pool, memo, out, pointers, kinds } = spare;
         Frame {
             slots,
             pool,
@@ -234,6 +236,7 @@ impl<'a> Frame<'a> {
             doc: None,
             steps: 0,
             pointers,
+            kinds,
             present: None,
         }
     }
@@ -241,7 +244,7 @@ impl<'a> Frame<'a> {
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
     /// outlives its evaluation.
     fn recycle(self) {
-        let Frame { mut slots, mut pool, mut memo, mut out, mut pointers, .. } = self;
+        let Frame { mut slots, mut pool, mut memo, mut out, mut pointers, kinds, .. } = self;
         slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         for p in &mut pool {
             p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
@@ -249,7 +252,7 @@ impl<'a> Frame<'a> {
         memo.reset();
         out.clear();
         pointers.clear();
-        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, pointers })));
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, pointers, kinds })));
     }
 
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
@@ -263,6 +266,7 @@ impl<'a> Frame<'a> {
             doc: None,
             steps: 0,
             pointers: Vec::new(),
+            kinds: Vec::new(),
             present: None,
         }
     }
@@ -307,6 +311,47 @@ impl<'a> Frame<'a> {
             self.pointers.push((key, p.clone()));
         }
         p
+    }
+
+    /// The rules that apply to `doc`, in order: those of the kinds its identity tells are
+    /// remembered by identity (documents of one stream share their identity texts), for this
+    /// thread's next evaluations of the same program too.
+    fn rules_for(&mut self, prog: &Compiled, doc: &Document) -> Arc<[u32]> {
+        let m = &doc.meta;
+        let same = |a: &Option<Arc<str>>, b: &Option<Arc<str>>| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        let hit = self.kinds.iter().find(|e| {
+            e.program == prog.id
+                && Arc::ptr_eq(&e.format, &m.format)
+                && same(&e.api_version, &m.api_version)
+                && same(&e.kind, &m.kind)
+        });
+        let by_identity = match hit {
+            Some(e) => e.rules.clone(),
+            None => {
+                let rules = prog.rules_of(&prog.kinds.kinds_by_identity(m));
+                if self.kinds.len() >= KIND_ENTRIES {
+                    self.kinds.remove(0);
+                }
+                self.kinds.push(KindEntry {
+                    program: prog.id,
+                    api_version: m.api_version.clone(),
+                    kind: m.kind.clone(),
+                    format: m.format.clone(),
+                    rules: rules.clone(),
+                });
+                rules
+            }
+        };
+        if !prog.kinds.has_other() {
+            return by_identity;
+        }
+        let mut kinds = prog.kinds.kinds_by_identity(m);
+        prog.kinds.other_kinds(doc, &mut kinds);
+        prog.rules_of(&kinds)
     }
 
     /// Which of the fields rules need (see [`Compiled::needs`]) `arena` has anywhere, as a mask;
@@ -360,6 +405,19 @@ pub(crate) struct Memo {
     map: HashMap<MemoKey, Value>,
 }
 
+/// A document identity and the rules of its kinds, remembered by a frame. The texts are kept
+/// alive so that their addresses identify them.
+struct KindEntry {
+    program: u64,
+    api_version: Option<Arc<str>>,
+    kind: Option<Arc<str>>,
+    format: Arc<str>,
+    rules: Arc<[u32]>,
+}
+
+/// Identities a frame remembers.
+const KIND_ENTRIES: usize = 8;
+
 /// What a finished evaluation leaves for the next one on the same thread: slot vectors and memo
 /// capacity, so evaluating one document at a time (an admission request, an editor keystroke)
 /// allocates no frame.
@@ -370,6 +428,7 @@ struct Spare {
     memo: Memo,
     out: Vec<Raw>,
     pointers: Vec<(u64, String)>,
+    kinds: Vec<KindEntry>,
 }
 
 thread_local! {
@@ -839,23 +898,12 @@ impl Compiled {
         // The memo and the remembered pointers hold values for one document only.
         f.memo.clear();
         f.pointers.clear();
-        let kinds = self.kinds.kinds_of(doc);
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
         let skipping = !f.cx.run_every_rule;
-        let applicable = |k: &u32| self.rules_by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
-        // One kind (the usual case) lists its rules in order already; several are merged.
-        let merged: Vec<u32>;
-        let rules: &[u32] = match kinds.as_slice() {
-            [] => return,
-            [k] => applicable(k),
-            _ => {
-                let mut all: Vec<u32> = kinds.iter().flat_map(applicable).copied().collect();
-                all.sort_unstable();
-                all.dedup();
-                merged = all;
-                &merged
-            }
-        };
+        let rules = f.rules_for(self, doc);
+        if rules.is_empty() {
+            return;
+        }
         let root = NodeRef { doc: i, node: doc.root };
         // The needed fields the document has, found when a rule first needs some.
         let mut present: Option<u64> = None;
