@@ -141,3 +141,32 @@ fn a_string_where_the_schema_says_list_is_a_mismatch_not_a_substring() {
         out.errors[0].error
     );
 }
+
+/// Evaluations reuse per-thread storage (slot vectors, the memo, rule selection by document
+/// identity): programs evaluated in turns on one thread, one document at a time, each still
+/// runs its own rules, and a program's findings do not depend on what ran before.
+#[test]
+fn programs_evaluated_in_turns_on_one_thread_keep_their_own_rules() {
+    let program = |id: &str, field: &str| {
+        let text = format!(
+            "module p\nuse k8s.{{Pod}}\n@id(\"{id}\") rule r(p: Pod) {{\n  if p.spec?.{field} == true {{ deny \"{id}\" }}\n}}\n"
+        );
+        ward::build(&[Source { name: "p.ward".into(), text }]).unwrap()
+    };
+    let (a, b) = (program("A", "hostNetwork"), program("B", "hostPID"));
+    let pod = b"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"hostNetwork\": true, \"hostPID\": true}}";
+    let run = |p: &ward::Policy| {
+        let docs = p.load("p.json", pod, None, &Limits::default()).docs;
+        let opts = Options { rules: Some(p.user_rules()), sequential: true, ..Options::default() };
+        p.compiled
+            .evaluate(&docs, &opts)
+            .findings
+            .iter()
+            .map(|f| f.rule.to_string())
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..3 {
+        assert_eq!(run(&a), ["A"]);
+        assert_eq!(run(&b), ["B"]);
+    }
+}
