@@ -144,9 +144,11 @@ pub struct CFn {
     pub(crate) body: Code,
 }
 
-/// A compiled rule body.
+/// A compiled rule (or test) body.
 pub struct CRule {
     pub(crate) body: Vec<SCode>,
+    /// The slots its frame needs, inlined function bodies included.
+    pub(crate) locals: u32,
 }
 
 /// The `apiVersion` and `kind` a kind asks for, when it asks for no other field.
@@ -263,7 +265,7 @@ pub struct Compiled {
     pub symbols: Arc<Symbols>,
     pub(crate) rules: Vec<CRule>,
     pub(crate) functions: Vec<CFn>,
-    pub(crate) tests: Vec<Vec<SCode>>,
+    pub(crate) tests: Vec<CRule>,
     pub(crate) literals: Vec<Document>,
     pub(crate) kinds: KindIndex,
     pub(crate) rules_by_kind: HashMap<u32, Vec<u32>>,
@@ -309,22 +311,28 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         static_fns: crate::statics::functions(&program, builtins::table()),
         cheap_fns: crate::statics::cheap(&program, builtins::table()),
         static_sites: 0,
+        functions: &program.functions,
+        base: 0,
+        level_locals: 0,
+        frame: 0,
+        inlined: 0,
     };
     let functions = program
         .functions
         .iter()
-        .map(|f| CFn {
-            locals: f.locals,
-            params: f.params.iter().map(|l| l.0).collect(),
-            body: c.expr(&f.body),
+        .map(|f| {
+            c.begin(f.locals);
+            let body = c.expr(&f.body);
+            CFn { locals: c.frame, params: f.params.iter().map(|l| l.0).collect(), body }
         })
         .collect();
-    let rules = program
-        .rules
-        .iter()
-        .map(|r| CRule { body: r.body.iter().map(|s| c.stmt(s)).collect() })
-        .collect();
-    let tests = program.tests.iter().map(|t| t.body.iter().map(|s| c.stmt(s)).collect()).collect();
+    let body = |c: &mut Compiler<'_>, locals: u32, stmts: &[hir::Stmt]| {
+        c.begin(locals);
+        let body = stmts.iter().map(|s| c.stmt(s)).collect();
+        CRule { body, locals: c.frame }
+    };
+    let rules = program.rules.iter().map(|r| body(&mut c, r.locals, &r.body)).collect();
+    let tests = program.tests.iter().map(|t| body(&mut c, t.locals, &t.body)).collect();
     let params: Vec<Value> = program
         .params
         .iter()
@@ -420,9 +428,25 @@ struct Compiler<'p> {
     static_fns: Vec<bool>,
     /// Static call sites numbered so far.
     static_sites: usize,
-    /// Which functions run without memoising (see [`crate::statics::cheap`]).
+    /// Which functions run without memoising (see [`crate::statics::cheap`]); their calls
+    /// are inlined.
     cheap_fns: Vec<bool>,
+    /// The program's functions, for inlining.
+    functions: &'p [hir::Function],
+    /// Where the slots of the body being compiled start in its frame: 0, or past the caller's
+    /// for an inlined function body.
+    base: u32,
+    /// The slots of the body being compiled (its own, from `base`).
+    level_locals: u32,
+    /// The slots the frame of the rule, function or test being compiled needs, inlined bodies
+    /// included.
+    frame: u32,
+    /// How many inlined bodies the one being compiled is inside.
+    inlined: u32,
 }
+
+/// How deep inlined calls nest before calls are made as calls.
+const INLINE_DEPTH: u32 = 8;
 
 fn ok(v: Value) -> Code {
     Box::new(move |_| Ok(v.clone()))
@@ -529,6 +553,16 @@ impl Compiled {
 }
 
 impl Compiler<'_> {
+    /// The frame slot of local `l` of the body being compiled.
+    fn slot(&self, l: Local) -> usize {
+        (self.base + l.0) as usize
+    }
+
+    /// Starts a rule, function or test body with `locals` slots of its own.
+    fn begin(&mut self, locals: u32) {
+        (self.base, self.level_locals, self.frame, self.inlined) = (0, locals, locals, 0);
+    }
+
     fn key(&self, name: &str) -> Key {
         // INVARIANT: `collect_keys` interned every record field; names outside records (reads of
         // `any`) fall back to a string comparison via `Key(u32::MAX)`.
@@ -537,9 +571,10 @@ impl Compiler<'_> {
 
     /// Evaluates a constant expression (parameter defaults) at compile time.
     fn constant(&mut self, e: &hir::Expr) -> Option<Value> {
+        self.begin(0);
         let code = self.expr(e);
         let cx = crate::eval::Cx::empty();
-        let mut f = Frame::new(&cx, 64);
+        let mut f = Frame::new(&cx, self.frame as usize);
         code(&mut f).ok()
     }
 
@@ -555,7 +590,7 @@ impl Compiler<'_> {
         match &e.kind {
             H::Const(c) => ok(const_value(c)),
             H::Local(l) => {
-                let i = l.0 as usize;
+                let i = self.slot(*l);
                 Box::new(move |f| Ok(f.slots.get(i).cloned().unwrap_or_default()))
             }
             H::Param(p) => {
@@ -629,7 +664,7 @@ impl Compiler<'_> {
                 Box::new(move |f| if c(f)? { a(f) } else { b(f) })
             }
             H::Let(l, v, body) => {
-                let (slot, v, body) = (l.0 as usize, self.expr(v), self.expr(body));
+                let (slot, v, body) = (self.slot(*l), self.expr(v), self.expr(body));
                 Box::new(move |f| {
                     let x = v(f)?;
                     f.set(slot, x);
@@ -639,7 +674,7 @@ impl Compiler<'_> {
             H::DocLit(kind, text) => self.doc_literal(*kind, text, span),
             H::TypeRef(kinds) => ok(Value::Kinds(Arc::new(kinds.iter().map(|k| k.0).collect()))),
             H::OptChain(slot, e, rest) => {
-                let (slot, e, rest) = (slot.0 as usize, self.expr(e), self.expr(rest));
+                let (slot, e, rest) = (self.slot(*slot), self.expr(e), self.expr(rest));
                 Box::new(move |f| {
                     let v = e(f)?;
                     if v.is_null(f.cx) {
@@ -660,7 +695,7 @@ impl Compiler<'_> {
         let (cur, fields) = self.path_keys(e);
         if let H::Local(l) = &cur.kind {
             // The root is a local: read it in place, without a copy.
-            let i = l.0 as usize;
+            let i = self.slot(*l);
             return Box::new(move |f| {
                 let cx = f.cx;
                 Ok(f.slots.get(i).map_or(Value::Null, |root| walk(cx, root, &fields)))
@@ -693,7 +728,7 @@ impl Compiler<'_> {
             return None;
         }
         match self.path_keys(e) {
-            (hir::Expr { kind: H::Local(l), .. }, keys) => Some((l.0 as usize, keys)),
+            (hir::Expr { kind: H::Local(l), .. }, keys) => Some((self.slot(*l), keys)),
             _ => None,
         }
     }
@@ -847,6 +882,12 @@ impl Compiler<'_> {
 
     /// A call, evaluated each time it runs (memoised per document).
     fn plain_call(&mut self, fid: u32, hir_args: &[hir::Expr], span: Span) -> Code {
+        if self.cheap_fns.get(fid as usize) == Some(&true)
+            && self.inlined < INLINE_DEPTH
+            && let Some(func) = self.functions.get(fid as usize)
+        {
+            return self.inline(func, hir_args, span);
+        }
         let args = self.exprs(hir_args);
         let fid = fid as usize;
         if self.cheap_fns.get(fid) == Some(&true) {
@@ -859,7 +900,7 @@ impl Compiler<'_> {
             // One argument, the usual helper call (`w.containers()`): a node argument is looked
             // up directly, without hashing; a local argument is read in place.
             if let [hir::Expr { kind: H::Local(l), .. }] = hir_args {
-                let slot = l.0 as usize;
+                let slot = self.slot(*l);
                 return Box::new(move |f| {
                     f.step(span)?;
                     if let Some(Value::Node(r)) = f.slots.get(slot)
@@ -912,6 +953,61 @@ impl Compiler<'_> {
             }
             run_call(f, func, slots, key)
         })
+    }
+
+    /// A call of a small function (see [`crate::statics::cheap`]) compiled into the caller: its
+    /// body runs in the caller's frame, on slots past the caller's own. The arguments are all
+    /// evaluated before any parameter is set, since an argument may itself inline a call on
+    /// the same slots.
+    fn inline(&mut self, func: &hir::Function, hir_args: &[hir::Expr], span: Span) -> Code {
+        let args = self.exprs(hir_args);
+        let callee = self.base + self.level_locals;
+        let params: Vec<usize> = func.params.iter().map(|p| (callee + p.0) as usize).collect();
+        let saved = (self.base, self.level_locals);
+        (self.base, self.level_locals) = (callee, func.locals);
+        self.frame = self.frame.max(callee + func.locals);
+        self.inlined += 1;
+        let body = self.expr(&func.body);
+        self.inlined -= 1;
+        (self.base, self.level_locals) = saved;
+        match (args.len(), params.as_slice()) {
+            (0, _) => Box::new(move |f| {
+                f.step(span)?;
+                body(f)
+            }),
+            (1, &[p]) => {
+                let a = args.into_iter().next();
+                Box::new(move |f| {
+                    f.step(span)?;
+                    if let Some(a) = &a {
+                        let v = a(f)?;
+                        f.set(p, v);
+                    }
+                    body(f)
+                })
+            }
+            _ => Box::new(move |f| {
+                f.step(span)?;
+                let mut vals: [Value; SMALL_ARGS] = Default::default();
+                if args.len() <= SMALL_ARGS {
+                    for (v, a) in vals.iter_mut().zip(&args) {
+                        *v = a(f)?;
+                    }
+                    for (v, p) in vals.iter_mut().zip(&params) {
+                        f.set(*p, std::mem::take(v));
+                    }
+                } else {
+                    let mut many = Vec::with_capacity(args.len());
+                    for a in &args {
+                        many.push(a(f)?);
+                    }
+                    for (v, p) in many.into_iter().zip(&params) {
+                        f.set(*p, v);
+                    }
+                }
+                body(f)
+            }),
+        }
     }
 
     fn builtin(&mut self, id: u32, args: &[hir::Expr], span: Span) -> Code {
@@ -1022,7 +1118,7 @@ impl Compiler<'_> {
             });
             return ok(Value::Null);
         };
-        let slot = slots.first().map_or(0, |l: &Local| l.0 as usize);
+        let slot = slots.first().map_or(self.base as usize, |l: &Local| self.slot(*l));
         let body = self.expr(body);
         let bspan = lambda.span;
         Box::new(move |f| {
@@ -1094,7 +1190,7 @@ impl Compiler<'_> {
         let s = self.expr(s);
         let arms: Vec<(Pat, Option<usize>, Code)> = arms
             .iter()
-            .map(|a| (a.pat.clone(), a.bind.map(|l| l.0 as usize), self.expr(&a.body)))
+            .map(|a| (a.pat.clone(), a.bind.map(|l| self.slot(l)), self.expr(&a.body)))
             .collect();
         Box::new(move |f| {
             let v = s(f)?;
@@ -1120,7 +1216,7 @@ impl Compiler<'_> {
     pub(crate) fn stmt(&mut self, s: &hir::Stmt) -> SCode {
         match s {
             hir::Stmt::Let(l, e) => {
-                let (slot, e) = (l.0 as usize, self.expr(e));
+                let (slot, e) = (self.slot(*l), self.expr(e));
                 Box::new(move |f| {
                     let v = e(f)?;
                     f.set(slot, v);
@@ -1174,7 +1270,7 @@ impl Compiler<'_> {
             })
         };
         for (l, coll) in bindings.iter().rev() {
-            let (slot, span) = (l.0 as usize, coll.span);
+            let (slot, span) = (self.slot(*l), coll.span);
             let coll = self.expr(coll);
             let inner = code;
             code = Box::new(move |f| {

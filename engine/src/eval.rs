@@ -965,8 +965,8 @@ impl Compiled {
             return Ok(());
         };
         // Slots are written before they are read (see `Frame::take_slots`).
-        if f.slots.len() < meta.locals as usize {
-            f.slots.resize(meta.locals as usize, Value::Null);
+        if f.slots.len() < code.locals as usize {
+            f.slots.resize(code.locals as usize, Value::Null);
         }
         f.steps = 0;
         f.doc = Some(doc);
@@ -1016,9 +1016,9 @@ impl Compiled {
             .iter()
             .zip(&self.tests)
             .map(|(t, code)| {
-                let mut f = Frame::new(&cx, t.locals as usize);
+                let mut f = Frame::new(&cx, code.locals as usize);
                 let mut failures = Vec::new();
-                for s in code {
+                for s in &code.body {
                     if let Err(e) = s(&mut f) {
                         failures.push((e.span(), e.to_string()));
                         break;
