@@ -284,6 +284,9 @@ pub struct Compiled {
     pub(crate) need_bits: Vec<u8>,
     /// A number no other compiled program in this process has (frames remember look-ups by it).
     pub(crate) id: u64,
+    /// The text of each program key, by key id, shared by every value that reads it as a map
+    /// key (`keys(m)`, iterating a map).
+    pub(crate) key_texts: Vec<Text>,
 }
 
 /// The source of [`Compiled::id`].
@@ -349,6 +352,8 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         }
     }
     let (needs, need_bits) = need_masks(&program, &symbols);
+    let key_texts =
+        (0..symbols.len() as u32).map(|k| Text::from(symbols.name(Key(k)).unwrap_or(""))).collect();
     let rule_ids = program.rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
     let rule_controls = program.rules.iter().map(|r| Arc::from(r.controls.clone())).collect();
     Ok(Compiled {
@@ -367,6 +372,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         needs,
         need_bits,
         id: PROGRAMS.fetch_add(1, Ordering::Relaxed),
+        key_texts,
     })
 }
 

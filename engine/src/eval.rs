@@ -47,6 +47,10 @@ impl Docs for Cx<'_> {
         }
         self.docs.get(i as usize)
     }
+
+    fn key_text(&self, key: Key) -> Option<crate::value::Text> {
+        self.prog?.key_texts.get(key.0 as usize).cloned()
+    }
 }
 
 impl<'a> Cx<'a> {

@@ -108,6 +108,11 @@ impl From<&Arc<str>> for Text {
     }
 }
 
+/// The text of key `key` of `arena`: the program's shared text when there is one.
+fn key_text(docs: &(impl Docs + ?Sized), arena: &Arena, key: crate::doc::Key) -> Text {
+    docs.key_text(key).unwrap_or_else(|| Text::from(arena.key_str(key)))
+}
+
 /// Drops a value that is done with, without calling its drop glue for the variants that own
 /// nothing (nodes and scalars, most values in a rule): the glue is an out-of-line call.
 #[inline]
@@ -124,6 +129,12 @@ pub(crate) fn discard(v: Value) {
 pub trait Docs {
     /// The document with index `i`.
     fn doc(&self, i: u32) -> Option<&Document>;
+
+    /// The text of program key `key` as a shared [`Text`], when one is kept (reading a map's
+    /// keys then allocates nothing per key).
+    fn key_text(&self, _key: crate::doc::Key) -> Option<Text> {
+        None
+    }
 }
 
 impl Docs for [Document] {
@@ -273,7 +284,7 @@ impl Value {
                         arena
                             .children(id)
                             .iter()
-                            .map(|e| Value::str(arena.key_str(e.key)))
+                            .map(|e| Value::Str(key_text(docs, arena, e.key)))
                             .collect(),
                     ),
                     _ => None,
@@ -316,7 +327,7 @@ impl Value {
                             .iter()
                             .map(|e| {
                                 (
-                                    Text::from(arena.key_str(e.key)),
+                                    key_text(docs, arena, e.key),
                                     Value::Node(NodeRef { doc: r.doc, node: e.node }),
                                 )
                             })

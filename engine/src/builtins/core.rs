@@ -279,9 +279,15 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "fn(map<string, T>) -> list<string>",
             "The keys of a map, in order.",
             &[("keys({b: 1, a: 2})", "[\"a\", \"b\"]")],
-            |a, d| {
-                let e = a.first().and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
-                Ok(list(e.into_iter().map(|(k, _)| Value::Str(k)).collect()))
+            |a, d| match a.first() {
+                // A node's keys without pairing them with values first.
+                Some(v @ Value::Node(_)) if v.is_map(d) => {
+                    Ok(list(v.items(d).ok_or("argument 1 is not a map")?))
+                }
+                v => {
+                    let e = v.and_then(|v| v.entries(d)).ok_or("argument 1 is not a map")?;
+                    Ok(list(e.into_iter().map(|(k, _)| Value::Str(k)).collect()))
+                }
             },
         ),
         pure(
