@@ -1172,7 +1172,11 @@ pub(crate) fn binop(
         } else if y.is_map(cx) {
             y.has_key(&x.display(cx), cx).unwrap_or(false)
         } else if let Some(mut items) = y.iter_items(cx) {
-            items.any(|i| i.equals(x, cx))
+            match x.as_str(cx) {
+                // A string equals exactly the items that are the same string.
+                Some(needle) => items.any(|i| i.as_str(cx) == Some(needle)),
+                None => items.any(|i| i.equals(x, cx)),
+            }
         } else {
             false
         };
