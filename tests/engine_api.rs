@@ -78,7 +78,7 @@ rule isolated(w: Workload, all: Inputs) {
         .compiled
         .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
     assert!(out.errors.is_empty(), "{:?}", out.errors);
-    let names: Vec<_> = out.findings.iter().map(|f| f.name.as_deref().unwrap_or("")).collect();
+    let names: Vec<_> = out.findings.iter().map(|f| f.doc.name.as_deref().unwrap_or("")).collect();
     assert_eq!(names, ["b"]);
 }
 

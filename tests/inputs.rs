@@ -153,7 +153,7 @@ fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
     assert!(outcome.errors.is_empty(), "rule errors: {:#?}", outcome.errors);
     let mut by_doc: BTreeMap<(String, u32), Vec<&ward::Finding>> = BTreeMap::new();
     for f in &outcome.findings {
-        by_doc.entry((f.file.to_string(), f.index)).or_default().push(f);
+        by_doc.entry((f.doc.file.to_string(), f.doc.index)).or_default().push(f);
     }
     let types = &policy.compiled.program.types;
     docs.iter()

@@ -766,14 +766,28 @@ pub struct Finding {
     pub level: FindingKind,
     /// The message.
     pub message: String,
-    /// The file.
-    pub file: Arc<str>,
     /// Line, from 1.
     pub line: u32,
     /// Column, from 1.
     pub column: u32,
     /// JSON Pointer within the document.
     pub pointer: String,
+    /// The document: its file, index, `apiVersion`, `kind`, namespace and name (shared by the
+    /// document's findings; serialised as fields of the finding).
+    #[serde(flatten)]
+    pub doc: Arc<DocIdentity>,
+    /// Control ids.
+    pub controls: Arc<[String]>,
+    /// A JSON Patch that fixes it, when the rule gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Vec<PatchOp>>,
+}
+
+/// Which document a finding is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocIdentity {
+    /// The file.
+    pub file: Arc<str>,
     /// Index of the document in its file's stream.
     pub index: u32,
     /// The document's `apiVersion`.
@@ -785,11 +799,19 @@ pub struct Finding {
     pub namespace: Option<Arc<str>>,
     /// The document's name.
     pub name: Option<Arc<str>>,
-    /// Control ids.
-    pub controls: Arc<[String]>,
-    /// A JSON Patch that fixes it, when the rule gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Vec<PatchOp>>,
+}
+
+impl DocIdentity {
+    fn of(meta: &crate::doc::DocMeta) -> DocIdentity {
+        DocIdentity {
+            file: meta.file.clone(),
+            index: meta.index,
+            api_version: meta.api_version.clone(),
+            kind: meta.kind.clone(),
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone(),
+        }
+    }
 }
 
 /// An error evaluating one rule over one document.
@@ -911,6 +933,8 @@ impl Compiled {
         let root = NodeRef { doc: i, node: doc.root };
         // The needed fields the document has, found when a rule first needs some.
         let mut present: Option<u64> = None;
+        // The identity of the document the last finding was in, shared by the next ones.
+        let mut ident: Option<(u32, Arc<DocIdentity>)> = None;
         for &r in rules.iter().filter(|r| on(r)) {
             if skipping
                 && let Some(need) = self.needs.get(r as usize)
@@ -923,7 +947,9 @@ impl Compiled {
                 }
             }
             match self.run_rule_in(f, r, root) {
-                Ok(()) => out.findings.extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw))),
+                Ok(()) => out
+                    .findings
+                    .extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw, &mut ident))),
                 Err(error) => {
                     f.out.clear();
                     let pos = doc.arena.location(doc.root);
@@ -984,25 +1010,36 @@ impl Compiled {
         Ok(())
     }
 
-    fn finding(&self, cx: &Cx<'_>, r: u32, raw: Raw) -> Finding {
+    /// Ties a rule's raw finding to its rule and document; `ident` keeps the identity of the
+    /// last document a finding was in, which the next finding usually shares.
+    fn finding(
+        &self,
+        cx: &Cx<'_>,
+        r: u32,
+        raw: Raw,
+        ident: &mut Option<(u32, Arc<DocIdentity>)>,
+    ) -> Finding {
         let rule = self.program.rules.get(r as usize);
-        static NONE: std::sync::LazyLock<crate::doc::DocMeta> =
-            std::sync::LazyLock::new(crate::doc::DocMeta::default);
-        let meta = cx.doc(raw.loc.doc).map_or(&*NONE, |d| &d.meta);
+        let doc = match ident {
+            Some((d, id)) if *d == raw.loc.doc => id.clone(),
+            _ => {
+                static NONE: std::sync::LazyLock<crate::doc::DocMeta> =
+                    std::sync::LazyLock::new(crate::doc::DocMeta::default);
+                let meta = cx.doc(raw.loc.doc).map_or(&*NONE, |d| &d.meta);
+                let id = Arc::new(DocIdentity::of(meta));
+                *ident = Some((raw.loc.doc, id.clone()));
+                id
+            }
+        };
         Finding {
             rule: self.rule_ids.get(r as usize).cloned().unwrap_or_else(|| Arc::from("")),
             severity: rule.map_or(Severity::Medium, |r| r.severity),
             level: raw.kind,
             message: raw.message,
-            file: meta.file.clone(),
             line: raw.loc.pos.line,
             column: raw.loc.pos.col,
             pointer: raw.loc.pointer,
-            index: meta.index,
-            api_version: meta.api_version.clone(),
-            kind: meta.kind.clone(),
-            namespace: meta.namespace.clone(),
-            name: meta.name.clone(),
+            doc,
             controls: self
                 .rule_controls
                 .get(r as usize)
