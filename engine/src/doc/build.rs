@@ -38,15 +38,22 @@ pub(crate) struct SkimmedKey {
     pub(crate) escaped: bool,
 }
 
+impl SkimmedKey {
+    /// The marker before a skimmed map's keys, remembering where the keys of the enclosing
+    /// map start.
+    pub(crate) fn marker(outer: usize) -> Self {
+        SkimmedKey { open: u32::MAX, close: outer as u32, escaped: false }
+    }
+}
+
 /// Working storage of a builder and of the readers feeding it, kept per thread between loads
 /// so that loading many small documents does not allocate it each time.
 #[derive(Default)]
 pub(crate) struct Spare {
     stack: Vec<Frame>,
     scratch: Vec<Edge>,
-    /// Containers the JSON reader is skimming: whether each is a map, and where its keys
-    /// start in `keys`.
-    pub(crate) skimming: Vec<(bool, usize)>,
+    /// Containers the JSON reader is skimming, past the 64 it keeps in a word.
+    pub(crate) skimming: Vec<u64>,
     /// Keys of the maps being skimmed.
     pub(crate) keys: Vec<SkimmedKey>,
 }

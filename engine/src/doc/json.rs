@@ -116,6 +116,37 @@ fn special(w: u64) -> u64 {
     (qc.wrapping_sub(splat(0x21)) & !qc & splat(0x80)) | zero_bytes(w ^ splat(b'\\'))
 }
 
+/// A mask with the high bit set in the first byte of `w` (little-endian) that is a quote, a
+/// backslash, a control character or not ASCII; bytes after it may be flagged too.
+#[inline(always)]
+fn stop(w: u64) -> u64 {
+    // As in [`special`], but without masking out bytes at 0x80 or above: each keeps its high
+    // bit in one of the two differences (the first loses it only below 0xA4, the second only
+    // at 0xDC).
+    ((w ^ splat(0x02)).wrapping_sub(splat(0x21)) | (w ^ splat(b'\\')).wrapping_sub(splat(0x01)))
+        & splat(0x80)
+}
+
+/// Where the ASCII string text starting at `i` ends: the index of the next quote, backslash,
+/// control character or non-ASCII byte, or the length of `src`.
+#[inline(always)]
+fn ascii_end(src: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = src.get(i..i + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
+        let m = stop(u64::from_le_bytes(chunk));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = src.get(i) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Where the plain string text starting at `i` ends: the index of the next quote, backslash or
 /// control character, or the length of `src`.
 #[inline(always)]
@@ -143,9 +174,8 @@ struct Reader<'a> {
     lines: Option<&'a LineIndex<'a>>,
     line: u32,
     line_start: usize,
-    /// Containers being skipped, innermost last: whether each is a map, and where its keys
-    /// start in `skipped_keys`.
-    skipping: Vec<(bool, usize)>,
+    /// Containers being skimmed past the 64 that [`Reader::skim`] keeps in a word.
+    skipping: Vec<u64>,
     skipped_keys: Vec<SkimmedKey>,
     /// The builder's spare storage, which `skipping` and `skipped_keys` came from.
     spare: Spare,
@@ -638,23 +668,39 @@ impl<'a> Reader<'a> {
     /// same syntax errors, nesting deeper than `max_depth` (counting the `depth` containers
     /// already open), duplicate keys.
     ///
-    /// The common case (plain strings, little whitespace) runs on local state; anything else
-    /// goes through the general methods.
+    /// The common case (plain strings, little whitespace) runs on local state: the open
+    /// containers are bits of a word (whether each is a map, innermost lowest, above a marker
+    /// bit; `skipping` holds the outer words past 63 levels), and `skipped_keys` holds the
+    /// keys of the open maps, each map's after a marker that remembers where the enclosing
+    /// map's start. Anything else goes through the general methods.
     #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
         self.skipping.clear();
         self.skipped_keys.clear();
         let src = self.src;
+        let room = max_depth.saturating_sub(depth);
         let mut i = self.pos;
-        // Moves `i` past whitespace, counting lines.
+        // Open containers, whether each is a map, and where the innermost map's keys start.
+        let (mut open, mut maps, mut start) = (0usize, 1u64, 0usize);
+        // The byte at `n`; 0 past the end (which, like a real 0, is no token).
+        macro_rules! at {
+            ($n:expr) => {
+                src.get($n).copied().unwrap_or(0)
+            };
+        }
+        // The byte at `i` after moving past whitespace (counting lines).
         macro_rules! ws {
-            () => {
-                if src.get(i).is_some_and(|c| *c <= b' ') {
+            () => {{
+                let c = at!(i);
+                if c <= b' ' {
                     self.pos = i;
                     self.ws();
                     i = self.pos;
+                    at!(i)
+                } else {
+                    c
                 }
-            };
+            }};
         }
         // Fails with `msg` at `i`.
         macro_rules! fail {
@@ -666,8 +712,8 @@ impl<'a> Reader<'a> {
         // Moves past the string at `i`; evaluates to whether it holds escapes.
         macro_rules! string {
             () => {{
-                let end = plain_end(src, i + 1);
-                if src.get(end) == Some(&b'"') {
+                let end = ascii_end(src, i + 1);
+                if at!(end) == b'"' {
                     i = end + 1;
                     false
                 } else {
@@ -681,8 +727,7 @@ impl<'a> Reader<'a> {
         // Moves past the key of a skipped map at `i`, noting it, and past its colon.
         macro_rules! key {
             () => {{
-                ws!();
-                if src.get(i) != Some(&b'"') {
+                if ws!() != b'"' {
                     fail!("expected a string key");
                 }
                 let open = i;
@@ -692,32 +737,37 @@ impl<'a> Reader<'a> {
                     close: (i - 1) as u32,
                     escaped,
                 });
-                ws!();
-                if src.get(i) != Some(&b':') {
+                if ws!() != b':' {
                     fail!("expected `:` after the key");
                 }
                 i += 1;
             }};
         }
         loop {
-            ws!();
             // A value is expected here.
-            match src.get(i) {
-                Some(b'"') => {
+            let c = ws!();
+            match c {
+                b'"' => {
                     string!();
                 }
-                Some(&c @ (b'{' | b'[')) => {
-                    if depth + self.skipping.len() >= max_depth {
+                b'{' | b'[' => {
+                    if open >= room {
                         fail!("nesting is deeper than the limit");
                     }
-                    i += 1;
+                    if maps >> 63 != 0 {
+                        self.skipping.push(maps);
+                        maps = 1;
+                    }
                     let map = c == b'{';
-                    self.skipping.push((map, self.skipped_keys.len()));
-                    ws!();
-                    if src.get(i) == Some(if map { &b'}' } else { &b']' }) {
-                        i += 1;
-                        self.skipping.pop();
-                    } else {
+                    maps = maps << 1 | u64::from(map);
+                    open += 1;
+                    i += 1;
+                    if map {
+                        self.skipped_keys.push(SkimmedKey::marker(start));
+                        start = self.skipped_keys.len();
+                    }
+                    // An empty container is closed below.
+                    if ws!() != if map { b'}' } else { b']' } {
                         if map {
                             key!();
                         }
@@ -732,36 +782,41 @@ impl<'a> Reader<'a> {
             }
             // After a value: close containers or move to the next element.
             loop {
-                let Some(&(in_map, keys)) = self.skipping.last() else {
+                if open == 0 {
                     self.pos = i;
                     return Ok(());
-                };
-                ws!();
-                match src.get(i) {
-                    Some(b',') => {
-                        i += 1;
-                        if in_map {
-                            key!();
-                        }
-                        break;
+                }
+                let c = ws!();
+                let map = maps & 1 != 0;
+                if c == b',' {
+                    i += 1;
+                    if map {
+                        key!();
                     }
-                    Some(b'}') if in_map => {
-                        i += 1;
-                        if self.skipped_keys.len() - keys > 1 {
-                            self.pos = i;
-                            self.skipped_duplicates(keys)?;
-                        }
-                        self.skipped_keys.truncate(keys);
-                        self.skipping.pop();
+                    break;
+                }
+                if c != if map { b'}' } else { b']' } {
+                    if i >= src.len() {
+                        fail!("unexpected end of input");
                     }
-                    Some(b']') if !in_map => {
-                        i += 1;
-                        self.skipping.pop();
+                    fail!(if map { "expected `,` or `}`" } else { "expected `,` or `]`" });
+                }
+                i += 1;
+                if map {
+                    let keys = self.skipped_keys.get(start..).unwrap_or(&[]);
+                    if keys.len() > 1 {
+                        self.pos = i;
+                        self.skimmed_duplicates(keys)?;
                     }
-                    None => fail!("unexpected end of input"),
-                    Some(_) => {
-                        fail!(if in_map { "expected `,` or `}`" } else { "expected `,` or `]`" })
-                    }
+                    let outer =
+                        self.skipped_keys.get(start.wrapping_sub(1)).map_or(0, |m| m.close);
+                    self.skipped_keys.truncate(start.saturating_sub(1));
+                    start = outer as usize;
+                }
+                maps >>= 1;
+                open -= 1;
+                if maps == 1 && open != 0 {
+                    maps = self.skipping.pop().unwrap_or(1);
                 }
             }
         }
@@ -835,12 +890,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Fails on the first key of the skipped map whose keys start at `from` that repeats an
-    /// earlier one, as [`Builder::close`] does for maps it builds.
-    #[inline]
-    fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
+    /// Fails on the first of `keys` (a skimmed map's) that repeats an earlier one, as
+    /// [`Builder::close`] does for maps it builds.
+    #[inline(always)]
+    fn skimmed_duplicates(&self, keys: &[SkimmedKey]) -> Result<(), JsonError> {
         // The common case, two plain keys, compares them here.
-        if let Some(&[a, b]) = self.skipped_keys.get(from..)
+        if let &[a, b] = keys
             && !a.escaped
             && !b.escaped
             && (a.close - a.open != b.close - b.open
@@ -849,13 +904,12 @@ impl<'a> Reader<'a> {
         {
             return Ok(());
         }
-        self.skipped_duplicates_slow(from)
+        self.skimmed_duplicates_slow(keys)
     }
 
-    /// [`Reader::skipped_duplicates`] for any keys.
+    /// [`Reader::skimmed_duplicates`] for any keys.
     #[inline(never)]
-    fn skipped_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
-        let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
+    fn skimmed_duplicates_slow(&self, keys: &[SkimmedKey]) -> Result<(), JsonError> {
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
             if a.escaped || b.escaped {
@@ -1025,13 +1079,37 @@ mod tests {
     }
 
     #[test]
+    fn ascii_text_ends_at_the_first_special_or_non_ascii_byte() {
+        let stop = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        for (i, j) in [(0, 1), (3, 7), (6, 7), (0, 7), (2, 4), (7, 8), (9, 10)] {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let mut s = [b'x'; 11];
+                    s[i] = a;
+                    s[j] = b;
+                    let want = (0..s.len()).find(|k| stop(s[*k])).unwrap_or(s.len());
+                    assert_eq!(ascii_end(&s, 0), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn skimming_reads_as_building_would() {
         let pieces = [
             "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "0", "9", "e", "-", ".", " ", "\n",
             "\t", "t", "null", "é", "\u{1}", "\"b\":", "\"a\":", "{\"b\":[", "1e999",
         ];
         let mut rng = Rng(0x5eed);
-        for seed in SEEDS {
+        // Skimmed values nested past the 64 levels the skimmer keeps in a word.
+        let deep = |n: usize, open: &str, close: &str| {
+            format!("{{\"x\": {}1{}, \"b\": 2}}", open.repeat(n), close.repeat(n))
+        };
+        let mut seeds: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        seeds.push(deep(70, "[{\"a\": ", "}]"));
+        seeds.push(deep(140, "[", "]"));
+        seeds.push(deep(65, "{\"k\": {\"a\": 0, \"b\": ", "}}"));
+        for seed in &seeds {
             let chars: Vec<char> = seed.chars().collect();
             for round in 0..400 {
                 let mut s: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
@@ -1047,7 +1125,7 @@ mod tests {
                 }
                 let src: String = s.concat();
                 for many in [false, true] {
-                    for depth in [3, 256] {
+                    for depth in [3, 66, 131, 256] {
                         assert_eq!(
                             run(&src, many, depth, true),
                             run(&src, many, depth, false),
