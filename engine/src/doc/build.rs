@@ -29,20 +29,28 @@ struct Skipped {
     start: usize,
 }
 
-/// A key of a map the JSON reader skims: where its opening and closing quotes are, and
-/// whether it holds escapes (then its text must be decoded to compare it).
+/// A key of a map the JSON reader skims: where its opening and closing quotes are, whether it
+/// is the first key of its map, and whether it holds escapes (then its text must be decoded
+/// to compare it).
 #[derive(Clone, Copy)]
 pub(crate) struct SkimmedKey {
     pub(crate) open: u32,
     pub(crate) close: u32,
+    pub(crate) first: bool,
     pub(crate) escaped: bool,
 }
 
 impl SkimmedKey {
-    /// The marker before a skimmed map's keys, remembering where the keys of the enclosing
-    /// map start.
-    pub(crate) fn marker(outer: usize) -> Self {
-        SkimmedKey { open: u32::MAX, close: outer as u32, escaped: false }
+    /// A key without escapes.
+    #[inline(always)]
+    pub(crate) fn plain(open: usize, close: usize, first: bool) -> Self {
+        SkimmedKey { open: open as u32, close: close as u32, first, escaped: false }
+    }
+
+    /// A key.
+    #[inline(always)]
+    pub(crate) fn new(open: usize, close: usize, first: bool, escaped: bool) -> Self {
+        SkimmedKey { open: open as u32, close: close as u32, first, escaped }
     }
 }
 

@@ -668,38 +668,31 @@ impl<'a> Reader<'a> {
     /// same syntax errors, nesting deeper than `max_depth` (counting the `depth` containers
     /// already open), duplicate keys.
     ///
-    /// The common case (plain strings, little whitespace) runs on local state: the open
+    /// The common case (plain strings, no whitespace) runs on local state: the open
     /// containers are bits of a word (whether each is a map, innermost lowest, above a marker
     /// bit; `skipping` holds the outer words past 63 levels), and `skipped_keys` holds the
-    /// keys of the open maps, each map's after a marker that remembers where the enclosing
-    /// map's start. Anything else goes through the general methods.
+    /// keys of the open maps, the first of each map marked. Anything else goes through the
+    /// general methods.
     #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
         self.skipping.clear();
         self.skipped_keys.clear();
         let src = self.src;
-        let room = max_depth.saturating_sub(depth);
         let mut i = self.pos;
-        // Open containers, whether each is a map, and where the innermost map's keys start.
-        let (mut open, mut maps, mut start) = (0usize, 1u64, 0usize);
+        // The open containers, and how many more may open.
+        let (mut maps, mut room) = (1u64, max_depth.saturating_sub(depth));
         // The byte at `n`; 0 past the end (which, like a real 0, is no token).
         macro_rules! at {
             ($n:expr) => {
                 src.get($n).copied().unwrap_or(0)
             };
         }
-        // The byte at `i` after moving past whitespace (counting lines).
+        // Moves past whitespace (counting lines).
         macro_rules! ws {
             () => {{
-                let c = at!(i);
-                if c <= b' ' {
-                    self.pos = i;
-                    self.ws();
-                    i = self.pos;
-                    at!(i)
-                } else {
-                    c
-                }
+                self.pos = i;
+                self.ws();
+                i = self.pos;
             }};
         }
         // Fails with `msg` at `i`.
@@ -724,55 +717,68 @@ impl<'a> Reader<'a> {
                 }
             }};
         }
-        // Moves past the key of a skipped map at `i`, noting it, and past its colon.
+        // Moves past a key of a skipped map (the first one with `first`), noting it, and past
+        // its colon.
         macro_rules! key {
-            () => {{
-                if ws!() != b'"' {
-                    fail!("expected a string key");
+            ($first:expr) => {{
+                if at!(i) != b'"' {
+                    ws!();
+                    if at!(i) != b'"' {
+                        fail!("expected a string key");
+                    }
                 }
                 let open = i;
-                let escaped = string!();
-                self.skipped_keys.push(SkimmedKey {
-                    open: open as u32,
-                    close: (i - 1) as u32,
-                    escaped,
-                });
-                if ws!() != b':' {
-                    fail!("expected `:` after the key");
+                let end = ascii_end(src, i + 1);
+                if src.get(end..end + 2) == Some(b"\":") {
+                    i = end + 2;
+                    self.skipped_keys.push(SkimmedKey::plain(open, end, $first));
+                } else {
+                    let escaped = string!();
+                    self.skipped_keys.push(SkimmedKey::new(open, i - 1, $first, escaped));
+                    if at!(i) != b':' {
+                        ws!();
+                        if at!(i) != b':' {
+                            fail!("expected `:` after the key");
+                        }
+                    }
+                    i += 1;
                 }
-                i += 1;
             }};
         }
         loop {
             // A value is expected here.
-            let c = ws!();
-            match c {
+            match at!(i) {
                 b'"' => {
                     string!();
                 }
-                b'{' | b'[' => {
-                    if open >= room {
+                c @ (b'{' | b'[') => {
+                    if room == 0 {
                         fail!("nesting is deeper than the limit");
                     }
+                    room -= 1;
                     if maps >> 63 != 0 {
                         self.skipping.push(maps);
                         maps = 1;
                     }
                     let map = c == b'{';
                     maps = maps << 1 | u64::from(map);
-                    open += 1;
                     i += 1;
-                    if map {
-                        self.skipped_keys.push(SkimmedKey::marker(start));
-                        start = self.skipped_keys.len();
+                    let mut c = at!(i);
+                    if c <= b' ' {
+                        ws!();
+                        c = at!(i);
                     }
                     // An empty container is closed below.
-                    if ws!() != if map { b'}' } else { b']' } {
+                    if c != if map { b'}' } else { b']' } {
                         if map {
-                            key!();
+                            key!(true);
                         }
                         continue;
                     }
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => {
+                    ws!();
+                    continue;
                 }
                 _ => {
                     self.pos = i;
@@ -782,44 +788,73 @@ impl<'a> Reader<'a> {
             }
             // After a value: close containers or move to the next element.
             loop {
-                if open == 0 {
+                if maps == 1 {
                     self.pos = i;
                     return Ok(());
                 }
-                let c = ws!();
+                let c = at!(i);
                 let map = maps & 1 != 0;
                 if c == b',' {
                     i += 1;
                     if map {
-                        key!();
+                        key!(false);
                     }
                     break;
                 }
-                if c != if map { b'}' } else { b']' } {
-                    if i >= src.len() {
-                        fail!("unexpected end of input");
-                    }
-                    fail!(if map { "expected `,` or `}`" } else { "expected `,` or `]`" });
-                }
-                i += 1;
-                if map {
-                    let keys = self.skipped_keys.get(start..).unwrap_or(&[]);
-                    if keys.len() > 1 {
+                if c == if map { b'}' } else { b']' } {
+                    i += 1;
+                    if map {
                         self.pos = i;
-                        self.skimmed_duplicates(keys)?;
+                        self.skimmed_map_closes()?;
                     }
-                    let outer =
-                        self.skipped_keys.get(start.wrapping_sub(1)).map_or(0, |m| m.close);
-                    self.skipped_keys.truncate(start.saturating_sub(1));
-                    start = outer as usize;
+                    room += 1;
+                    maps >>= 1;
+                    if maps == 1
+                        && let Some(outer) = self.skipping.pop()
+                    {
+                        maps = outer;
+                    }
+                    continue;
                 }
-                maps >>= 1;
-                open -= 1;
-                if maps == 1 && open != 0 {
-                    maps = self.skipping.pop().unwrap_or(1);
+                if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                    ws!();
+                    continue;
                 }
+                if i >= src.len() {
+                    fail!("unexpected end of input");
+                }
+                fail!(if map { "expected `,` or `}`" } else { "expected `,` or `]`" });
             }
         }
+    }
+
+    /// Drops the keys of the innermost skimmed map as it closes, failing on the first that
+    /// repeats an earlier one, as [`Builder::close`] does for maps it builds.
+    #[inline(always)]
+    fn skimmed_map_closes(&mut self) -> Result<(), JsonError> {
+        let keys = &self.skipped_keys;
+        let n = keys.len();
+        let start = match keys.get(n.wrapping_sub(2)..) {
+            _ if keys.last().is_some_and(|k| k.first) => n - 1,
+            // The common case, two plain keys, compares them here.
+            Some(&[a, b])
+                if a.first
+                    && !a.escaped
+                    && !b.escaped
+                    && (a.close - a.open != b.close - b.open
+                        || self.src.get(a.open as usize..a.close as usize)
+                            != self.src.get(b.open as usize..b.close as usize)) =>
+            {
+                n - 2
+            }
+            _ => {
+                let start = keys.iter().rposition(|k| k.first).unwrap_or(0);
+                self.skimmed_duplicates_slow(start)?;
+                start
+            }
+        };
+        self.skipped_keys.truncate(start);
+        Ok(())
     }
 
     /// [`Reader::scalar`] in a skipped value.
@@ -890,26 +925,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Fails on the first of `keys` (a skimmed map's) that repeats an earlier one, as
-    /// [`Builder::close`] does for maps it builds.
-    #[inline(always)]
-    fn skimmed_duplicates(&self, keys: &[SkimmedKey]) -> Result<(), JsonError> {
-        // The common case, two plain keys, compares them here.
-        if let &[a, b] = keys
-            && !a.escaped
-            && !b.escaped
-            && (a.close - a.open != b.close - b.open
-                || self.src.get(a.open as usize..a.close as usize)
-                    != self.src.get(b.open as usize..b.close as usize))
-        {
-            return Ok(());
-        }
-        self.skimmed_duplicates_slow(keys)
-    }
-
-    /// [`Reader::skimmed_duplicates`] for any keys.
+    /// Fails on the first of the keys of a skimmed map, from `from` in `skipped_keys`, that
+    /// repeats an earlier one.
     #[inline(never)]
-    fn skimmed_duplicates_slow(&self, keys: &[SkimmedKey]) -> Result<(), JsonError> {
+    fn skimmed_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
+        let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
             if a.escaped || b.escaped {
