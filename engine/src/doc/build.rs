@@ -542,8 +542,28 @@ impl Builder {
 }
 
 /// [`check_duplicates`] and [`super::key_summary`] of a map's entries in one pass.
-#[inline]
+#[inline(always)]
 fn checked_summary(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
+    // The common case: a few keys of the program's, all different.
+    if entries.len() <= 16 {
+        let program = arena.symbols.len() as u32;
+        let (mut seen, mut keys) = (0u64, 0u32);
+        for e in entries {
+            let bit = 1u64 << (e.key.0 & 63);
+            if e.key.0 >= program || seen & bit != 0 {
+                return checked_summary_slow(arena, entries);
+            }
+            seen |= bit;
+            keys |= super::key_bit(e.key);
+        }
+        return Ok(keys);
+    }
+    checked_summary_slow(arena, entries)
+}
+
+/// [`checked_summary`] for any entries.
+#[inline(never)]
+fn checked_summary_slow(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
     if entries.len() > 16 {
         check_duplicates(arena, entries)?;
         return Ok(super::key_summary(entries));
