@@ -4,7 +4,7 @@
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
 use super::build::{BuildError, Builder, NO_KEY, SkimmedKey, Spare};
-use super::{Key, LineIndex, NodeId, NodeKind, Pos, splat, zero_bytes};
+use super::{Key, NodeId, NodeKind, Pos, splat, zero_bytes};
 use crate::project::Keep;
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
@@ -28,13 +28,11 @@ pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonErr
 
 /// [`read`], skimming skipped values or not.
 fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
-    // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks);
-    // only non-ASCII input needs the line index, to count columns in characters.
-    let lines = (!src.is_ascii()).then(|| LineIndex::new(src));
+    // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks).
     if many {
-        return read_lines(src, b, lines.as_ref(), skim);
+        return read_lines(src, b, skim);
     }
-    let mut r = Reader::new(src, lines.as_ref(), b);
+    let mut r = Reader::new(src, b);
     r.skim = skim;
     r.ws();
     if r.pos >= r.src.len() {
@@ -64,14 +62,13 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
 fn read_lines(
     src: &str,
     b: &mut Builder,
-    lines: Option<&LineIndex<'_>>,
     skim: bool,
 ) -> (Vec<NodeId>, Vec<JsonError>) {
     let bytes = src.as_bytes();
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     let mut start = 0;
     let mut line = 0u32;
-    let mut r = Reader::new(src, lines, b);
+    let mut r = Reader::new(src, b);
     r.skim = skim;
     while start < bytes.len() {
         line += 1;
@@ -82,6 +79,7 @@ fn read_lines(
         r.pos = start;
         r.line = line;
         r.line_start = start;
+        r.wide = 0;
         r.ws();
         if r.pos < end {
             let read = if skim { r.value_fast(b) } else { r.value(b) };
@@ -171,9 +169,12 @@ struct Reader<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
-    lines: Option<&'a LineIndex<'a>>,
     line: u32,
     line_start: usize,
+    /// Bytes between `line_start` and `pos` that continue a character (columns count
+    /// characters): non-ASCII text is read by [`Reader::string`] and [`Reader::skip_string`]
+    /// only, which count them.
+    wide: usize,
     /// Containers being skimmed past the 64 that [`Reader::skim`] keeps in a word.
     skipping: Vec<u64>,
     skipped_keys: Vec<SkimmedKey>,
@@ -188,15 +189,15 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of `text`, borrowing storage from `b` until [`Reader::done`].
-    fn new(text: &'a str, lines: Option<&'a LineIndex<'a>>, b: &mut Builder) -> Self {
+    fn new(text: &'a str, b: &mut Builder) -> Self {
         let mut spare = std::mem::take(&mut b.skim);
         Reader {
             src: text.as_bytes(),
             text,
             pos: 0,
-            lines,
             line: 1,
             line_start: 0,
+            wide: 0,
             skipping: std::mem::take(&mut spare.skimming),
             skipped_keys: std::mem::take(&mut spare.keys),
             spare,
@@ -238,6 +239,7 @@ impl<'a> Reader<'a> {
             if c == b'\n' {
                 self.line += 1;
                 self.line_start = self.pos;
+                self.wide = 0;
             }
         }
     }
@@ -245,13 +247,10 @@ impl<'a> Reader<'a> {
     /// The position of the reader.
     #[inline]
     fn here(&self) -> Pos {
-        match self.lines {
-            Some(l) => l.pos(self.pos),
-            None => Pos {
-                line: self.line,
-                col: (self.pos - self.line_start) as u32 + 1,
-                offset: self.pos as u32,
-            },
+        Pos {
+            line: self.line,
+            col: (self.pos - self.line_start - self.wide) as u32 + 1,
+            offset: self.pos as u32,
         }
     }
 
@@ -372,7 +371,7 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'"') => {
                     let start = self.pos + 1;
-                    let end = plain_end(self.src, start);
+                    let end = ascii_end(self.src, start);
                     let id = if self.src.get(end) == Some(&b'"') {
                         self.pos = end + 1;
                         let s = self.text.get(start..end).unwrap_or("");
@@ -455,7 +454,7 @@ impl<'a> Reader<'a> {
         }
         let pos = self.here();
         let start = self.pos + 1;
-        let end = plain_end(self.src, start);
+        let end = ascii_end(self.src, start);
         let k = if self.src.get(end) == Some(&b'"') {
             self.pos = end + 1;
             match b.arena.symbols.get_within(self.src, start, end) {
@@ -511,7 +510,7 @@ impl<'a> Reader<'a> {
         }
         let pos = self.here();
         let start = self.pos + 1;
-        let end = plain_end(self.src, start);
+        let end = ascii_end(self.src, start);
         if self.src.get(end) == Some(&b'"') {
             self.pos = end + 1;
             let known = b.arena.symbols.get_within(self.src, start, end);
@@ -630,11 +629,19 @@ impl<'a> Reader<'a> {
         if self.peek() == Some(b'"') {
             let s = self.text.get(start..self.pos).unwrap_or("");
             self.pos += 1;
+            self.widen(open);
             return Ok(std::borrow::Cow::Borrowed(s));
         }
         let mut out = String::from(self.text.get(start..self.pos).unwrap_or(""));
         self.string_escaped(open, &mut out)?;
+        self.widen(open);
         Ok(std::borrow::Cow::Owned(out))
+    }
+
+    /// Counts the bytes of the string read from `open` that continue a character.
+    fn widen(&mut self, open: usize) {
+        let s = self.src.get(open..self.pos).unwrap_or(&[]);
+        self.wide += s.iter().filter(|b| (**b as i8) < -0x40).count();
     }
 
     /// Moves past plain string text: up to the next quote, backslash or control character, or
@@ -892,12 +899,14 @@ impl<'a> Reader<'a> {
         self.plain();
         if self.peek() == Some(b'"') {
             self.pos += 1;
+            self.widen(open);
             return Ok(false);
         }
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
         let r = self.string_escaped(open, &mut out);
         self.scratch = out;
+        self.widen(open);
         r.map(|()| true)
     }
 
@@ -908,9 +917,9 @@ impl<'a> Reader<'a> {
                 src: self.src,
                 text: self.text,
                 pos: k.open as usize,
-                lines: None,
                 line: 1,
                 line_start: 0,
+                wide: 0,
                 skipping: Vec::new(),
                 skipped_keys: Vec::new(),
                 spare: Spare::default(),
@@ -1109,6 +1118,50 @@ mod tests {
                     s[j] = b;
                     let want = (0..s.len()).find(|k| stop(s[*k])).unwrap_or(s.len());
                     assert_eq!(ascii_end(&s, 0), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    /// Every position in the tree under `id` is where the line index puts its offset.
+    fn check_positions(a: &Arena, id: NodeId, index: &crate::doc::LineIndex<'_>, src: &str) {
+        let n = a.node(id).unwrap();
+        assert_eq!(index.pos(n.pos.offset as usize), n.pos, "{src:?}");
+        for e in a.children(id) {
+            assert_eq!(index.pos(e.pos.offset as usize), e.pos, "{src:?}");
+            check_positions(a, e.node, index, src);
+        }
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let mut rng = Rng(0x7e57);
+        let pieces = ["é", "€", "😀", "\\u00e9", "\n", " ", "\"a\":", "\"b\":"];
+        for seed in SEEDS {
+            let chars: Vec<char> = seed.chars().collect();
+            for round in 0..200 {
+                let mut s: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+                for _ in 0..(round % 4) {
+                    let i = rng.below(s.len() + 1);
+                    s.insert(i, pieces[rng.below(pieces.len())].to_string());
+                }
+                let src: String = s.concat();
+                let index = crate::doc::LineIndex::new(&src);
+                for many in [false, true] {
+                    for skim in [false, true] {
+                        let mut symbols = Symbols::default();
+                        for n in ["a", "b", "keep", "whole", "x"] {
+                            symbols.intern(n);
+                        }
+                        let keep = [Keep::Read, Keep::Skip, Keep::Read, Keep::Whole, Keep::Skip];
+                        let projection = Projection::of(keep.to_vec());
+                        let mut b = Builder::new(Arena::new(Arc::new(symbols)), 256, 1000)
+                            .with_projection(Some(Arc::new(projection)));
+                        let (roots, _) = read_with(&src, &mut b, many, skim);
+                        for r in roots {
+                            check_positions(&b.arena, r, &index, &src);
+                        }
+                    }
                 }
             }
         }
