@@ -175,10 +175,7 @@ struct Reader<'a> {
     /// characters): non-ASCII text is read by [`Reader::string`] and [`Reader::skip_string`]
     /// only, which count them.
     wide: usize,
-    /// Containers being skimmed past the 64 that [`Reader::skim`] keeps in a word.
-    skipping: Vec<u64>,
-    skipped_keys: Vec<SkimmedKey>,
-    /// The builder's spare storage, which `skipping` and `skipped_keys` came from.
+    /// The builder's spare storage, whose `skimming` and `keys` [`Reader::skip`] uses.
     spare: Spare,
     /// Decoded text of skipped strings with escapes (checked, then dropped).
     scratch: String,
@@ -190,7 +187,6 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader of `text`, borrowing storage from `b` until [`Reader::done`].
     fn new(text: &'a str, b: &mut Builder) -> Self {
-        let mut spare = std::mem::take(&mut b.skim);
         Reader {
             src: text.as_bytes(),
             text,
@@ -198,9 +194,7 @@ impl<'a> Reader<'a> {
             line: 1,
             line_start: 0,
             wide: 0,
-            skipping: std::mem::take(&mut spare.skimming),
-            skipped_keys: std::mem::take(&mut spare.keys),
-            spare,
+            spare: std::mem::take(&mut b.skim),
             scratch: String::new(),
             skim: true,
         }
@@ -208,10 +202,7 @@ impl<'a> Reader<'a> {
 
     /// Gives the borrowed storage back to `b`.
     fn done(&mut self, b: &mut Builder) {
-        let mut spare = std::mem::take(&mut self.spare);
-        spare.skimming = std::mem::take(&mut self.skipping);
-        spare.keys = std::mem::take(&mut self.skipped_keys);
-        b.skim = spare;
+        b.skim = std::mem::take(&mut self.spare);
     }
 
     fn err(&self, message: &str) -> JsonError {
@@ -677,13 +668,13 @@ impl<'a> Reader<'a> {
     ///
     /// The common case (plain strings, no whitespace) runs on local state: the open
     /// containers are bits of a word (whether each is a map, innermost lowest, above a marker
-    /// bit; `skipping` holds the outer words past 63 levels), and `skipped_keys` holds the
+    /// bit; `spare.skimming` holds the outer words past 63 levels), and `spare.keys` holds the
     /// keys of the open maps, the first of each map marked. Anything else goes through the
     /// general methods.
     #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
-        self.skipping.clear();
-        self.skipped_keys.clear();
+        self.spare.skimming.clear();
+        self.spare.keys.clear();
         let src = self.src;
         let mut i = self.pos;
         // The open containers, and how many more may open.
@@ -738,10 +729,10 @@ impl<'a> Reader<'a> {
                 let end = ascii_end(src, i + 1);
                 if src.get(end..end + 2) == Some(b"\":") {
                     i = end + 2;
-                    self.skipped_keys.push(SkimmedKey::plain(open, end, $first));
+                    self.spare.keys.push(SkimmedKey::plain(open, end, $first));
                 } else {
                     let escaped = string!();
-                    self.skipped_keys.push(SkimmedKey::new(open, i - 1, $first, escaped));
+                    self.spare.keys.push(SkimmedKey::new(open, i - 1, $first, escaped));
                     if at!(i) != b':' {
                         ws!();
                         if at!(i) != b':' {
@@ -764,7 +755,7 @@ impl<'a> Reader<'a> {
                     }
                     room -= 1;
                     if maps >> 63 != 0 {
-                        self.skipping.push(maps);
+                        self.spare.skimming.push(maps);
                         maps = 1;
                     }
                     let map = c == b'{';
@@ -817,7 +808,7 @@ impl<'a> Reader<'a> {
                     room += 1;
                     maps >>= 1;
                     if maps == 1
-                        && let Some(outer) = self.skipping.pop()
+                        && let Some(outer) = self.spare.skimming.pop()
                     {
                         maps = outer;
                     }
@@ -839,7 +830,7 @@ impl<'a> Reader<'a> {
     /// repeats an earlier one, as [`Builder::close`] does for maps it builds.
     #[inline(always)]
     fn skimmed_map_closes(&mut self) -> Result<(), JsonError> {
-        let keys = &self.skipped_keys;
+        let keys = &self.spare.keys;
         let n = keys.len();
         let start = match keys.get(n.wrapping_sub(2)..) {
             _ if keys.last().is_some_and(|k| k.first) => n - 1,
@@ -860,7 +851,7 @@ impl<'a> Reader<'a> {
                 start
             }
         };
-        self.skipped_keys.truncate(start);
+        self.spare.keys.truncate(start);
         Ok(())
     }
 
@@ -920,8 +911,6 @@ impl<'a> Reader<'a> {
                 line: 1,
                 line_start: 0,
                 wide: 0,
-                skipping: Vec::new(),
-                skipped_keys: Vec::new(),
                 spare: Spare::default(),
                 scratch: String::new(),
                 skim: true,
@@ -934,11 +923,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Fails on the first of the keys of a skimmed map, from `from` in `skipped_keys`, that
+    /// Fails on the first of the keys of a skimmed map, from `from` in `spare.keys`, that
     /// repeats an earlier one.
     #[inline(never)]
     fn skimmed_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
-        let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
+        let keys = self.spare.keys.get(from..).unwrap_or(&[]);
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
             if a.escaped || b.escaped {
