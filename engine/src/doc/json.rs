@@ -897,8 +897,9 @@ impl<'a> Reader<'a> {
         out.clear();
         let r = self.string_escaped(open, &mut out);
         self.scratch = out;
+        r?;
         self.widen(open);
-        r.map(|()| true)
+        Ok(true)
     }
 
     /// The text of a skipped key.
