@@ -433,7 +433,7 @@ impl Builder {
 
     /// [`Builder::close`] for a reader that adds entries with [`Builder::entry_node`]: the
     /// same checks, with the common case (no merge key) kept short.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn entry_close(&mut self) -> Result<(), BuildError> {
         let Some(f) = self.stack.last() else { return Ok(()) };
         if f.map && self.arena.merge_key.is_some() {
