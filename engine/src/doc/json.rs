@@ -59,11 +59,7 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
     }
 }
 
-fn read_lines(
-    src: &str,
-    b: &mut Builder,
-    skim: bool,
-) -> (Vec<NodeId>, Vec<JsonError>) {
+fn read_lines(src: &str, b: &mut Builder, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     let bytes = src.as_bytes();
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     let mut start = 0;
