@@ -762,12 +762,20 @@ impl<'a> Reader<'a> {
                         ws!();
                         c = at!(i);
                     }
-                    // An empty container is closed below.
                     if c != if map { b'}' } else { b']' } {
                         if map {
                             key!(true);
                         }
                         continue;
+                    }
+                    // An empty container, closed at once: no keys to drop.
+                    i += 1;
+                    room += 1;
+                    maps >>= 1;
+                    if maps == 1
+                        && let Some(outer) = self.spare.skimming.pop()
+                    {
+                        maps = outer;
                     }
                 }
                 b' ' | b'\t' | b'\n' | b'\r' => {
@@ -1063,6 +1071,8 @@ mod tests {
         r#"{"\u0061": {"keep": "v", "k\"q": null, "whole": {"a": {"a": 1}}}, "a": 1}"#,
         r#"{"keep": {"keep": {"keep": {"keep": 1}}}, "x": [[[[]]]], "b": [{}, [], {"a": []}]}"#,
         r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
+        r#"{"b": {"k": {"k": 1, "j": {}}, "j": [], "k": 2}, "x": {"a": {"b": {"c": 1}}, "a": 2}}"#,
+        r#"{"x": [{"p": 1, "q": {"p": 2, "q": 3, "r": {"s": 4}}, "r": 5, "p": 6}], "b": {"\u0070": 1, "p": 2}}"#,
     ];
 
     /// A small deterministic generator (xorshift64*).
@@ -1161,13 +1171,16 @@ mod tests {
         ];
         let mut rng = Rng(0x5eed);
         // Skimmed values nested past the 64 levels the skimmer keeps in a word.
-        let deep = |n: usize, open: &str, close: &str| {
-            format!("{{\"x\": {}1{}, \"b\": 2}}", open.repeat(n), close.repeat(n))
+        let deep = |n: usize, open: &str, inner: &str, close: &str| {
+            format!("{{\"x\": {}{inner}{}, \"b\": 2}}", open.repeat(n), close.repeat(n))
         };
         let mut seeds: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
-        seeds.push(deep(70, "[{\"a\": ", "}]"));
-        seeds.push(deep(140, "[", "]"));
-        seeds.push(deep(65, "{\"k\": {\"a\": 0, \"b\": ", "}}"));
+        seeds.push(deep(70, "[{\"a\": ", "1", "}]"));
+        seeds.push(deep(140, "[", "1", "]"));
+        seeds.push(deep(65, "{\"k\": {\"a\": 0, \"b\": ", "1", "}}"));
+        for n in [62, 63, 64] {
+            seeds.push(deep(n, "[", "{}, [], {\"a\": 1, \"a\": 2}", "]"));
+        }
         for seed in &seeds {
             let chars: Vec<char> = seed.chars().collect();
             for round in 0..400 {
