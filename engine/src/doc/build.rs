@@ -29,13 +29,29 @@ struct Skipped {
     start: usize,
 }
 
-/// A key of a map the JSON reader skims: where its opening and closing quotes are, and
-/// whether it holds escapes (then its text must be decoded to compare it).
+/// A key of a map the JSON reader skims: where its opening and closing quotes are, whether it
+/// is the first key of its map, and whether it holds escapes (then its text must be decoded
+/// to compare it).
 #[derive(Clone, Copy)]
 pub(crate) struct SkimmedKey {
     pub(crate) open: u32,
     pub(crate) close: u32,
+    pub(crate) first: bool,
     pub(crate) escaped: bool,
+}
+
+impl SkimmedKey {
+    /// A key without escapes.
+    #[inline(always)]
+    pub(crate) fn plain(open: usize, close: usize, first: bool) -> Self {
+        SkimmedKey { open: open as u32, close: close as u32, first, escaped: false }
+    }
+
+    /// A key.
+    #[inline(always)]
+    pub(crate) fn new(open: usize, close: usize, first: bool, escaped: bool) -> Self {
+        SkimmedKey { open: open as u32, close: close as u32, first, escaped }
+    }
 }
 
 /// Working storage of a builder and of the readers feeding it, kept per thread between loads
@@ -44,9 +60,8 @@ pub(crate) struct SkimmedKey {
 pub(crate) struct Spare {
     stack: Vec<Frame>,
     scratch: Vec<Edge>,
-    /// Containers the JSON reader is skimming: whether each is a map, and where its keys
-    /// start in `keys`.
-    pub(crate) skimming: Vec<(bool, usize)>,
+    /// Containers the JSON reader is skimming, past the 64 it keeps in a word.
+    pub(crate) skimming: Vec<u64>,
     /// Keys of the maps being skimmed.
     pub(crate) keys: Vec<SkimmedKey>,
 }
@@ -418,7 +433,7 @@ impl Builder {
 
     /// [`Builder::close`] for a reader that adds entries with [`Builder::entry_node`]: the
     /// same checks, with the common case (no merge key) kept short.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn entry_close(&mut self) -> Result<(), BuildError> {
         let Some(f) = self.stack.last() else { return Ok(()) };
         if f.map && self.arena.merge_key.is_some() {
@@ -527,8 +542,28 @@ impl Builder {
 }
 
 /// [`check_duplicates`] and [`super::key_summary`] of a map's entries in one pass.
-#[inline]
+#[inline(always)]
 fn checked_summary(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
+    // The common case: a few keys of the program's, all different.
+    if entries.len() <= 16 {
+        let program = arena.symbols.len() as u32;
+        let (mut seen, mut keys) = (0u64, 0u32);
+        for e in entries {
+            let bit = 1u64 << (e.key.0 & 63);
+            if e.key.0 >= program || seen & bit != 0 {
+                return checked_summary_slow(arena, entries);
+            }
+            seen |= bit;
+            keys |= super::key_bit(e.key);
+        }
+        return Ok(keys);
+    }
+    checked_summary_slow(arena, entries)
+}
+
+/// [`checked_summary`] for any entries.
+#[inline(never)]
+fn checked_summary_slow(arena: &Arena, entries: &[Edge]) -> Result<u32, BuildError> {
     if entries.len() > 16 {
         check_duplicates(arena, entries)?;
         return Ok(super::key_summary(entries));

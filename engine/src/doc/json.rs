@@ -4,7 +4,7 @@
 //! `serde_json::Value` cannot, and builds the arena directly without an intermediate tree.
 
 use super::build::{BuildError, Builder, NO_KEY, SkimmedKey, Spare};
-use super::{Key, LineIndex, NodeId, NodeKind, Pos, splat, zero_bytes};
+use super::{Key, NodeId, NodeKind, Pos, splat, zero_bytes};
 use crate::project::Keep;
 
 /// Why a JSON text could not be read, and the byte offset where that became clear.
@@ -28,13 +28,11 @@ pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonErr
 
 /// [`read`], skimming skipped values or not.
 fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
-    // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks);
-    // only non-ASCII input needs the line index, to count columns in characters.
-    let lines = (!src.is_ascii()).then(|| LineIndex::new(src));
+    // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks).
     if many {
-        return read_lines(src, b, lines.as_ref(), skim);
+        return read_lines(src, b, skim);
     }
-    let mut r = Reader::new(src, lines.as_ref(), b);
+    let mut r = Reader::new(src, b);
     r.skim = skim;
     r.ws();
     if r.pos >= r.src.len() {
@@ -61,17 +59,12 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
     }
 }
 
-fn read_lines(
-    src: &str,
-    b: &mut Builder,
-    lines: Option<&LineIndex<'_>>,
-    skim: bool,
-) -> (Vec<NodeId>, Vec<JsonError>) {
+fn read_lines(src: &str, b: &mut Builder, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     let bytes = src.as_bytes();
     let (mut roots, mut errors) = (Vec::new(), Vec::new());
     let mut start = 0;
     let mut line = 0u32;
-    let mut r = Reader::new(src, lines, b);
+    let mut r = Reader::new(src, b);
     r.skim = skim;
     while start < bytes.len() {
         line += 1;
@@ -82,6 +75,7 @@ fn read_lines(
         r.pos = start;
         r.line = line;
         r.line_start = start;
+        r.wide = 0;
         r.ws();
         if r.pos < end {
             let read = if skim { r.value_fast(b) } else { r.value(b) };
@@ -116,6 +110,37 @@ fn special(w: u64) -> u64 {
     (qc.wrapping_sub(splat(0x21)) & !qc & splat(0x80)) | zero_bytes(w ^ splat(b'\\'))
 }
 
+/// A mask with the high bit set in the first byte of `w` (little-endian) that is a quote, a
+/// backslash, a control character or not ASCII; bytes after it may be flagged too.
+#[inline(always)]
+fn stop(w: u64) -> u64 {
+    // As in [`special`], but without masking out bytes at 0x80 or above: each keeps its high
+    // bit in one of the two differences (the first loses it only below 0xA4, the second only
+    // at 0xDC).
+    ((w ^ splat(0x02)).wrapping_sub(splat(0x21)) | (w ^ splat(b'\\')).wrapping_sub(splat(0x01)))
+        & splat(0x80)
+}
+
+/// Where the ASCII string text starting at `i` ends: the index of the next quote, backslash,
+/// control character or non-ASCII byte, or the length of `src`.
+#[inline(always)]
+fn ascii_end(src: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = src.get(i..i + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()) {
+        let m = stop(u64::from_le_bytes(chunk));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = src.get(i) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Where the plain string text starting at `i` ends: the index of the next quote, backslash or
 /// control character, or the length of `src`.
 #[inline(always)]
@@ -140,14 +165,13 @@ struct Reader<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
-    lines: Option<&'a LineIndex<'a>>,
     line: u32,
     line_start: usize,
-    /// Containers being skipped, innermost last: whether each is a map, and where its keys
-    /// start in `skipped_keys`.
-    skipping: Vec<(bool, usize)>,
-    skipped_keys: Vec<SkimmedKey>,
-    /// The builder's spare storage, which `skipping` and `skipped_keys` came from.
+    /// Bytes between `line_start` and `pos` that continue a character (columns count
+    /// characters): non-ASCII text is read by [`Reader::string`] and [`Reader::skip_string`]
+    /// only, which count them.
+    wide: usize,
+    /// The builder's spare storage, whose `skimming` and `keys` [`Reader::skip`] uses.
     spare: Spare,
     /// Decoded text of skipped strings with escapes (checked, then dropped).
     scratch: String,
@@ -158,18 +182,15 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader of `text`, borrowing storage from `b` until [`Reader::done`].
-    fn new(text: &'a str, lines: Option<&'a LineIndex<'a>>, b: &mut Builder) -> Self {
-        let mut spare = std::mem::take(&mut b.skim);
+    fn new(text: &'a str, b: &mut Builder) -> Self {
         Reader {
             src: text.as_bytes(),
             text,
             pos: 0,
-            lines,
             line: 1,
             line_start: 0,
-            skipping: std::mem::take(&mut spare.skimming),
-            skipped_keys: std::mem::take(&mut spare.keys),
-            spare,
+            wide: 0,
+            spare: std::mem::take(&mut b.skim),
             scratch: String::new(),
             skim: true,
         }
@@ -177,10 +198,7 @@ impl<'a> Reader<'a> {
 
     /// Gives the borrowed storage back to `b`.
     fn done(&mut self, b: &mut Builder) {
-        let mut spare = std::mem::take(&mut self.spare);
-        spare.skimming = std::mem::take(&mut self.skipping);
-        spare.keys = std::mem::take(&mut self.skipped_keys);
-        b.skim = spare;
+        b.skim = std::mem::take(&mut self.spare);
     }
 
     fn err(&self, message: &str) -> JsonError {
@@ -208,6 +226,7 @@ impl<'a> Reader<'a> {
             if c == b'\n' {
                 self.line += 1;
                 self.line_start = self.pos;
+                self.wide = 0;
             }
         }
     }
@@ -215,13 +234,10 @@ impl<'a> Reader<'a> {
     /// The position of the reader.
     #[inline]
     fn here(&self) -> Pos {
-        match self.lines {
-            Some(l) => l.pos(self.pos),
-            None => Pos {
-                line: self.line,
-                col: (self.pos - self.line_start) as u32 + 1,
-                offset: self.pos as u32,
-            },
+        Pos {
+            line: self.line,
+            col: (self.pos - self.line_start - self.wide) as u32 + 1,
+            offset: self.pos as u32,
         }
     }
 
@@ -342,7 +358,7 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'"') => {
                     let start = self.pos + 1;
-                    let end = plain_end(self.src, start);
+                    let end = ascii_end(self.src, start);
                     let id = if self.src.get(end) == Some(&b'"') {
                         self.pos = end + 1;
                         let s = self.text.get(start..end).unwrap_or("");
@@ -425,7 +441,7 @@ impl<'a> Reader<'a> {
         }
         let pos = self.here();
         let start = self.pos + 1;
-        let end = plain_end(self.src, start);
+        let end = ascii_end(self.src, start);
         let k = if self.src.get(end) == Some(&b'"') {
             self.pos = end + 1;
             match b.arena.symbols.get_within(self.src, start, end) {
@@ -481,7 +497,7 @@ impl<'a> Reader<'a> {
         }
         let pos = self.here();
         let start = self.pos + 1;
-        let end = plain_end(self.src, start);
+        let end = ascii_end(self.src, start);
         if self.src.get(end) == Some(&b'"') {
             self.pos = end + 1;
             let known = b.arena.symbols.get_within(self.src, start, end);
@@ -600,11 +616,19 @@ impl<'a> Reader<'a> {
         if self.peek() == Some(b'"') {
             let s = self.text.get(start..self.pos).unwrap_or("");
             self.pos += 1;
+            self.widen(open);
             return Ok(std::borrow::Cow::Borrowed(s));
         }
         let mut out = String::from(self.text.get(start..self.pos).unwrap_or(""));
         self.string_escaped(open, &mut out)?;
+        self.widen(open);
         Ok(std::borrow::Cow::Owned(out))
+    }
+
+    /// Counts the bytes of the string read from `open` that continue a character.
+    fn widen(&mut self, open: usize) {
+        let s = self.src.get(open..self.pos).unwrap_or(&[]);
+        self.wide += s.iter().filter(|b| (**b as i8) < -0x40).count();
     }
 
     /// Moves past plain string text: up to the next quote, backslash or control character, or
@@ -638,23 +662,32 @@ impl<'a> Reader<'a> {
     /// same syntax errors, nesting deeper than `max_depth` (counting the `depth` containers
     /// already open), duplicate keys.
     ///
-    /// The common case (plain strings, little whitespace) runs on local state; anything else
-    /// goes through the general methods.
+    /// The common case (plain strings, no whitespace) runs on local state: the open
+    /// containers are bits of a word (whether each is a map, innermost lowest, above a marker
+    /// bit; `spare.skimming` holds the outer words past 63 levels), and `spare.keys` holds the
+    /// keys of the open maps, the first of each map marked. Anything else goes through the
+    /// general methods.
     #[inline(never)]
     fn skip(&mut self, depth: usize, max_depth: usize) -> Result<(), JsonError> {
-        self.skipping.clear();
-        self.skipped_keys.clear();
+        self.spare.skimming.clear();
+        self.spare.keys.clear();
         let src = self.src;
         let mut i = self.pos;
-        // Moves `i` past whitespace, counting lines.
-        macro_rules! ws {
-            () => {
-                if src.get(i).is_some_and(|c| *c <= b' ') {
-                    self.pos = i;
-                    self.ws();
-                    i = self.pos;
-                }
+        // The open containers, and how many more may open.
+        let (mut maps, mut room) = (1u64, max_depth.saturating_sub(depth));
+        // The byte at `n`; 0 past the end (which, like a real 0, is no token).
+        macro_rules! at {
+            ($n:expr) => {
+                src.get($n).copied().unwrap_or(0)
             };
+        }
+        // Moves past whitespace (counting lines).
+        macro_rules! ws {
+            () => {{
+                self.pos = i;
+                self.ws();
+                i = self.pos;
+            }};
         }
         // Fails with `msg` at `i`.
         macro_rules! fail {
@@ -666,8 +699,8 @@ impl<'a> Reader<'a> {
         // Moves past the string at `i`; evaluates to whether it holds escapes.
         macro_rules! string {
             () => {{
-                let end = plain_end(src, i + 1);
-                if src.get(end) == Some(&b'"') {
+                let end = ascii_end(src, i + 1);
+                if at!(end) == b'"' {
                     i = end + 1;
                     false
                 } else {
@@ -678,51 +711,76 @@ impl<'a> Reader<'a> {
                 }
             }};
         }
-        // Moves past the key of a skipped map at `i`, noting it, and past its colon.
+        // Moves past a key of a skipped map (the first one with `first`), noting it, and past
+        // its colon.
         macro_rules! key {
-            () => {{
-                ws!();
-                if src.get(i) != Some(&b'"') {
-                    fail!("expected a string key");
+            ($first:expr) => {{
+                if at!(i) != b'"' {
+                    ws!();
+                    if at!(i) != b'"' {
+                        fail!("expected a string key");
+                    }
                 }
                 let open = i;
-                let escaped = string!();
-                self.skipped_keys.push(SkimmedKey {
-                    open: open as u32,
-                    close: (i - 1) as u32,
-                    escaped,
-                });
-                ws!();
-                if src.get(i) != Some(&b':') {
-                    fail!("expected `:` after the key");
+                let end = ascii_end(src, i + 1);
+                if src.get(end..end + 2) == Some(b"\":") {
+                    i = end + 2;
+                    self.spare.keys.push(SkimmedKey::plain(open, end, $first));
+                } else {
+                    let escaped = string!();
+                    self.spare.keys.push(SkimmedKey::new(open, i - 1, $first, escaped));
+                    if at!(i) != b':' {
+                        ws!();
+                        if at!(i) != b':' {
+                            fail!("expected `:` after the key");
+                        }
+                    }
+                    i += 1;
                 }
-                i += 1;
             }};
         }
         loop {
-            ws!();
             // A value is expected here.
-            match src.get(i) {
-                Some(b'"') => {
+            match at!(i) {
+                b'"' => {
                     string!();
                 }
-                Some(&c @ (b'{' | b'[')) => {
-                    if depth + self.skipping.len() >= max_depth {
+                c @ (b'{' | b'[') => {
+                    if room == 0 {
                         fail!("nesting is deeper than the limit");
                     }
-                    i += 1;
+                    room -= 1;
+                    if maps >> 63 != 0 {
+                        self.spare.skimming.push(maps);
+                        maps = 1;
+                    }
                     let map = c == b'{';
-                    self.skipping.push((map, self.skipped_keys.len()));
-                    ws!();
-                    if src.get(i) == Some(if map { &b'}' } else { &b']' }) {
-                        i += 1;
-                        self.skipping.pop();
-                    } else {
+                    maps = maps << 1 | u64::from(map);
+                    i += 1;
+                    let mut c = at!(i);
+                    if c <= b' ' {
+                        ws!();
+                        c = at!(i);
+                    }
+                    if c != if map { b'}' } else { b']' } {
                         if map {
-                            key!();
+                            key!(true);
                         }
                         continue;
                     }
+                    // An empty container, closed at once: no keys to drop.
+                    i += 1;
+                    room += 1;
+                    maps >>= 1;
+                    if maps == 1
+                        && let Some(outer) = self.spare.skimming.pop()
+                    {
+                        maps = outer;
+                    }
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => {
+                    ws!();
+                    continue;
                 }
                 _ => {
                     self.pos = i;
@@ -732,39 +790,73 @@ impl<'a> Reader<'a> {
             }
             // After a value: close containers or move to the next element.
             loop {
-                let Some(&(in_map, keys)) = self.skipping.last() else {
+                if maps == 1 {
                     self.pos = i;
                     return Ok(());
-                };
-                ws!();
-                match src.get(i) {
-                    Some(b',') => {
-                        i += 1;
-                        if in_map {
-                            key!();
-                        }
-                        break;
-                    }
-                    Some(b'}') if in_map => {
-                        i += 1;
-                        if self.skipped_keys.len() - keys > 1 {
-                            self.pos = i;
-                            self.skipped_duplicates(keys)?;
-                        }
-                        self.skipped_keys.truncate(keys);
-                        self.skipping.pop();
-                    }
-                    Some(b']') if !in_map => {
-                        i += 1;
-                        self.skipping.pop();
-                    }
-                    None => fail!("unexpected end of input"),
-                    Some(_) => {
-                        fail!(if in_map { "expected `,` or `}`" } else { "expected `,` or `]`" })
-                    }
                 }
+                let c = at!(i);
+                let map = maps & 1 != 0;
+                if c == b',' {
+                    i += 1;
+                    if map {
+                        key!(false);
+                    }
+                    break;
+                }
+                if c == if map { b'}' } else { b']' } {
+                    i += 1;
+                    if map {
+                        self.pos = i;
+                        self.skimmed_map_closes()?;
+                    }
+                    room += 1;
+                    maps >>= 1;
+                    if maps == 1
+                        && let Some(outer) = self.spare.skimming.pop()
+                    {
+                        maps = outer;
+                    }
+                    continue;
+                }
+                if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                    ws!();
+                    continue;
+                }
+                if i >= src.len() {
+                    fail!("unexpected end of input");
+                }
+                fail!(if map { "expected `,` or `}`" } else { "expected `,` or `]`" });
             }
         }
+    }
+
+    /// Drops the keys of the innermost skimmed map as it closes, failing on the first that
+    /// repeats an earlier one, as [`Builder::close`] does for maps it builds.
+    #[inline(always)]
+    fn skimmed_map_closes(&mut self) -> Result<(), JsonError> {
+        let keys = &self.spare.keys;
+        let n = keys.len();
+        let start = match keys.get(n.wrapping_sub(2)..) {
+            _ if keys.last().is_some_and(|k| k.first) => n - 1,
+            // The common case, two plain keys, compares them here.
+            Some(&[a, b])
+                if a.first
+                    && !a.escaped
+                    && !b.escaped
+                    && (a.close - a.open != b.close - b.open
+                        || self.src.get(a.open as usize..a.close as usize)
+                            != self.src.get(b.open as usize..b.close as usize)) =>
+            {
+                n - 2
+            }
+            _ => {
+                let start = keys.iter().rposition(|k| k.first).unwrap_or(0);
+                self.skimmed_duplicates_slow(start)?;
+                start
+            }
+        };
+        self.spare.keys.truncate(start);
+        Ok(())
     }
 
     /// [`Reader::scalar`] in a skipped value.
@@ -802,13 +894,16 @@ impl<'a> Reader<'a> {
         self.plain();
         if self.peek() == Some(b'"') {
             self.pos += 1;
+            self.widen(open);
             return Ok(false);
         }
         let mut out = std::mem::take(&mut self.scratch);
         out.clear();
         let r = self.string_escaped(open, &mut out);
         self.scratch = out;
-        r.map(|()| true)
+        r?;
+        self.widen(open);
+        Ok(true)
     }
 
     /// The text of a skipped key.
@@ -818,11 +913,9 @@ impl<'a> Reader<'a> {
                 src: self.src,
                 text: self.text,
                 pos: k.open as usize,
-                lines: None,
                 line: 1,
                 line_start: 0,
-                skipping: Vec::new(),
-                skipped_keys: Vec::new(),
+                wide: 0,
                 spare: Spare::default(),
                 scratch: String::new(),
                 skim: true,
@@ -835,27 +928,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Fails on the first key of the skipped map whose keys start at `from` that repeats an
-    /// earlier one, as [`Builder::close`] does for maps it builds.
-    #[inline]
-    fn skipped_duplicates(&self, from: usize) -> Result<(), JsonError> {
-        // The common case, two plain keys, compares them here.
-        if let Some(&[a, b]) = self.skipped_keys.get(from..)
-            && !a.escaped
-            && !b.escaped
-            && (a.close - a.open != b.close - b.open
-                || self.src.get(a.open as usize..a.close as usize)
-                    != self.src.get(b.open as usize..b.close as usize))
-        {
-            return Ok(());
-        }
-        self.skipped_duplicates_slow(from)
-    }
-
-    /// [`Reader::skipped_duplicates`] for any keys.
+    /// Fails on the first of the keys of a skimmed map, from `from` in `spare.keys`, that
+    /// repeats an earlier one.
     #[inline(never)]
-    fn skipped_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
-        let keys = self.skipped_keys.get(from..).unwrap_or(&[]);
+    fn skimmed_duplicates_slow(&self, from: usize) -> Result<(), JsonError> {
+        let keys = self.spare.keys.get(from..).unwrap_or(&[]);
         let raw = |k: &SkimmedKey| self.src.get(k.open as usize..k.close as usize).unwrap_or(&[]);
         let same = |a: &SkimmedKey, b: &SkimmedKey| {
             if a.escaped || b.escaped {
@@ -994,6 +1071,8 @@ mod tests {
         r#"{"\u0061": {"keep": "v", "k\"q": null, "whole": {"a": {"a": 1}}}, "a": 1}"#,
         r#"{"keep": {"keep": {"keep": {"keep": 1}}}, "x": [[[[]]]], "b": [{}, [], {"a": []}]}"#,
         r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
+        r#"{"b": {"k": {"k": 1, "j": {}}, "j": [], "k": 2}, "x": {"a": {"b": {"c": 1}}, "a": 2}}"#,
+        r#"{"x": [{"p": 1, "q": {"p": 2, "q": 3, "r": {"s": 4}}, "r": 5, "p": 6}], "b": {"\u0070": 1, "p": 2}}"#,
     ];
 
     /// A small deterministic generator (xorshift64*).
@@ -1025,13 +1104,84 @@ mod tests {
     }
 
     #[test]
+    fn ascii_text_ends_at_the_first_special_or_non_ascii_byte() {
+        let stop = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        for (i, j) in [(0, 1), (3, 7), (6, 7), (0, 7), (2, 4), (7, 8), (9, 10)] {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    let mut s = [b'x'; 11];
+                    s[i] = a;
+                    s[j] = b;
+                    let want = (0..s.len()).find(|k| stop(s[*k])).unwrap_or(s.len());
+                    assert_eq!(ascii_end(&s, 0), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    /// Every position in the tree under `id` is where the line index puts its offset.
+    fn check_positions(a: &Arena, id: NodeId, index: &crate::doc::LineIndex<'_>, src: &str) {
+        let n = a.node(id).unwrap();
+        assert_eq!(index.pos(n.pos.offset as usize), n.pos, "{src:?}");
+        for e in a.children(id) {
+            assert_eq!(index.pos(e.pos.offset as usize), e.pos, "{src:?}");
+            check_positions(a, e.node, index, src);
+        }
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let mut rng = Rng(0x7e57);
+        let pieces = ["é", "€", "😀", "\\u00e9", "\n", " ", "\"a\":", "\"b\":"];
+        for seed in SEEDS {
+            let chars: Vec<char> = seed.chars().collect();
+            for round in 0..200 {
+                let mut s: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+                for _ in 0..(round % 4) {
+                    let i = rng.below(s.len() + 1);
+                    s.insert(i, pieces[rng.below(pieces.len())].to_string());
+                }
+                let src: String = s.concat();
+                let index = crate::doc::LineIndex::new(&src);
+                for many in [false, true] {
+                    for skim in [false, true] {
+                        let mut symbols = Symbols::default();
+                        for n in ["a", "b", "keep", "whole", "x"] {
+                            symbols.intern(n);
+                        }
+                        let keep = [Keep::Read, Keep::Skip, Keep::Read, Keep::Whole, Keep::Skip];
+                        let projection = Projection::of(keep.to_vec());
+                        let mut b = Builder::new(Arena::new(Arc::new(symbols)), 256, 1000)
+                            .with_projection(Some(Arc::new(projection)));
+                        let (roots, _) = read_with(&src, &mut b, many, skim);
+                        for r in roots {
+                            check_positions(&b.arena, r, &index, &src);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn skimming_reads_as_building_would() {
         let pieces = [
             "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "0", "9", "e", "-", ".", " ", "\n",
             "\t", "t", "null", "é", "\u{1}", "\"b\":", "\"a\":", "{\"b\":[", "1e999",
         ];
         let mut rng = Rng(0x5eed);
-        for seed in SEEDS {
+        // Skimmed values nested past the 64 levels the skimmer keeps in a word.
+        let deep = |n: usize, open: &str, inner: &str, close: &str| {
+            format!("{{\"x\": {}{inner}{}, \"b\": 2}}", open.repeat(n), close.repeat(n))
+        };
+        let mut seeds: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+        seeds.push(deep(70, "[{\"a\": ", "1", "}]"));
+        seeds.push(deep(140, "[", "1", "]"));
+        seeds.push(deep(65, "{\"k\": {\"a\": 0, \"b\": ", "1", "}}"));
+        for n in [62, 63, 64] {
+            seeds.push(deep(n, "[", "{}, [], {\"a\": 1, \"a\": 2}", "]"));
+        }
+        for seed in &seeds {
             let chars: Vec<char> = seed.chars().collect();
             for round in 0..400 {
                 let mut s: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
@@ -1047,7 +1197,7 @@ mod tests {
                 }
                 let src: String = s.concat();
                 for many in [false, true] {
-                    for depth in [3, 256] {
+                    for depth in [3, 66, 131, 256] {
                         assert_eq!(
                             run(&src, many, depth, true),
                             run(&src, many, depth, false),
