@@ -33,18 +33,6 @@ fn policy(files: &[&str]) -> Policy {
     }
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 /// The format a sample's name suggests, `.golden` suffix aside.
 fn sample_format(path: &Path) -> Option<ward::Format> {
     let name = path.file_name()?.to_str()?;
@@ -252,8 +240,7 @@ fn every_sample_loads_is_recognised_and_fits_its_kind() {
             facts.insert(dir.join(cols[0]), (cols[1].to_string(), cols[2].to_string()));
         }
     }
-    let mut files = Vec::new();
-    files_under(&root, &mut files);
+    let files = common::files_under(&root);
     let mut checked = 0;
     for path in files {
         if sample_format(&path).is_none() {
@@ -278,8 +265,7 @@ fn every_sample_loads_is_recognised_and_fits_its_kind() {
 #[test]
 fn own_samples_are_recognised_and_fit_their_kinds() {
     let policy = policy(&["tests/inputs/probe.ward"]);
-    let mut files = Vec::new();
-    files_under(&common::root().join("tests/inputs/samples"), &mut files);
+    let files = common::files_under(&common::root().join("tests/inputs/samples"));
     let mut summaries = BTreeMap::new();
     for path in &files {
         let loaded = load(&policy, path);
@@ -325,8 +311,7 @@ fn dockerfile_findings_point_at_the_instruction() {
 fn every_pod_security_fixture_loads() {
     let Some(shared) = common::shared() else { return };
     let policy = policy(&[]);
-    let mut files = Vec::new();
-    files_under(&shared.join("conformance/pod-security-admission"), &mut files);
+    let files = common::files_under(&shared.join("conformance/pod-security-admission"));
     let yaml: Vec<_> = files.iter().filter(|p| sample_format(p).is_some()).collect();
     assert!(yaml.len() > 1000, "{}", yaml.len());
     for path in yaml {

@@ -9,22 +9,8 @@ mod common;
 #[path = "../benches/common/mod.rs"]
 mod generated;
 
-use std::path::Path;
-
 use ward::{Limits, Policy, build};
 use ward_engine::doc::{Document, NodeKind, key_summary};
-
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 /// Checks every map node of the documents' arenas; returns how many maps were checked.
 fn check(name: &str, docs: &[Document]) -> usize {
@@ -55,11 +41,11 @@ fn key_summaries_match_entries() {
     let policy = build(&[]).unwrap();
     let mut files = Vec::new();
     for dir in ["examples", "tests/inputs", "benches/corpus", "spec/conformance"] {
-        walk(&common::root().join(dir), &mut files);
+        files.extend(common::files_under(&common::root().join(dir)));
     }
     if let Some(shared) = common::shared() {
-        walk(&shared.join("conformance"), &mut files);
-        walk(&shared.join("samples"), &mut files);
+        files.extend(common::files_under(&shared.join("conformance")));
+        files.extend(common::files_under(&shared.join("samples")));
     }
     let mut maps = 0;
     for f in &files {

@@ -14,8 +14,6 @@ mod common;
 #[path = "../benches/common/mod.rs"]
 mod generated;
 
-use std::path::Path;
-
 use ward::{Limits, Options, Policy, build};
 
 /// Every JSON document text to compare on: YAML inputs are converted (projection applies to
@@ -24,11 +22,11 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut files = Vec::new();
     for dir in ["examples", "tests/inputs/samples", "benches/corpus"] {
-        walk(&common::root().join(dir), &mut files);
+        files.extend(common::files_under(&common::root().join(dir)));
     }
     if let Some(shared) = common::shared() {
-        walk(&shared.join("conformance"), &mut files);
-        walk(&shared.join("samples"), &mut files);
+        files.extend(common::files_under(&shared.join("conformance")));
+        files.extend(common::files_under(&shared.join("samples")));
     }
     let empty = build(&[]).unwrap();
     for f in files {
@@ -56,19 +54,6 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
         out.push((format!("bad{i}.json"), bad.as_bytes().to_vec()));
     }
     out
-}
-
-fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = rd.map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
 }
 
 /// Findings and errors as JSON, loading with or without projection.
