@@ -606,23 +606,13 @@ mod tests {
     /// up to five bytes over the grammar's interesting bytes, and on longer usual references.
     #[test]
     fn plain_parts_agree_with_the_general_route() {
-        let alphabet = b"aZ1_.-/:@[";
-        let mut s = Vec::new();
         let mut answered = 0;
-        for len in 0..=5u32 {
-            for mut n in 0..alphabet.len().pow(len) {
-                s.clear();
-                for _ in 0..len {
-                    s.push(alphabet[n % alphabet.len()]);
-                    n /= alphabet.len();
-                }
-                let text = std::str::from_utf8(&s).unwrap();
-                if let Some(p) = plain_parts(&s) {
-                    answered += 1;
-                    assert_eq!(Ok(p.parts(text)), parts_in_full(text), "{text:?}");
-                }
+        every_string(b"aZ1_.-/:@[", 5, |text| {
+            if let Some(p) = plain_parts(text.as_bytes()) {
+                answered += 1;
+                assert_eq!(Ok(p.parts(text)), parts_in_full(text), "{text:?}");
             }
-        }
+        });
         assert!(answered > 1000, "the plain route answered only {answered} times");
         let hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let more = [
@@ -664,17 +654,22 @@ mod tests {
             r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$",
         )
         .unwrap();
-        let alphabet = b"a1_.-/";
+        every_string(b"a1_.-/", 6, |text| {
+            assert_eq!(valid_path(text.as_bytes()), grammar.is_match(text), "{text:?}");
+        });
+    }
+
+    /// Calls `check` with every string of up to `max` bytes over `alphabet` (ASCII).
+    fn every_string(alphabet: &[u8], max: u32, mut check: impl FnMut(&str)) {
         let mut s = Vec::new();
-        for len in 0..=6u32 {
+        for len in 0..=max {
             for mut n in 0..alphabet.len().pow(len) {
                 s.clear();
                 for _ in 0..len {
                     s.push(alphabet[n % alphabet.len()]);
                     n /= alphabet.len();
                 }
-                let text = std::str::from_utf8(&s).unwrap();
-                assert_eq!(valid_path(&s), grammar.is_match(text), "{text:?}");
+                check(std::str::from_utf8(&s).unwrap());
             }
         }
     }
