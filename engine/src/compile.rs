@@ -131,9 +131,11 @@ fn call_one(f: &mut Frame<'_>, fid: usize, v: Value, span: Span) -> Result<Value
 }
 
 /// Compiled code of an expression.
-pub type Code = Box<dyn Fn(&mut Frame<'_>) -> Result<Value, Box<EvalError>> + Send + Sync>;
+pub type Code = CodeOf<Value>;
+/// Compiled code giving a `T`.
+pub type CodeOf<T> = Box<dyn Fn(&mut Frame<'_>) -> Result<T, Box<EvalError>> + Send + Sync>;
 /// Compiled code of a condition.
-type BCode = Box<dyn Fn(&mut Frame<'_>) -> Result<bool, Box<EvalError>> + Send + Sync>;
+type BCode = CodeOf<bool>;
 /// Compiled code of a statement.
 pub type SCode = Box<dyn Fn(&mut Frame<'_>) -> Result<(), Box<EvalError>> + Send + Sync>;
 
@@ -166,6 +168,9 @@ pub struct KindIndex {
     by_identity: Vec<(u32, Identity)>,
     other: Vec<(u32, Discriminators)>,
     discriminators: HashMap<u32, Discriminators>,
+    /// By kind id: whether the kind is told by the document's identity or format alone (it
+    /// is in [`KindIndex::kinds_by_identity`] exactly for the documents it matches).
+    identity: Vec<bool>,
 }
 
 impl KindIndex {
@@ -176,8 +181,18 @@ impl KindIndex {
             let fields: Vec<(Key, Arc<str>)> =
                 d.fields.iter().map(|(k, v)| (symbols.intern(k), v.clone())).collect();
             ix.discriminators.insert(id.0, fields.clone());
+            let by_identity = |ix: &mut KindIndex| {
+                let i = id.0 as usize;
+                if ix.identity.len() <= i {
+                    ix.identity.resize(i + 1, false);
+                }
+                if let Some(b) = ix.identity.get_mut(i) {
+                    *b = true;
+                }
+            };
             if let Some(f) = &d.format {
                 ix.by_format.entry(f.to_string()).or_default().push(id.0);
+                by_identity(&mut ix);
                 continue;
             }
             let av =
@@ -187,10 +202,12 @@ impl KindIndex {
                 d.fields.iter().all(|(k, _)| &**k == "apiVersion" || &**k == "kind");
             match (av, kind, d.fields.len()) {
                 (Some(a), Some(k), 2) => {
-                    ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0)
+                    ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0);
+                    by_identity(&mut ix);
                 }
                 (av, kind, _) if identity_only && (av.is_some() || kind.is_some()) => {
-                    ix.by_identity.push((id.0, (av.map(Arc::from), kind.map(Arc::from))))
+                    ix.by_identity.push((id.0, (av.map(Arc::from), kind.map(Arc::from))));
+                    by_identity(&mut ix);
                 }
                 _ => ix.other.push((id.0, fields)),
             }
@@ -236,6 +253,11 @@ impl KindIndex {
                 out.push(*id);
             }
         }
+    }
+
+    /// Whether kind `kind` is told by a document's identity or format alone.
+    pub(crate) fn told_by_identity(&self, kind: u32) -> bool {
+        self.identity.get(kind as usize).copied().unwrap_or(false)
     }
 
     /// Whether some kind is recognised by fields other than its identity.
@@ -558,7 +580,7 @@ impl Compiled {
     }
 }
 
-impl Compiler<'_> {
+impl<'p> Compiler<'p> {
     /// The frame slot of local `l` of the body being compiled.
     fn slot(&self, l: Local) -> usize {
         (self.base + l.0) as usize
@@ -774,6 +796,36 @@ impl Compiler<'_> {
                     }
                 }
             }
+            H::Binary(op @ (BinOp::In | BinOp::NotIn), a, b)
+                if matches!(self.types.resolve(&b.ty.definite()), Ty::List(_)) =>
+            {
+                // Membership of a string in a list, the usual case, compares texts in place;
+                // anything else takes the general path.
+                let (want, op, at) = (*op == BinOp::In, *op, e.span);
+                let (x, y) = (self.expr(a), self.expr(b));
+                Box::new(move |f| {
+                    let xv = x(f)?;
+                    let yv = y(f)?;
+                    let cx = f.cx;
+                    let found = match string_member(&xv, &yv, cx) {
+                        Some(found) => found == want,
+                        None => {
+                            if !yv.is_null(cx) && yv.as_str(cx).is_some() {
+                                return Err(mismatch("a list", &yv, f, at));
+                            }
+                            let v = crate::eval::binop(op, &xv, &yv, f, at)?;
+                            matches!(v, Value::Bool(true))
+                        }
+                    };
+                    discard(xv);
+                    discard(yv);
+                    Ok(found)
+                })
+            }
+            H::Call(fid, args) if self.inlines(*fid, args).is_some() => {
+                let Some(func) = self.inlines(*fid, args) else { return Box::new(|_| Ok(false)) };
+                self.inline_as(func, args, e.span, |c, body| c.cond(body, span))
+            }
             H::Builtin(id, args) if self.is_exists(*id, args) => {
                 let Some(x) = args.first() else { return Box::new(|_| Ok(false)) };
                 if let Some((slot, keys)) = self.local_path(x) {
@@ -966,6 +1018,18 @@ impl Compiler<'_> {
     /// evaluated before any parameter is set, since an argument may itself inline a call on
     /// the same slots.
     fn inline(&mut self, func: &hir::Function, hir_args: &[hir::Expr], span: Span) -> Code {
+        self.inline_as(func, hir_args, span, |c, body| c.expr(body))
+    }
+
+    /// [`Compiler::inline`] with the body compiled by `body`: as a value, or as a condition
+    /// (a call in an `if` or under `!`, without a boolean value in between).
+    fn inline_as<T: 'static>(
+        &mut self,
+        func: &hir::Function,
+        hir_args: &[hir::Expr],
+        span: Span,
+        body: impl FnOnce(&mut Self, &hir::Expr) -> CodeOf<T>,
+    ) -> CodeOf<T> {
         let args = self.exprs(hir_args);
         let callee = self.base + self.level_locals;
         let params: Vec<usize> = func.params.iter().map(|p| (callee + p.0) as usize).collect();
@@ -973,7 +1037,7 @@ impl Compiler<'_> {
         (self.base, self.level_locals) = (callee, func.locals);
         self.frame = self.frame.max(callee + func.locals);
         self.inlined += 1;
-        let body = self.expr(&func.body);
+        let body = body(self, &func.body);
         self.inlined -= 1;
         (self.base, self.level_locals) = saved;
         match (args.len(), params.as_slice()) {
@@ -1014,6 +1078,19 @@ impl Compiler<'_> {
                 body(f)
             }),
         }
+    }
+
+    /// The function a call of `fid` with `args` inlines (see [`Compiler::inline`]), if it does.
+    fn inlines(&self, fid: u32, args: &[hir::Expr]) -> Option<&'p hir::Function> {
+        let is_static = self.static_fns.get(fid as usize) == Some(&true)
+            && args.iter().all(|a| crate::statics::is_static(a, &self.static_fns, self.table));
+        if is_static
+            || self.cheap_fns.get(fid as usize) != Some(&true)
+            || self.inlined >= INLINE_DEPTH
+        {
+            return None;
+        }
+        self.functions.get(fid as usize)
     }
 
     fn builtin(&mut self, id: u32, args: &[hir::Expr], span: Span) -> Code {
@@ -1163,6 +1240,7 @@ impl Compiler<'_> {
         // string where its schema says list is a mismatch, not a substring test.
         let list_rhs = matches!(op, BinOp::In | BinOp::NotIn)
             && matches!(self.types.resolve(&b.ty.definite()), Ty::List(_));
+        let joins_lists = matches!(self.types.resolve(&a.ty.definite()), Ty::List(_));
         let (a, b) = (self.expr(a), self.expr(b));
         match op {
             BinOp::In | BinOp::NotIn if list_rhs => Box::new(move |f| {
@@ -1176,6 +1254,18 @@ impl Compiler<'_> {
             BinOp::Default => Box::new(move |f| {
                 let v = a(f)?;
                 if v.is_null(f.cx) { b(f) } else { Ok(v) }
+            }),
+            // Joining lists where one side is empty (`(s?.initContainers ?? []) + ...`, the
+            // usual case) gives the other side as it is: no copy.
+            BinOp::Add if joins_lists => Box::new(move |f| {
+                let x = a(f)?;
+                let y = b(f)?;
+                match (list_len(&x, f.cx), list_len(&y, f.cx)) {
+                    (Some(_), Some(0)) => return Ok(x),
+                    (Some(0), Some(_)) => return Ok(y),
+                    _ => {}
+                }
+                crate::eval::binop(op, &x, &y, f, span)
             }),
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem if float => {
                 Box::new(move |f| {
@@ -1204,7 +1294,7 @@ impl Compiler<'_> {
                 let hit = match pat {
                     Pat::Wild => true,
                     Pat::Const(c) => v.equals(&const_value(c), f.cx),
-                    Pat::Kinds(kinds) => kinds.iter().any(|k| f.cx.is_kind(&v, k.0)),
+                    Pat::Kinds(kinds) => kinds.iter().any(|k| f.is_kind(&v, k.0)),
                 };
                 if hit {
                     if let Some(slot) = bind {
@@ -1647,6 +1737,36 @@ fn walk_node(cx: &Cx<'_>, r: NodeRef, keys: &[PathKey]) -> Value {
         };
     }
     Value::Node(NodeRef { doc: r.doc, node })
+}
+
+/// Whether string `x` is an item of list `xs`; `None` unless `x` is a string and `xs` a list.
+fn string_member(x: &Value, xs: &Value, cx: &Cx<'_>) -> Option<bool> {
+    let needle = x.as_str(cx)?;
+    match xs {
+        Value::List(items) => Some(items.iter().any(|i| i.as_str(cx) == Some(needle))),
+        Value::Node(r) => {
+            let arena = &cx.doc(r.doc)?.arena;
+            match arena.node(r.node)?.kind {
+                NodeKind::List { .. } => {
+                    Some(arena.children(r.node).iter().any(|e| arena.str(e.node) == Some(needle)))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The length of a list value or list node; `None` for anything else.
+fn list_len(v: &Value, cx: &Cx<'_>) -> Option<usize> {
+    match v {
+        Value::List(l) => Some(l.len()),
+        Value::Node(r) => match cx.doc(r.doc)?.arena.node(r.node)?.kind {
+            NodeKind::List { len, .. } => Some(len as usize),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Iterates a collection that is neither a document list nor a list value (maps give keys).

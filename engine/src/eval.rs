@@ -219,6 +219,9 @@ pub struct Frame<'a> {
     /// The last arena [`Frame::present_keys`] looked at (by address, valid for one evaluation,
     /// whose documents outlive it) and its mask.
     present: Option<(usize, u64)>,
+    /// The root of the document under evaluation and the kinds its identity tells, for
+    /// [`Frame::is_kind`].
+    root_kinds: Option<(NodeRef, Arc<[u32]>)>,
 }
 
 impl<'a> Frame<'a> {
@@ -242,6 +245,7 @@ impl<'a> Frame<'a> {
             pointers,
             kinds,
             present: None,
+            root_kinds: None,
         }
     }
 
@@ -272,6 +276,7 @@ impl<'a> Frame<'a> {
             pointers: Vec::new(),
             kinds: Vec::new(),
             present: None,
+            root_kinds: None,
         }
     }
 
@@ -320,7 +325,7 @@ impl<'a> Frame<'a> {
     /// The rules that apply to `doc`, in order: those of the kinds its identity tells are
     /// remembered by identity (documents of one stream share their identity texts), for this
     /// thread's next evaluations of the same program too.
-    fn rules_for(&mut self, prog: &Compiled, doc: &Document) -> Arc<[u32]> {
+    fn rules_for(&mut self, prog: &Compiled, doc: &Document) -> (Arc<[u32]>, Arc<[u32]>) {
         let m = &doc.meta;
         let same = |a: &Option<Arc<str>>, b: &Option<Arc<str>>| match (a, b) {
             (None, None) => true,
@@ -333,10 +338,11 @@ impl<'a> Frame<'a> {
                 && same(&e.api_version, &m.api_version)
                 && same(&e.kind, &m.kind)
         });
-        let by_identity = match hit {
-            Some(e) => e.rules.clone(),
+        let (by_identity, kinds) = match hit {
+            Some(e) => (e.rules.clone(), e.kinds.clone()),
             None => {
-                let rules = prog.rules_of(&prog.kinds.kinds_by_identity(m));
+                let kinds: Arc<[u32]> = prog.kinds.kinds_by_identity(m).into();
+                let rules = prog.rules_of(&kinds);
                 if self.kinds.len() >= KIND_ENTRIES {
                     self.kinds.remove(0);
                 }
@@ -346,16 +352,31 @@ impl<'a> Frame<'a> {
                     kind: m.kind.clone(),
                     format: m.format.clone(),
                     rules: rules.clone(),
+                    kinds: kinds.clone(),
                 });
-                rules
+                (rules, kinds)
             }
         };
         if !prog.kinds.has_other() {
-            return by_identity;
+            return (by_identity, kinds);
         }
-        let mut kinds = prog.kinds.kinds_by_identity(m);
-        prog.kinds.other_kinds(doc, &mut kinds);
-        prog.rules_of(&kinds)
+        let mut all = kinds.to_vec();
+        prog.kinds.other_kinds(doc, &mut all);
+        (prog.rules_of(&all), kinds)
+    }
+
+    /// Whether `v` is a document of kind `kind`: for the root of the document under
+    /// evaluation and a kind its identity tells, from the kinds found when its rules were
+    /// chosen, without reading fields.
+    pub(crate) fn is_kind(&self, v: &Value, kind: u32) -> bool {
+        if let (Value::Node(r), Some((root, kinds)), Some(prog)) =
+            (v, &self.root_kinds, self.cx.prog)
+            && r == root
+            && prog.kinds.told_by_identity(kind)
+        {
+            return kinds.contains(&kind);
+        }
+        self.cx.is_kind(v, kind)
     }
 
     /// Which of the fields rules need (see [`Compiled::needs`]) `arena` has anywhere, as a mask;
@@ -417,6 +438,8 @@ struct KindEntry {
     kind: Option<Arc<str>>,
     format: Arc<str>,
     rules: Arc<[u32]>,
+    /// The kinds the identity tells.
+    kinds: Arc<[u32]>,
 }
 
 /// Identities a frame remembers.
@@ -926,11 +949,12 @@ impl Compiled {
         f.pointers.clear();
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
         let skipping = !f.cx.run_every_rule;
-        let rules = f.rules_for(self, doc);
+        let (rules, kinds) = f.rules_for(self, doc);
         if rules.is_empty() {
             return;
         }
         let root = NodeRef { doc: i, node: doc.root };
+        f.root_kinds = Some((root, kinds));
         // The needed fields the document has, found when a rule first needs some.
         let mut present: Option<u64> = None;
         // The identity of the document the last finding was in, shared by the next ones.
