@@ -770,29 +770,36 @@ impl<'p> Compiler<'p> {
     /// and `exists` without building values in between. A non-boolean operand is a mismatch
     /// reported at `span`, the enclosing operator or statement, as the value path reports it.
     fn cond(&mut self, e: &hir::Expr, span: Span) -> BCode {
+        self.cond_as(e, span, false)
+    }
+
+    /// [`Compiler::cond`], negated with `neg`: a `!` costs nothing at run time, since it is
+    /// pushed into the comparisons and tests beneath it (through `&&` and `||` by De Morgan's
+    /// laws, which keep the order of evaluation and its short cuts).
+    fn cond_as(&mut self, e: &hir::Expr, span: Span, neg: bool) -> BCode {
         if let Some(Value::Bool(b)) = fold(e) {
+            let b = b != neg;
             return Box::new(move |_| Ok(b));
         }
         match &e.kind {
-            H::Unary(UnOp::Not, x) => {
-                let x = self.cond(x, e.span);
-                Box::new(move |f| Ok(!x(f)?))
-            }
-            H::Binary(BinOp::And, a, b) => {
-                let (a, b) = (self.cond(a, e.span), self.cond(b, e.span));
-                Box::new(move |f| Ok(a(f)? && b(f)?))
-            }
-            H::Binary(BinOp::Or, a, b) => {
-                let (a, b) = (self.cond(a, e.span), self.cond(b, e.span));
-                Box::new(move |f| Ok(a(f)? || b(f)?))
+            H::Unary(UnOp::Not, x) => self.cond_as(x, e.span, !neg),
+            // `!(a && b)` is `!a || !b`.
+            H::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+                let (a, b) = (self.cond_as(a, e.span, neg), self.cond_as(b, e.span, neg));
+                if (*op == BinOp::And) != neg {
+                    Box::new(move |f| Ok(a(f)? && b(f)?))
+                } else {
+                    Box::new(move |f| Ok(a(f)? || b(f)?))
+                }
             }
             H::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                let want = (*op == BinOp::Eq) != neg;
                 match (scalar_const(b), scalar_const(a)) {
-                    (Some(c), _) => self.equals_const(a, c, *op == BinOp::Eq),
-                    (None, Some(c)) => self.equals_const(b, c, *op == BinOp::Eq),
+                    (Some(c), _) => self.equals_const(a, c, want),
+                    (None, Some(c)) => self.equals_const(b, c, want),
                     (None, None) => {
                         let code = self.expr(e);
-                        Box::new(move |f| truth(&code, f, span))
+                        Box::new(move |f| Ok(truth(&code, f, span)? != neg))
                     }
                 }
             }
@@ -801,7 +808,7 @@ impl<'p> Compiler<'p> {
             {
                 // Membership of a string in a list, the usual case, compares texts in place;
                 // anything else takes the general path.
-                let (want, op, at) = (*op == BinOp::In, *op, e.span);
+                let (want, op, at) = ((*op == BinOp::In) != neg, *op, e.span);
                 let (x, y) = (self.expr(a), self.expr(b));
                 Box::new(move |f| {
                     let xv = x(f)?;
@@ -814,7 +821,7 @@ impl<'p> Compiler<'p> {
                                 return Err(mismatch("a list", &yv, f, at));
                             }
                             let v = crate::eval::binop(op, &xv, &yv, f, at)?;
-                            matches!(v, Value::Bool(true))
+                            matches!(v, Value::Bool(true)) != neg
                         }
                     };
                     discard(xv);
@@ -824,7 +831,7 @@ impl<'p> Compiler<'p> {
             }
             H::Call(fid, args) if self.inlines(*fid, args).is_some() => {
                 let Some(func) = self.inlines(*fid, args) else { return Box::new(|_| Ok(false)) };
-                self.inline_as(func, args, e.span, |c, body| c.cond(body, span))
+                self.inline_as(func, args, e.span, |c, body| c.cond_as(body, span, neg))
             }
             H::Builtin(id, args) if self.is_exists(*id, args) => {
                 let Some(x) = args.first() else { return Box::new(|_| Ok(false)) };
@@ -832,7 +839,11 @@ impl<'p> Compiler<'p> {
                     // One closure: read the local, walk, test.
                     return Box::new(move |f| {
                         let cx = f.cx;
-                        Ok(f.slots.get(slot).is_some_and(|root| !walk(cx, root, &keys).is_null(cx)))
+                        let present = f
+                            .slots
+                            .get(slot)
+                            .is_some_and(|root| !walk(cx, root, &keys).is_null(cx));
+                        Ok(present != neg)
                     });
                 }
                 let x = self.expr(x);
@@ -840,12 +851,12 @@ impl<'p> Compiler<'p> {
                     let v = x(f)?;
                     let present = !v.is_null(f.cx);
                     discard(v);
-                    Ok(present)
+                    Ok(present != neg)
                 })
             }
             _ => {
                 let code = self.expr(e);
-                Box::new(move |f| truth(&code, f, span))
+                Box::new(move |f| Ok(truth(&code, f, span)? != neg))
             }
         }
     }
@@ -1322,8 +1333,17 @@ impl<'p> Compiler<'p> {
             hir::Stmt::For(bindings, body) => self.for_loop(bindings, body),
             hir::Stmt::If(c, t, e) => {
                 let c = self.cond(c, c.span);
-                let t: Vec<SCode> = t.iter().map(|s| self.stmt(s)).collect();
-                let e: Vec<SCode> = e.iter().map(|s| self.stmt(s)).collect();
+                let mut t: Vec<SCode> = t.iter().map(|s| self.stmt(s)).collect();
+                let mut e: Vec<SCode> = e.iter().map(|s| self.stmt(s)).collect();
+                // One statement or none on each side, the usual shapes, without a loop.
+                if t.len() <= 1 && e.len() <= 1 {
+                    return match (t.pop(), e.pop()) {
+                        (Some(t), None) => Box::new(move |f| if c(f)? { t(f) } else { Ok(()) }),
+                        (Some(t), Some(e)) => Box::new(move |f| if c(f)? { t(f) } else { e(f) }),
+                        (None, Some(e)) => Box::new(move |f| if c(f)? { Ok(()) } else { e(f) }),
+                        (None, None) => Box::new(move |f| c(f).map(|_| ())),
+                    };
+                }
                 Box::new(move |f| {
                     let branch = if c(f)? { &t } else { &e };
                     for s in branch {
