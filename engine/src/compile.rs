@@ -863,6 +863,9 @@ impl<'p> Compiler<'p> {
 
     /// `x == c` (or, without `want`, `x != c`) for a constant scalar `c`.
     fn equals_const(&mut self, x: &hir::Expr, c: Value, want: bool) -> BCode {
+        if let Some(code) = self.part_equals_const(x, &c, want) {
+            return code;
+        }
         // `(x ?? "") == k`: an absent `x` compares its constant default, known now.
         if let H::Binary(BinOp::Default, inner, default) = &x.kind
             && let Some(d) = scalar_const(default)
@@ -893,6 +896,53 @@ impl<'p> Compiler<'p> {
             discard(v);
             Ok(r)
         })
+    }
+
+    /// `part(s) == c` or `(part(s) ?? d) == c` for a builtin with a [`Builtin::part`]
+    /// (`image_digest(x) == null`, `(image_tag(x) ?? "latest") == "latest"`): the part is
+    /// compared where it lies in the argument, without making a string value.
+    fn part_equals_const(&mut self, x: &hir::Expr, c: &Value, want: bool) -> Option<BCode> {
+        let (call, default) = match &x.kind {
+            H::Binary(BinOp::Default, inner, d) => (&**inner, Some(scalar_const(d)?)),
+            _ => (x, None),
+        };
+        let H::Builtin(id, args) = &call.kind else { return None };
+        let [arg] = args.as_slice() else { return None };
+        let b = self.table.get(*id as usize)?;
+        let part = b.part?;
+        // What an absent part compares as: the default, or null.
+        let absent = default.unwrap_or(Value::Null).equals(c, &Cx::empty()) == want;
+        let text = match c {
+            Value::Str(k) => Some(k.clone()),
+            _ => None,
+        };
+        let (name, span) = (b.name, call.span);
+        let test = move |v: &Value, f: &Frame<'_>| match v.as_str(f.cx) {
+            Some(s) => Ok(match part(s) {
+                // A string part equals only the same string.
+                Some(p) => text.as_deref().is_some_and(|k| k == p) == want,
+                None => absent,
+            }),
+            None => Err(Box::new(EvalError::Builtin {
+                name: name.into(),
+                message: "argument 1 is not a string".into(),
+                span,
+            })),
+        };
+        if let H::Local(l) = &arg.kind {
+            let slot = self.slot(*l);
+            return Some(Box::new(move |f| {
+                let v = f.slots.get(slot).unwrap_or(&Value::Null);
+                test(v, f)
+            }));
+        }
+        let arg = self.expr(arg);
+        Some(Box::new(move |f| {
+            let v = arg(f)?;
+            let r = test(&v, f);
+            discard(v);
+            r
+        }))
     }
 
     fn doc_literal(&mut self, kind: StrKind, text: &str, span: Span) -> Code {

@@ -13,7 +13,7 @@ fn higher(
     examples: &'static [(&'static str, &'static str)],
     h: Higher,
 ) -> Builtin {
-    Builtin { name, sig, doc, examples, imp: Impl::Higher(h) }
+    Builtin { name, sig, doc, examples, imp: Impl::Higher(h), part: None }
 }
 
 fn items(args: &[Value], i: usize, docs: &dyn Docs) -> Result<Vec<Value>, String> {
@@ -328,6 +328,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "Whether the string contains a match of the regular expression (RE2 syntax, linear time). Anchor with `^…$` for a whole-string match.",
             examples: &[("matches(\"nginx:1.25\", \"^nginx:[0-9.]+$\")", "true")],
             imp: Impl::Regex,
+            part: None,
         },
         pure(
             "base64_decode",
@@ -419,6 +420,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "The input documents of a kind (or union of kinds), in input order. Indexed by kind once per evaluation.",
             examples: &[],
             imp: Impl::Of,
+            part: None,
         },
         Builtin {
             name: "of",
@@ -426,6 +428,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "The input documents of a kind (or union of kinds) in a namespace (`default` for documents that name none), in input order. Indexed by kind and by namespace once per evaluation.",
             examples: &[],
             imp: Impl::Of,
+            part: None,
         },
     ]
 }

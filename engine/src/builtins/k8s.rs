@@ -103,14 +103,16 @@ pub(super) fn builtins() -> Vec<Builtin> {
             "The tag of an image reference as written; absent when there is none (`reg:5000/app` has none).",
             &[("image_tag(\"nginx:1.25\")", "\"1.25\""), ("image_tag(\"reg:5000/app\")", "null")],
             |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.tag))),
-        ),
+        )
+        .with_part(|s| image_ref::parts_cached(s).and_then(|r| r.tag)),
         pure(
             "image_digest",
             "fn(string) -> string?",
             "The digest of an image reference (`sha256:…`), or absent.",
             &[("image_digest(\"nginx\")", "null")],
             |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.digest))),
-        ),
+        )
+        .with_part(|s| image_ref::parts_cached(s).and_then(|r| r.digest)),
         pure(
             "image_valid",
             "fn(string) -> bool",

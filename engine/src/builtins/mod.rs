@@ -57,7 +57,14 @@ pub struct Builtin {
     pub examples: &'static [(&'static str, &'static str)],
     /// The implementation.
     pub imp: Impl,
+    /// For a builtin whose value is a part of its one string argument (`image_tag`): that
+    /// part, borrowed. The evaluator compares it in place (`image_tag(x) == "latest"`) without
+    /// making a string value; it agrees with `imp`.
+    pub part: Option<PartFn>,
 }
+
+/// See [`Builtin::part`].
+pub type PartFn = fn(&str) -> Option<&str>;
 
 /// Every builtin, in a fixed order: a builtin's index here is its id in the typed IR.
 pub fn table() -> &'static [Builtin] {
@@ -83,7 +90,14 @@ pub(crate) const fn pure(
     examples: &'static [(&'static str, &'static str)],
     f: fn(&[Value], &dyn Docs) -> Result<Value, String>,
 ) -> Builtin {
-    Builtin { name, sig, doc, examples, imp: Impl::Pure(f) }
+    Builtin { name, sig, doc, examples, imp: Impl::Pure(f), part: None }
+}
+
+impl Builtin {
+    /// The builtin with [`Builtin::part`] set.
+    pub(crate) const fn with_part(self, part: PartFn) -> Builtin {
+        Builtin { part: Some(part), ..self }
+    }
 }
 
 /// The string argument `i`.
@@ -108,6 +122,39 @@ pub(crate) fn compare_values(
 
 #[cfg(test)]
 mod tests {
+    /// A builtin's [`super::Builtin::part`] gives what its implementation gives.
+    #[test]
+    fn parts_agree_with_their_builtins() {
+        use crate::value::Value;
+        let texts = [
+            "",
+            "nginx",
+            "nginx:1.25",
+            "nginx:latest",
+            "reg:5000/app",
+            "reg:5000/app:v1",
+            "ghcr.io/acme/api:2.4.1",
+            "Not A Reference",
+            "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "a:b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            ":",
+            "@",
+            "a/",
+        ];
+        let cx = crate::eval::Cx::empty();
+        let mut checked = 0;
+        for b in super::table() {
+            let (Some(part), super::Impl::Pure(imp)) = (b.part, b.imp) else { continue };
+            for t in texts {
+                let full = imp(&[Value::str(t)], &cx).unwrap();
+                let want = full.as_str(&cx).map(str::to_string);
+                assert_eq!(part(t).map(str::to_string), want, "{}({t:?})", b.name);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2 * texts.len(), "the image builtins have parts");
+    }
+
     #[test]
     fn every_signature_parses() {
         let sigs = super::signatures().unwrap();
