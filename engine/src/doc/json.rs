@@ -74,8 +74,7 @@ fn read_lines(src: &str, b: &mut Builder, skim: bool) -> (Vec<NodeId>, Vec<JsonE
         r.text = src.get(..end).unwrap_or("");
         r.pos = start;
         r.line = line;
-        r.line_start = start;
-        r.wide = 0;
+        r.col_base = start.wrapping_sub(1);
         r.ws();
         if r.pos < end {
             let read = if skim { r.value_fast(b) } else { r.value(b) };
@@ -166,11 +165,11 @@ struct Reader<'a> {
     text: &'a str,
     pos: usize,
     line: u32,
-    line_start: usize,
-    /// Bytes between `line_start` and `pos` that continue a character (columns count
-    /// characters): non-ASCII text is read by [`Reader::string`] and [`Reader::skip_string`]
-    /// only, which count them.
-    wide: usize,
+    /// The offset of the line's start, less one, plus the bytes between the line's start and
+    /// `pos` that continue a character (columns count characters, from 1): the column at `pos`
+    /// is `pos - col_base`. Non-ASCII text is read by [`Reader::string`] and
+    /// [`Reader::skip_string`] only, which count its bytes.
+    col_base: usize,
     /// The builder's spare storage, whose `skimming` and `keys` [`Reader::skip`] uses.
     spare: Spare,
     /// Decoded text of skipped strings with escapes (checked, then dropped).
@@ -188,8 +187,7 @@ impl<'a> Reader<'a> {
             text,
             pos: 0,
             line: 1,
-            line_start: 0,
-            wide: 0,
+            col_base: usize::MAX,
             spare: std::mem::take(&mut b.skim),
             scratch: String::new(),
             skim: true,
@@ -225,8 +223,7 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             if c == b'\n' {
                 self.line += 1;
-                self.line_start = self.pos;
-                self.wide = 0;
+                self.col_base = self.pos.wrapping_sub(1);
             }
         }
     }
@@ -236,7 +233,7 @@ impl<'a> Reader<'a> {
     fn here(&self) -> Pos {
         Pos {
             line: self.line,
-            col: (self.pos - self.line_start - self.wide) as u32 + 1,
+            col: self.pos.wrapping_sub(self.col_base) as u32,
             offset: self.pos as u32,
         }
     }
@@ -628,7 +625,8 @@ impl<'a> Reader<'a> {
     /// Counts the bytes of the string read from `open` that continue a character.
     fn widen(&mut self, open: usize) {
         let s = self.src.get(open..self.pos).unwrap_or(&[]);
-        self.wide += s.iter().filter(|b| (**b as i8) < -0x40).count();
+        let wide = s.iter().filter(|b| (**b as i8) < -0x40).count();
+        self.col_base = self.col_base.wrapping_add(wide);
     }
 
     /// Moves past plain string text: up to the next quote, backslash or control character, or
@@ -914,8 +912,7 @@ impl<'a> Reader<'a> {
                 text: self.text,
                 pos: k.open as usize,
                 line: 1,
-                line_start: 0,
-                wide: 0,
+                col_base: usize::MAX,
                 spare: Spare::default(),
                 scratch: String::new(),
                 skim: true,
