@@ -721,7 +721,7 @@ impl<'a> Reader<'a> {
                 }
                 let open = i;
                 let end = ascii_end(src, i + 1);
-                if src.get(end..end + 2) == Some(b"\":") {
+                if src.get(end..).and_then(|s| s.first_chunk::<2>()) == Some(b"\":") {
                     i = end + 2;
                     self.spare.keys.push(SkimmedKey::plain(open, end, $first));
                 } else {
