@@ -1070,6 +1070,12 @@ mod tests {
         r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
         r#"{"b": {"k": {"k": 1, "j": {}}, "j": [], "k": 2}, "x": {"a": {"b": {"c": 1}}, "a": 2}}"#,
         r#"{"x": [{"p": 1, "q": {"p": 2, "q": 3, "r": {"s": 4}}, "r": 5, "p": 6}], "b": {"\u0070": 1, "p": 2}}"#,
+        // Skimmed keys whose colon does not follow the closing quote at once, or is missing.
+        "{\"x\": {\"a\" : 1, \"bb\"\t:2, \"c\"\n: {\"d\" :3}}, \"b\": {\"é\" : \"ü\", \"k\"x: 1}}",
+        "{\"x\": {\"a\":1, \"a\"",
+        "{\"b\": [{\"aaaaaaaa\":1}, {\"aaaaaaa\":",
+        // Columns after line breaks inside skimmed and kept values.
+        "{\"x\": {\n\"é\": \"€\",\n  \"b\": [1,\n 2]},\n \"a\": {\"keep\": \"é\",\n \"q\": 01}}",
     ];
 
     /// A small deterministic generator (xorshift64*).
