@@ -439,14 +439,18 @@ impl<'a> Reader<'a> {
         let pos = self.here();
         let start = self.pos + 1;
         let end = ascii_end(self.src, start);
-        let k = if self.src.get(end) == Some(&b'"') {
-            self.pos = end + 1;
-            match b.arena.symbols.get_within(self.src, start, end) {
-                Some(k) => k,
-                None => b.arena.entry_key_known(self.text.get(start..end).unwrap_or(""), None),
+        let k = match self.src.get(end..).and_then(|s| s.first_chunk::<2>()) {
+            // The common case: the colon right after the closing quote.
+            Some(b"\":") => {
+                self.pos = end + 2;
+                let k = self.known_key(b, start, end);
+                return Ok((k, pos, b.keep_of(k)));
             }
-        } else {
-            self.entry_key_escaped(b)?
+            Some([b'"', _]) => {
+                self.pos = end + 1;
+                self.known_key(b, start, end)
+            }
+            _ => self.entry_key_escaped(b)?,
         };
         if self.peek() != Some(b':') {
             self.ws();
@@ -456,6 +460,15 @@ impl<'a> Reader<'a> {
         }
         self.pos += 1;
         Ok((k, pos, b.keep_of(k)))
+    }
+
+    /// The key of the plain key text `start..end`.
+    #[inline(always)]
+    fn known_key(&self, b: &mut Builder, start: usize, end: usize) -> Key {
+        match b.arena.symbols.get_within(self.src, start, end) {
+            Some(k) => k,
+            None => b.arena.entry_key_known(self.text.get(start..end).unwrap_or(""), None),
+        }
     }
 
     /// The key of a key string holding escapes (or unterminated).
