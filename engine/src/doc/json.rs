@@ -74,8 +74,7 @@ fn read_lines(src: &str, b: &mut Builder, skim: bool) -> (Vec<NodeId>, Vec<JsonE
         r.text = src.get(..end).unwrap_or("");
         r.pos = start;
         r.line = line;
-        r.line_start = start;
-        r.wide = 0;
+        r.col_base = start.wrapping_sub(1);
         r.ws();
         if r.pos < end {
             let read = if skim { r.value_fast(b) } else { r.value(b) };
@@ -166,11 +165,11 @@ struct Reader<'a> {
     text: &'a str,
     pos: usize,
     line: u32,
-    line_start: usize,
-    /// Bytes between `line_start` and `pos` that continue a character (columns count
-    /// characters): non-ASCII text is read by [`Reader::string`] and [`Reader::skip_string`]
-    /// only, which count them.
-    wide: usize,
+    /// The offset of the line's start, less one, plus the bytes between the line's start and
+    /// `pos` that continue a character (columns count characters, from 1): the column at `pos`
+    /// is `pos - col_base`. Non-ASCII text is read by [`Reader::string`] and
+    /// [`Reader::skip_string`] only, which count its bytes.
+    col_base: usize,
     /// The builder's spare storage, whose `skimming` and `keys` [`Reader::skip`] uses.
     spare: Spare,
     /// Decoded text of skipped strings with escapes (checked, then dropped).
@@ -188,8 +187,7 @@ impl<'a> Reader<'a> {
             text,
             pos: 0,
             line: 1,
-            line_start: 0,
-            wide: 0,
+            col_base: usize::MAX,
             spare: std::mem::take(&mut b.skim),
             scratch: String::new(),
             skim: true,
@@ -225,8 +223,7 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             if c == b'\n' {
                 self.line += 1;
-                self.line_start = self.pos;
-                self.wide = 0;
+                self.col_base = self.pos.wrapping_sub(1);
             }
         }
     }
@@ -236,7 +233,7 @@ impl<'a> Reader<'a> {
     fn here(&self) -> Pos {
         Pos {
             line: self.line,
-            col: (self.pos - self.line_start - self.wide) as u32 + 1,
+            col: self.pos.wrapping_sub(self.col_base) as u32,
             offset: self.pos as u32,
         }
     }
@@ -442,14 +439,18 @@ impl<'a> Reader<'a> {
         let pos = self.here();
         let start = self.pos + 1;
         let end = ascii_end(self.src, start);
-        let k = if self.src.get(end) == Some(&b'"') {
-            self.pos = end + 1;
-            match b.arena.symbols.get_within(self.src, start, end) {
-                Some(k) => k,
-                None => b.arena.entry_key_known(self.text.get(start..end).unwrap_or(""), None),
+        let k = match self.src.get(end..).and_then(|s| s.first_chunk::<2>()) {
+            // The common case: the colon right after the closing quote.
+            Some(b"\":") => {
+                self.pos = end + 2;
+                let k = self.known_key(b, start, end);
+                return Ok((k, pos, b.keep_of(k)));
             }
-        } else {
-            self.entry_key_escaped(b)?
+            Some([b'"', _]) => {
+                self.pos = end + 1;
+                self.known_key(b, start, end)
+            }
+            _ => self.entry_key_escaped(b)?,
         };
         if self.peek() != Some(b':') {
             self.ws();
@@ -459,6 +460,15 @@ impl<'a> Reader<'a> {
         }
         self.pos += 1;
         Ok((k, pos, b.keep_of(k)))
+    }
+
+    /// The key of the plain key text `start..end`.
+    #[inline(always)]
+    fn known_key(&self, b: &mut Builder, start: usize, end: usize) -> Key {
+        match b.arena.symbols.get_within(self.src, start, end) {
+            Some(k) => k,
+            None => b.arena.entry_key_known(self.text.get(start..end).unwrap_or(""), None),
+        }
     }
 
     /// The key of a key string holding escapes (or unterminated).
@@ -628,7 +638,8 @@ impl<'a> Reader<'a> {
     /// Counts the bytes of the string read from `open` that continue a character.
     fn widen(&mut self, open: usize) {
         let s = self.src.get(open..self.pos).unwrap_or(&[]);
-        self.wide += s.iter().filter(|b| (**b as i8) < -0x40).count();
+        let wide = s.iter().filter(|b| (**b as i8) < -0x40).count();
+        self.col_base = self.col_base.wrapping_add(wide);
     }
 
     /// Moves past plain string text: up to the next quote, backslash or control character, or
@@ -723,7 +734,7 @@ impl<'a> Reader<'a> {
                 }
                 let open = i;
                 let end = ascii_end(src, i + 1);
-                if src.get(end..end + 2) == Some(b"\":") {
+                if src.get(end..).and_then(|s| s.first_chunk::<2>()) == Some(b"\":") {
                     i = end + 2;
                     self.spare.keys.push(SkimmedKey::plain(open, end, $first));
                 } else {
@@ -914,8 +925,7 @@ impl<'a> Reader<'a> {
                 text: self.text,
                 pos: k.open as usize,
                 line: 1,
-                line_start: 0,
-                wide: 0,
+                col_base: usize::MAX,
                 spare: Spare::default(),
                 scratch: String::new(),
                 skim: true,
@@ -1073,6 +1083,12 @@ mod tests {
         r#"{"b": [-0, 0, 12345678901234567, 123456789012345678, 1234567890123456789, -123456789012345678, 1.5e3, 0.1, true, false, null]}"#,
         r#"{"b": {"k": {"k": 1, "j": {}}, "j": [], "k": 2}, "x": {"a": {"b": {"c": 1}}, "a": 2}}"#,
         r#"{"x": [{"p": 1, "q": {"p": 2, "q": 3, "r": {"s": 4}}, "r": 5, "p": 6}], "b": {"\u0070": 1, "p": 2}}"#,
+        // Skimmed keys whose colon does not follow the closing quote at once, or is missing.
+        "{\"x\": {\"a\" : 1, \"bb\"\t:2, \"c\"\n: {\"d\" :3}}, \"b\": {\"é\" : \"ü\", \"k\"x: 1}}",
+        "{\"x\": {\"a\":1, \"a\"",
+        "{\"b\": [{\"aaaaaaaa\":1}, {\"aaaaaaa\":",
+        // Columns after line breaks inside skimmed and kept values.
+        "{\"x\": {\n\"é\": \"€\",\n  \"b\": [1,\n 2]},\n \"a\": {\"keep\": \"é\",\n \"q\": 01}}",
     ];
 
     /// A small deterministic generator (xorshift64*).
