@@ -1437,6 +1437,36 @@ impl<'p> Compiler<'p> {
         };
         for (l, coll) in bindings.iter().rev() {
             let (slot, span) = (self.slot(*l), coll.span);
+            if let H::Builtin(id, args) = &coll.kind
+                && let [map] = args.as_slice()
+                && self.table.get(*id as usize).is_some_and(|b| b.name == "keys")
+            {
+                // `for k in keys(m)` over a document map: its keys straight from its entries,
+                // without a list of them first.
+                let (map, keys) = (self.expr(map), self.builtin(*id, args, span));
+                let inner = std::mem::replace(&mut code, Box::new(|_| Ok(())));
+                code = Box::new(move |f| {
+                    let m = map(f)?;
+                    if let Value::Node(r) = &m
+                        && let Some(doc) = f.cx.doc(r.doc)
+                        && let Some(NodeKind::Map { .. }) = doc.arena.node(r.node).map(|n| n.kind)
+                    {
+                        for e in doc.arena.children(r.node) {
+                            f.step(span)?;
+                            f.set(
+                                slot,
+                                Value::Str(crate::value::key_text(f.cx, &doc.arena, e.key)),
+                            );
+                            inner(f)?;
+                        }
+                        return Ok(());
+                    }
+                    discard(m);
+                    let list = keys(f)?;
+                    each(f, &list, slot, span, &inner)
+                });
+                continue;
+            }
             let coll = self.expr(coll);
             let inner = code;
             code = Box::new(move |f| {

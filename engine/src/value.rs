@@ -109,7 +109,7 @@ impl From<&Arc<str>> for Text {
 }
 
 /// The text of key `key` of `arena`: the program's shared text when there is one.
-fn key_text(docs: &(impl Docs + ?Sized), arena: &Arena, key: crate::doc::Key) -> Text {
+pub(crate) fn key_text(docs: &(impl Docs + ?Sized), arena: &Arena, key: crate::doc::Key) -> Text {
     docs.key_text(key).unwrap_or_else(|| Text::from(arena.key_str(key)))
 }
 
