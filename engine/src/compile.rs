@@ -498,6 +498,7 @@ fn mismatch(expected: &str, v: &Value, f: &Frame<'_>, span: Span) -> Box<EvalErr
 }
 
 /// Evaluates `code` and requires a boolean.
+#[inline]
 fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, Box<EvalError>> {
     let v = code(f)?;
     let r = match &v {
@@ -829,6 +830,14 @@ impl<'p> Compiler<'p> {
                     Ok(found)
                 })
             }
+            H::Call(fid, args) if self.is_static_call(*fid, args) => {
+                // `since(19)`: the value computed once, read as a boolean in place.
+                let code = self.call(*fid, args, e.span);
+                Box::new(move |f| match code(f)? {
+                    Value::Bool(b) => Ok(b != neg),
+                    v => Err(mismatch("a bool", &v, f, span)),
+                })
+            }
             H::Call(fid, args) if self.inlines(*fid, args).is_some() => {
                 let Some(func) = self.inlines(*fid, args) else { return Box::new(|_| Ok(false)) };
                 self.inline_as(func, args, e.span, |c, body| c.cond_as(body, span, neg))
@@ -979,10 +988,8 @@ impl<'p> Compiler<'p> {
     }
 
     fn call(&mut self, fid: u32, args: &[hir::Expr], span: Span) -> Code {
-        let is_static = self.static_fns.get(fid as usize) == Some(&true)
-            && args.iter().all(|a| crate::statics::is_static(a, &self.static_fns, self.table));
         let code = self.plain_call(fid, args, span);
-        if !is_static {
+        if !self.is_static_call(fid, args) {
             return code;
         }
         let site = self.static_sites;
@@ -1143,15 +1150,20 @@ impl<'p> Compiler<'p> {
 
     /// The function a call of `fid` with `args` inlines (see [`Compiler::inline`]), if it does.
     fn inlines(&self, fid: u32, args: &[hir::Expr]) -> Option<&'p hir::Function> {
-        let is_static = self.static_fns.get(fid as usize) == Some(&true)
-            && args.iter().all(|a| crate::statics::is_static(a, &self.static_fns, self.table));
-        if is_static
+        if self.is_static_call(fid, args)
             || self.cheap_fns.get(fid as usize) != Some(&true)
             || self.inlined >= INLINE_DEPTH
         {
             return None;
         }
         self.functions.get(fid as usize)
+    }
+
+    /// Whether a call of `fid` with `args` has the same value for every document (see
+    /// [`crate::statics`]): computed once per evaluation.
+    fn is_static_call(&self, fid: u32, args: &[hir::Expr]) -> bool {
+        self.static_fns.get(fid as usize) == Some(&true)
+            && args.iter().all(|a| crate::statics::is_static(a, &self.static_fns, self.table))
     }
 
     fn builtin(&mut self, id: u32, args: &[hir::Expr], span: Span) -> Code {
