@@ -830,6 +830,23 @@ impl<'p> Compiler<'p> {
                     Ok(found)
                 })
             }
+            // `x ?? false`, `c.runAsNonRoot ?? pod`: the value when present, else the default
+            // as a condition.
+            H::Binary(BinOp::Default, a, b) => {
+                let (a, b) = (self.expr(a), self.cond_as(b, span, neg));
+                Box::new(move |f| {
+                    let v = a(f)?;
+                    match v {
+                        Value::Bool(x) => Ok(x != neg),
+                        v if v.is_null(f.cx) => b(f),
+                        v => {
+                            let x = v.as_bool(f.cx).ok_or_else(|| mismatch("a bool", &v, f, span));
+                            discard(v);
+                            Ok(x? != neg)
+                        }
+                    }
+                })
+            }
             H::Call(fid, args) if self.is_static_call(*fid, args) => {
                 // `since(19)`: the value computed once, read as a boolean in place.
                 let code = self.call(*fid, args, e.span);

@@ -927,7 +927,7 @@ impl Compiled {
         let mut out = Outcome::default();
         // Room for a finding per document up front, rather than regrowing a large vector from
         // nothing (the space is only touched as findings come).
-        out.findings.reserve(docs.len());
+        out.findings.reserve(docs.len().max(4));
         let mut f = Frame::reusing(&cx);
         for i in 0..docs.len() {
             touch(docs, i + 1);
