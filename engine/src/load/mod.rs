@@ -111,10 +111,10 @@ pub fn load_projected(
             format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
         return Loaded { docs: Vec::new(), errors: vec![err(0, 0, msg)] };
     }
-    let text = match std::str::from_utf8(bytes) {
+    let text = match utf8(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+        Err(valid_up_to) => {
+            let good = bytes.get(..valid_up_to).unwrap_or(&[]);
             let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
             let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
             return Loaded {
@@ -195,6 +195,15 @@ pub fn load_projected(
         d.meta.index = i as u32;
     }
     Loaded { docs, errors }
+}
+
+/// `bytes` as text, or the length of its longest valid UTF-8 prefix. Vectorised validation
+/// ([`simdutf8`]) says only whether the whole is valid; the standard library's, run only on
+/// failure, says where it stops.
+fn utf8(bytes: &[u8]) -> Result<&str, usize> {
+    simdutf8::basic::from_utf8(bytes)
+        .or_else(|_| std::str::from_utf8(bytes))
+        .map_err(|e| e.valid_up_to())
 }
 
 /// Builds Trivy's Dockerfile shape in the arena, every node at its instruction's position
@@ -462,9 +471,100 @@ fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::Keep;
 
     fn load_str(name: &str, s: &str) -> Loaded {
         load(name, s.as_bytes(), None, &Arc::new(Symbols::default()), &Limits::default())
+    }
+
+    /// Line and column of the "not valid UTF-8" error loading `bytes` as `name`, projected or
+    /// not, and the number of documents read.
+    fn utf8_error(name: &str, bytes: &[u8]) -> Option<(u32, u32)> {
+        let mut symbols = Symbols::default();
+        for k in ["apiVersion", "kind", "metadata", "name", "spec"] {
+            symbols.intern(k);
+        }
+        let symbols = Arc::new(symbols);
+        // `spec` and unknown names are skipped.
+        let projection = Arc::new(Projection::of(vec![Keep::Read; 4]));
+        let mut out = Vec::new();
+        for p in [None, Some(&projection)] {
+            let l = load_projected(name, bytes, None, &symbols, &Limits::default(), p);
+            let e = l.errors.iter().find(|e| e.message == "input is not valid UTF-8");
+            if e.is_some() {
+                assert!(l.docs.is_empty() && l.errors.len() == 1, "{name}: {:?}", l.errors);
+            }
+            out.push(e.map(|e| (e.line, e.column)));
+        }
+        assert_eq!(out[0], out[1], "{name}: projection changed the error");
+        out[0]
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_starts() {
+        let pad = "x".repeat(100);
+        let cases: Vec<(String, Vec<u8>, Option<(u32, u32)>)> = vec![
+            ("first byte".into(), b"\xff{}".to_vec(), Some((1, 1))),
+            ("empty".into(), Vec::new(), None),
+            ("bom only".into(), b"\xef\xbb\xbf".to_vec(), None),
+            ("bom then invalid".into(), b"\xef\xbb\xbf\xff".to_vec(), Some((1, 4))),
+            ("broken bom".into(), b"\xef\xbb{}".to_vec(), Some((1, 1))),
+            (
+                "skipped string".into(),
+                b"{\"kind\": \"Pod\",\n \"spec\": {\"x\": \"ab\xc3(\"}}".to_vec(),
+                Some((2, 19)),
+            ),
+            (
+                "kept string".into(),
+                b"{\"metadata\": {\"name\": \"\xe2\x82\"}}".to_vec(),
+                Some((1, 24)),
+            ),
+            ("key".into(), b"{\n\n  \"k\xf0\x9f\x98\": 1}".to_vec(), Some((3, 5))),
+            ("end".into(), b"{\"a\": 1}\n\xc3".to_vec(), Some((2, 1))),
+            (
+                "after text that is not ASCII".into(),
+                "{\"é\": \"ü\"}\n  ".bytes().chain([0x80]).collect(),
+                Some((2, 3)),
+            ),
+            // Columns count bytes here (the text before is not known to be characters).
+            ("after é on the line".into(), "\n é".bytes().chain([0xff]).collect(), Some((2, 4))),
+            (
+                "surrogate".into(),
+                format!("{{\"a\": \"{pad}").bytes().chain(*b"\xed\xa0\x80\"}").collect(),
+                Some((1, 108)),
+            ),
+            (
+                "overlong, past the first vector".into(),
+                format!("{{\"a\": \"{pad}\n{pad}").bytes().chain(*b"\xc0\xaf\"}").collect(),
+                Some((2, 101)),
+            ),
+            ("valid, long".into(), format!("{{\"a\": \"{pad}é{pad}\"}}").into_bytes(), None),
+        ];
+        for (what, bytes, want) in cases {
+            for name in ["a.json", "a.ndjson", "a.yaml"] {
+                assert_eq!(utf8_error(name, &bytes), want, "{what} ({name})");
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_check_agrees_with_the_standard_library() {
+        // Every length across the vector widths, each byte position spoilt in turn.
+        let text = "apiVersion: v1 é ü € 😀 kind: Pod\n".repeat(6);
+        let bytes = text.as_bytes();
+        for len in 0..bytes.len() {
+            let mut b = bytes[..len].to_vec();
+            let want = std::str::from_utf8(&b).map_err(|e| e.valid_up_to());
+            assert_eq!(utf8(&b), want, "{len}");
+            for at in (0..len).step_by(3) {
+                for bad in [0x80, 0xff, 0xc0, 0xed] {
+                    let old = std::mem::replace(&mut b[at], bad);
+                    let want = std::str::from_utf8(&b).map_err(|e| e.valid_up_to());
+                    assert_eq!(utf8(&b), want, "{len} {at} {bad:x}");
+                    b[at] = old;
+                }
+            }
+        }
     }
 
     #[test]
