@@ -37,11 +37,13 @@ pub struct Symbols {
     slots: Vec<Slot>,
     /// The keys of the [`KNOWN`] names, `EMPTY` for those not interned.
     known: [u32; KNOWN.len()],
+    /// The key of `<<` (YAML merge keys), if interned.
+    merge: Option<Key>,
 }
 
 impl Default for Symbols {
     fn default() -> Self {
-        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()] }
+        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()], merge: None }
     }
 }
 
@@ -160,6 +162,9 @@ impl Symbols {
             && let Some(slot) = self.known.get_mut(i)
         {
             *slot = k;
+        }
+        if name == "<<" {
+            self.merge = Some(Key(k));
         }
         self.names.push(name.into());
         if self.slots.len() < 2 * self.names.len() {
@@ -364,8 +369,9 @@ pub struct Arena {
     /// Keys not in the program's table, numbered from `symbols.len()`: start and length of
     /// their text in `text`.
     local_keys: Vec<(u32, u32)>,
-    /// The local keys shared by name ([`Arena::key`]).
-    local_index: HashMap<Box<str>, u32>,
+    /// The local keys shared by name ([`Arena::key`]); boxed, being seldom used, so that an
+    /// arena is small enough to move without a call to `memcpy`.
+    local_index: Option<Box<HashMap<Box<str>, u32>>>,
     /// The key `<<`, once seen (YAML merge keys).
     pub merge_key: Option<Key>,
     /// The program's key table.
@@ -375,13 +381,13 @@ pub struct Arena {
 impl Arena {
     /// An empty arena interning against `symbols`.
     pub fn new(symbols: Arc<Symbols>) -> Self {
-        let merge_key = symbols.get("<<");
+        let merge_key = symbols.merge;
         Arena {
             nodes: Vec::new(),
             edges: Vec::new(),
             text: String::new(),
             local_keys: Vec::new(),
-            local_index: HashMap::default(),
+            local_index: None,
             merge_key,
             symbols,
         }
@@ -405,11 +411,11 @@ impl Arena {
         if let Some(k) = self.symbols.get(name) {
             return k;
         }
-        if let Some(k) = self.local_index.get(name) {
+        if let Some(k) = self.local_index.as_ref().and_then(|m| m.get(name)) {
             return Key(*k);
         }
         let k = self.new_local(name);
-        self.local_index.insert(name.into(), k.0);
+        self.local_index.get_or_insert_default().insert(name.into(), k.0);
         if name == "<<" {
             self.merge_key = Some(k);
         }
@@ -522,16 +528,26 @@ impl Arena {
             return names.map(|name| self.get_known(id, name));
         }
         let mut out = [None; N];
-        // Without a summary bit, no entry has that key.
+        // Without a summary bit, no entry has that key; with one, it may.
         let summary = n.map_or(0, |n| n.keys);
-        if summary != 0 && keys.iter().all(|&k| summary & key_bit(Key(k)) == 0) {
+        let mut left = match summary {
+            0 => N,
+            _ => keys.iter().filter(|&&k| summary & key_bit(Key(k)) != 0).count(),
+        };
+        if left == 0 {
             return out;
         }
+        // Each name takes its first entry, so the search ends when every name that may be
+        // there has one.
         for e in self.children(id) {
             for (o, &k) in out.iter_mut().zip(&keys) {
                 if e.key.0 == k && o.is_none() {
                     *o = Some(e.node);
+                    left -= 1;
                 }
+            }
+            if left == 0 {
+                break;
             }
         }
         out
@@ -764,35 +780,118 @@ pub struct DocMeta {
 const SHARED_TEXTS: usize = 16;
 const SHARED_TEXT_LEN: usize = 64;
 
+/// Where a shared text is asked for: each place first tries the text it found last, so that
+/// the usual case (the same `apiVersion` as the last document's) costs one comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TextSite {
+    /// The name of an input.
+    File,
+    /// `apiVersion`.
+    ApiVersion,
+    /// `kind`.
+    Kind,
+    /// `metadata.namespace`.
+    Namespace,
+    /// Anywhere else.
+    Other,
+}
+
+/// Recently shared texts, and the slot the next new one replaces.
+struct SharedTexts {
+    texts: Vec<Arc<str>>,
+    next: usize,
+    /// Per [`TextSite`], the slot its last text was found in.
+    hints: [usize; 5],
+}
+
+impl SharedTexts {
+    /// `s` as shared text (see [`shared_text`]).
+    #[inline(always)]
+    fn get(&mut self, s: &str, site: TextSite) -> Arc<str> {
+        let hint = self.hints.get(site as usize).copied().unwrap_or(0);
+        match self.texts.get(hint) {
+            Some(t) if same_text(t.as_bytes(), s.as_bytes()) => t.clone(),
+            _ => self.find(s, site),
+        }
+    }
+
+    /// [`SharedTexts::get`] when the text is not where `site` found its last.
+    #[cold]
+    #[inline(never)]
+    fn find(&mut self, s: &str, site: TextSite) -> Arc<str> {
+        if s.len() > SHARED_TEXT_LEN {
+            return s.into();
+        }
+        let (t, at) = match self.texts.iter().position(|t| same_text(t.as_bytes(), s.as_bytes())) {
+            Some(i) => (self.texts.get(i).cloned().unwrap_or_else(|| s.into()), i),
+            None => {
+                let t: Arc<str> = s.into();
+                let at = if self.texts.len() < SHARED_TEXTS {
+                    self.texts.push(t.clone());
+                    self.texts.len() - 1
+                } else {
+                    let at = self.next;
+                    if let Some(slot) = self.texts.get_mut(at) {
+                        *slot = t.clone();
+                    }
+                    self.next = (self.next + 1) % SHARED_TEXTS;
+                    at
+                };
+                (t, at)
+            }
+        };
+        if let Some(h) = self.hints.get_mut(site as usize) {
+            *h = at;
+        }
+        t
+    }
+}
+
+/// Whether two short texts are equal, comparing words rather than calling `memcmp`.
+#[inline(always)]
+fn same_text(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && if a.len() <= 16 { words(a) == words(b) } else { a == b }
+}
+
 thread_local! {
-    /// Recently shared texts, and the slot the next new one replaces.
-    static SHARED: std::cell::RefCell<(Vec<Arc<str>>, usize)> =
-        const { std::cell::RefCell::new((Vec::new(), 0)) };
+    static SHARED: std::cell::RefCell<SharedTexts> = const {
+        std::cell::RefCell::new(SharedTexts { texts: Vec::new(), next: 0, hints: [0; 5] })
+    };
 }
 
 /// `s` as shared text, reusing a recent copy when there is one: the identity fields that
 /// repeat from document to document (`apiVersion`, `kind`, a namespace, a file name) are then
 /// not allocated for each.
 pub fn shared_text(s: &str) -> Arc<str> {
-    if s.len() > SHARED_TEXT_LEN {
-        return s.into();
+    shared_text_at(s, TextSite::Other)
+}
+
+/// [`shared_text`] asked for at `site`.
+pub(crate) fn shared_text_at(s: &str, site: TextSite) -> Arc<str> {
+    SHARED.try_with(|c| c.borrow_mut().get(s, site)).unwrap_or_else(|_| s.into())
+}
+
+/// The nodes of a document's identity fields: `apiVersion`, `kind`, `metadata.namespace` and
+/// `metadata.name` (whatever their values).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdentityNodes {
+    pub(crate) api_version: Option<NodeId>,
+    pub(crate) kind: Option<NodeId>,
+    pub(crate) namespace: Option<NodeId>,
+    pub(crate) name: Option<NodeId>,
+}
+
+impl IdentityNodes {
+    /// Finds the identity fields of `root`.
+    pub(crate) fn of(arena: &Arena, root: NodeId) -> Self {
+        let [api_version, kind, metadata] =
+            arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
+        let [namespace, name] = match metadata {
+            Some(m) => arena.get_known_all(m, [Known::Namespace, Known::Name]),
+            None => [None, None],
+        };
+        IdentityNodes { api_version, kind, namespace, name }
     }
-    let found = SHARED.try_with(|c| {
-        let mut c = c.borrow_mut();
-        let (texts, next) = &mut *c;
-        if let Some(t) = texts.iter().find(|t| t.len() == s.len() && &***t == s) {
-            return t.clone();
-        }
-        let t: Arc<str> = s.into();
-        if texts.len() < SHARED_TEXTS {
-            texts.push(t.clone());
-        } else if let Some(slot) = texts.get_mut(*next) {
-            *slot = t.clone();
-            *next = (*next + 1) % SHARED_TEXTS;
-        }
-        t
-    });
-    found.unwrap_or_else(|_| s.into())
 }
 
 /// One input document.
@@ -815,20 +914,40 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
+        let ids = IdentityNodes::of(&arena, root);
+        Document::with_identity(arena, root, ids, file, index, format)
+    }
+
+    /// [`Document::new`] given the nodes of the identity fields.
+    pub(crate) fn with_identity(
+        arena: Arc<Arena>,
+        root: NodeId,
+        ids: IdentityNodes,
+        file: Arc<str>,
+        index: u32,
+        format: Arc<str>,
+    ) -> Self {
         let s = |at: Option<NodeId>| arena.str(at?);
-        let [api_version, kind, metadata] =
-            arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
-        let [namespace, name] = match metadata {
-            Some(m) => arena.get_known_all(m, [Known::Namespace, Known::Name]),
-            None => [None, None],
-        };
+        let (api_version, kind, namespace) = (s(ids.api_version), s(ids.kind), s(ids.namespace));
+        // The texts that repeat across documents, shared in one visit to the thread's cache.
+        let shared = SHARED.try_with(|c| {
+            let mut c = c.borrow_mut();
+            (
+                api_version.map(|t| c.get(t, TextSite::ApiVersion)),
+                kind.map(|t| c.get(t, TextSite::Kind)),
+                namespace.map(|t| c.get(t, TextSite::Namespace)),
+            )
+        });
+        let (api_version, kind, namespace) = shared.unwrap_or_else(|_| {
+            (api_version.map(Arc::from), kind.map(Arc::from), namespace.map(Arc::from))
+        });
         let meta = DocMeta {
             file,
             index,
-            api_version: s(api_version).map(shared_text),
-            kind: s(kind).map(shared_text),
-            namespace: s(namespace).map(shared_text),
-            name: s(name).map(Arc::from),
+            api_version,
+            kind,
+            namespace,
+            name: s(ids.name).map(Arc::from),
             format,
         };
         Document { arena, root, meta }
@@ -907,6 +1026,12 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arenas_move_without_memcpy() {
+        // Moves of up to 128 bytes are inlined.
+        assert!(std::mem::size_of::<Arena>() <= 128, "{}", std::mem::size_of::<Arena>());
+    }
 
     #[test]
     fn pointer_specials_are_found_anywhere() {

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use crate::doc::build::Builder;
 use crate::doc::{
-    Arena, DocMeta, Document, Known, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+    Arena, DocMeta, Document, IdentityNodes, Known, Limits, LoadError, NodeId, NodeKind, Symbols,
+    TextSite, json, yaml,
 };
 use crate::project::Projection;
 
@@ -103,7 +104,7 @@ pub fn load_projected(
     limits: &Limits,
     projection: Option<&Arc<Projection>>,
 ) -> Loaded {
-    let file = crate::doc::shared_text(name);
+    let file = crate::doc::shared_text_at(name, TextSite::File);
     let err =
         |line, column, message: String| LoadError { file: file.clone(), line, column, message };
     if bytes.len() > limits.max_bytes {
@@ -174,8 +175,8 @@ pub fn load_projected(
         shift_offsets(&mut arena, bom);
     }
     let arena = Arc::new(arena);
-    let mut docs = documents(&arena, &roots, &file, format);
-    if docs.iter().any(|d| &*d.meta.format == "dsse") {
+    let (mut docs, dsse) = documents(&arena, &roots, &file, format);
+    if dsse {
         let mut with = Vec::with_capacity(docs.len() + 1);
         for doc in docs {
             let statement = match &*doc.meta.format {
@@ -362,44 +363,56 @@ fn shift_offsets(arena: &mut Arena, by: u32) {
 }
 
 /// Makes documents of the roots: empty documents are dropped, `kind: List` and `…List` kinds
-/// expand into their items.
+/// expand into their items. Also says whether any is a DSSE envelope.
 fn documents(
     arena: &Arc<Arena>,
     roots: &[NodeId],
     file: &Arc<str>,
     format: Format,
-) -> Vec<Document> {
+) -> (Vec<Document>, bool) {
     let mut docs = Vec::with_capacity(roots.len());
+    let mut dsse = false;
     for &root in roots {
         if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
             continue;
         }
-        let index = docs.len() as u32;
-        let doc = Document::new(
-            arena.clone(),
-            root,
-            file.clone(),
-            index,
-            format_name(shape_format(arena, root, format)),
-        );
+        let (doc, shape) = document(arena, root, file, docs.len() as u32, format);
         let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
         match items {
             Some(items) => {
                 for item in items {
-                    let index = docs.len() as u32;
-                    docs.push(Document::new(
-                        arena.clone(),
-                        item,
-                        file.clone(),
-                        index,
-                        format_name(shape_format(arena, item, format)),
-                    ));
+                    let (doc, shape) = document(arena, item, file, docs.len() as u32, format);
+                    dsse |= shape == Shape::Dsse;
+                    docs.push(doc);
                 }
             }
-            None => docs.push(doc),
+            None => {
+                dsse |= shape == Shape::Dsse;
+                docs.push(doc);
+            }
         }
     }
-    docs
+    (docs, dsse)
+}
+
+/// The document of node `root`, its format recognised by shape.
+fn document(
+    arena: &Arc<Arena>,
+    root: NodeId,
+    file: &Arc<str>,
+    index: u32,
+    format: Format,
+) -> (Document, Shape) {
+    let ids = IdentityNodes::of(arena, root);
+    // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape: the
+    // first test of [`shape_format`], answered by the identity fields already found.
+    let shape = if ids.api_version.is_some() && ids.kind.is_some() {
+        Shape::of(format)
+    } else {
+        shape_format(arena, root, format)
+    };
+    let name = format_name(shape);
+    (Document::with_identity(arena.clone(), root, ids, file.clone(), index, name), shape)
 }
 
 fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>> {
@@ -418,53 +431,93 @@ fn inspect_items(arena: &Arena, root: NodeId) -> Option<Vec<NodeId>> {
     let is_list = matches!(arena.node(root)?.kind, NodeKind::List { .. });
     (is_list
         && !items.is_empty()
-        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == "docker-inspect"))
+        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == Shape::DockerInspect))
     .then(|| items.iter().map(|e| e.node).collect())
 }
 
-/// The format name `name` as shared text: allocated once per thread, not per document.
-fn format_name(name: &'static str) -> Arc<str> {
-    thread_local! {
-        static NAMES: std::cell::RefCell<Vec<(&'static str, Arc<str>)>> =
-            const { std::cell::RefCell::new(Vec::new()) };
-    }
-    NAMES.with(|names| {
-        let mut names = names.borrow_mut();
-        if let Some((_, a)) = names.iter().find(|(n, _)| *n == name) {
-            return a.clone();
-        }
-        let a: Arc<str> = name.into();
-        names.push((name, a.clone()));
-        a
-    })
+/// What a document is, by loader format or recognised shape: its [`DocMeta::format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Yaml,
+    Json,
+    Ndjson,
+    Dockerfile,
+    Trivy,
+    CycloneDx,
+    Dsse,
+    InToto,
+    ImageConfig,
+    DockerInspect,
 }
 
-/// Recognises well-known JSON report shapes; otherwise the format's own name.
-fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
+/// The names of the [`Shape`]s, in order.
+const SHAPE_NAMES: [&str; 10] = [
+    "yaml",
+    "json",
+    "ndjson",
+    "dockerfile",
+    "trivy",
+    "cyclonedx",
+    "dsse",
+    "in-toto",
+    "image-config",
+    "docker-inspect",
+];
+
+impl Shape {
+    /// A document of `format` not recognised by shape.
+    fn of(format: Format) -> Shape {
+        match format {
+            Format::Yaml => Shape::Yaml,
+            Format::Json => Shape::Json,
+            Format::Ndjson => Shape::Ndjson,
+            Format::Dockerfile => Shape::Dockerfile,
+        }
+    }
+}
+
+/// The name of `shape` as shared text: allocated once per thread, not per document.
+fn format_name(shape: Shape) -> Arc<str> {
+    use std::cell::OnceCell;
+    thread_local! {
+        static NAMES: [OnceCell<Arc<str>>; SHAPE_NAMES.len()] =
+            const { [const { OnceCell::new() }; SHAPE_NAMES.len()] };
+    }
+    let name = SHAPE_NAMES.get(shape as usize).copied().unwrap_or("");
+    NAMES
+        .try_with(|names| match names.get(shape as usize) {
+            Some(cell) => cell.get_or_init(|| name.into()).clone(),
+            None => name.into(),
+        })
+        .unwrap_or_else(|_| name.into())
+}
+
+/// Recognises well-known JSON report shapes; otherwise the format's own.
+fn shape_format(arena: &Arena, root: NodeId, format: Format) -> Shape {
     use Known as K;
     let has = |k: Known| arena.get_known(root, k).is_some();
     let str_is = |k: Known, v: &str| arena.get_known(root, k).and_then(|n| arena.str(n)) == Some(v);
     if has(K::ApiVersion) && has(K::Kind) {
         // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
-        format.as_str()
+        Shape::of(format)
     } else if has(K::SchemaVersion) && has(K::ArtifactName) {
-        "trivy"
+        Shape::Trivy
     } else if str_is(K::BomFormat, "CycloneDX") {
-        "cyclonedx"
+        Shape::CycloneDx
     } else if has(K::PayloadType) && has(K::Payload) && has(K::Signatures) {
-        "dsse"
+        Shape::Dsse
     } else if arena
         .get_known(root, K::Type)
         .and_then(|n| arena.str(n))
         .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
     {
-        "in-toto"
+        Shape::InToto
     } else if has(K::Rootfs) && has(K::Config) {
-        "image-config"
+        Shape::ImageConfig
     } else if has(K::Id) && has(K::RootFS) && has(K::ConfigUpper) {
-        "docker-inspect"
+        Shape::DockerInspect
     } else {
-        format.as_str()
+        Shape::of(format)
     }
 }
 
