@@ -528,26 +528,16 @@ impl Arena {
             return names.map(|name| self.get_known(id, name));
         }
         let mut out = [None; N];
-        // Without a summary bit, no entry has that key; with one, it may.
+        // Without a summary bit, no entry has that key.
         let summary = n.map_or(0, |n| n.keys);
-        let mut left = match summary {
-            0 => N,
-            _ => keys.iter().filter(|&&k| summary & key_bit(Key(k)) != 0).count(),
-        };
-        if left == 0 {
+        if summary != 0 && keys.iter().all(|&k| summary & key_bit(Key(k)) == 0) {
             return out;
         }
-        // Each name takes its first entry, so the search ends when every name that may be
-        // there has one.
         for e in self.children(id) {
             for (o, &k) in out.iter_mut().zip(&keys) {
                 if e.key.0 == k && o.is_none() {
                     *o = Some(e.node);
-                    left -= 1;
                 }
-            }
-            if left == 0 {
-                break;
             }
         }
         out
@@ -884,6 +874,53 @@ pub(crate) struct IdentityNodes {
 impl IdentityNodes {
     /// Finds the identity fields of `root`.
     pub(crate) fn of(arena: &Arena, root: NodeId) -> Self {
+        let known = |k: Known| arena.symbols.known.get(k as usize).copied().unwrap_or(EMPTY);
+        let (api_version, kind, metadata, namespace, name) = (
+            known(Known::ApiVersion),
+            known(Known::Kind),
+            known(Known::Metadata),
+            known(Known::Namespace),
+            known(Known::Name),
+        );
+        if [api_version, kind, metadata, namespace, name].contains(&EMPTY) {
+            return IdentityNodes::of_names(arena, root);
+        }
+        // One pass over each map's entries; the names are distinct keys, and each takes its
+        // first entry (as [`Arena::get`] does).
+        let entries = |id: NodeId| match arena.node(id).map(|n| n.kind) {
+            Some(NodeKind::Map { start, len }) => {
+                arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[])
+            }
+            _ => &[],
+        };
+        let mut ids = IdentityNodes::default();
+        let mut meta = None;
+        for e in entries(root) {
+            let k = e.key.0;
+            if k == api_version {
+                ids.api_version = ids.api_version.or(Some(e.node));
+            } else if k == kind {
+                ids.kind = ids.kind.or(Some(e.node));
+            } else if k == metadata {
+                meta = meta.or(Some(e.node));
+            }
+        }
+        if let Some(m) = meta {
+            for e in entries(m) {
+                let k = e.key.0;
+                if k == namespace {
+                    ids.namespace = ids.namespace.or(Some(e.node));
+                } else if k == name {
+                    ids.name = ids.name.or(Some(e.node));
+                }
+            }
+        }
+        ids
+    }
+
+    /// [`IdentityNodes::of`] when the program does not know every identity name.
+    #[cold]
+    fn of_names(arena: &Arena, root: NodeId) -> Self {
         let [api_version, kind, metadata] =
             arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
         let [namespace, name] = match metadata {

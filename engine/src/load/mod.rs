@@ -138,14 +138,22 @@ pub fn load_projected(
         b.set_projection(projection.cloned());
     }
     let mut errors = Vec::new();
-    let roots = match format {
+    // The root of a JSON value, kept out of a vector.
+    let mut one = None;
+    let many = match format {
         Format::Yaml => {
             let (roots, errs) = yaml::read(text, &mut b);
             errors.extend(errs.into_iter().map(|e| err(e.pos.line, e.pos.col, e.message)));
             roots
         }
         Format::Json | Format::Ndjson => {
-            let (roots, errs) = json::read(text, &mut b, format == Format::Ndjson);
+            let (roots, errs) = if format == Format::Json {
+                let (root, errs) = json::read_one(text, &mut b);
+                one = root;
+                (Vec::new(), errs)
+            } else {
+                json::read(text, &mut b, true)
+            };
             if !errs.is_empty() {
                 let index = crate::doc::LineIndex::new(text);
                 for e in errs {
@@ -175,7 +183,11 @@ pub fn load_projected(
         shift_offsets(&mut arena, bom);
     }
     let arena = Arc::new(arena);
-    let (mut docs, dsse) = documents(&arena, &roots, &file, format);
+    let roots = match &one {
+        Some(root) => std::slice::from_ref(root),
+        None => &many[..],
+    };
+    let (mut docs, dsse) = documents(&arena, roots, &file, format);
     if dsse {
         let mut with = Vec::with_capacity(docs.len() + 1);
         for doc in docs {
