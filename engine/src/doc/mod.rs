@@ -766,86 +766,71 @@ pub struct DocMeta {
     pub format: Arc<str>,
 }
 
-/// Texts [`shared_text`] keeps per thread, and the longest it keeps.
-const SHARED_TEXTS: usize = 16;
+/// Slots of the per-thread table of shared texts (a power of two), and the longest text kept.
+const SHARED_SLOTS: usize = 64;
 const SHARED_TEXT_LEN: usize = 64;
 
-/// Where a shared text is asked for: each place first tries the text it found last, so that
-/// the usual case (the same `apiVersion` as the last document's) costs one comparison.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum TextSite {
-    /// The name of an input.
-    File,
-    /// `apiVersion`.
-    ApiVersion,
-    /// `kind`.
-    Kind,
-    /// `metadata.namespace`.
-    Namespace,
-    /// Anywhere else.
-    Other,
+/// A shared text with its length and first and last eight bytes (see [`words`]), which spell
+/// out a text of up to sixteen bytes.
+struct SharedText {
+    len: usize,
+    head: u64,
+    tail: u64,
+    text: Arc<str>,
 }
 
-/// Recently shared texts, and the slot the next new one replaces.
+/// Recently shared texts, in a table indexed by a hash of the text: two-way, each text in the
+/// slot of its hash or the one beside it (the slot index with its low bit flipped).
 struct SharedTexts {
-    texts: Vec<Arc<str>>,
-    next: usize,
-    /// Per [`TextSite`], the slot its last text was found in.
-    hints: [usize; 5],
+    slots: [Option<SharedText>; SHARED_SLOTS],
 }
 
 impl SharedTexts {
     /// `s` as shared text (see [`shared_text`]).
     #[inline(always)]
-    fn get(&mut self, s: &str, site: TextSite) -> Arc<str> {
-        let hint = self.hints.get(site as usize).copied().unwrap_or(0);
-        match self.texts.get(hint) {
-            Some(t) if same_text(t.as_bytes(), s.as_bytes()) => t.clone(),
-            _ => self.find(s, site),
-        }
-    }
-
-    /// [`SharedTexts::get`] when the text is not where `site` found its last.
-    #[cold]
-    #[inline(never)]
-    fn find(&mut self, s: &str, site: TextSite) -> Arc<str> {
-        if s.len() > SHARED_TEXT_LEN {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        let b = s.as_bytes();
+        if b.len() > SHARED_TEXT_LEN {
             return s.into();
         }
-        let (t, at) = match self.texts.iter().position(|t| same_text(t.as_bytes(), s.as_bytes())) {
-            Some(i) => (self.texts.get(i).cloned().unwrap_or_else(|| s.into()), i),
-            None => {
-                let t: Arc<str> = s.into();
-                let at = if self.texts.len() < SHARED_TEXTS {
-                    self.texts.push(t.clone());
-                    self.texts.len() - 1
-                } else {
-                    let at = self.next;
-                    if let Some(slot) = self.texts.get_mut(at) {
-                        *slot = t.clone();
-                    }
-                    self.next = (self.next + 1) % SHARED_TEXTS;
-                    at
-                };
-                (t, at)
-            }
+        let (head, tail) = words(b);
+        let i = quick_hash(b.len(), head, tail) as usize & (SHARED_SLOTS - 1);
+        let same = |e: &SharedText| {
+            e.len == b.len()
+                && e.head == head
+                && e.tail == tail
+                && (b.len() <= 16 || e.text.as_bytes() == b)
         };
-        if let Some(h) = self.hints.get_mut(site as usize) {
-            *h = at;
+        for at in [i, i ^ 1] {
+            if let Some(Some(e)) = self.slots.get(at)
+                && same(e)
+            {
+                return e.text.clone();
+            }
         }
-        t
+        self.add(i, s, head, tail)
     }
-}
 
-/// Whether two short texts are equal, comparing words rather than calling `memcmp`.
-#[inline(always)]
-fn same_text(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && if a.len() <= 16 { words(a) == words(b) } else { a == b }
+    /// Keeps the new text `s` in slot `i`, whose text moves beside it (the older of the two
+    /// goes).
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, i: usize, s: &str, head: u64, tail: u64) -> Arc<str> {
+        let text: Arc<str> = s.into();
+        let new = Some(SharedText { len: s.len(), head, tail, text: text.clone() });
+        if let Some(slot) = self.slots.get_mut(i) {
+            let old = std::mem::replace(slot, new);
+            if let Some(beside) = self.slots.get_mut(i ^ 1) {
+                *beside = old;
+            }
+        }
+        text
+    }
 }
 
 thread_local! {
     static SHARED: std::cell::RefCell<SharedTexts> = const {
-        std::cell::RefCell::new(SharedTexts { texts: Vec::new(), next: 0, hints: [0; 5] })
+        std::cell::RefCell::new(SharedTexts { slots: [const { None }; SHARED_SLOTS] })
     };
 }
 
@@ -853,12 +838,7 @@ thread_local! {
 /// repeat from document to document (`apiVersion`, `kind`, a namespace, a file name) are then
 /// not allocated for each.
 pub fn shared_text(s: &str) -> Arc<str> {
-    shared_text_at(s, TextSite::Other)
-}
-
-/// [`shared_text`] asked for at `site`.
-pub(crate) fn shared_text_at(s: &str, site: TextSite) -> Arc<str> {
-    SHARED.try_with(|c| c.borrow_mut().get(s, site)).unwrap_or_else(|_| s.into())
+    SHARED.try_with(|c| c.borrow_mut().get(s)).unwrap_or_else(|_| s.into())
 }
 
 /// The nodes of a document's identity fields: `apiVersion`, `kind`, `metadata.namespace` and
@@ -969,11 +949,7 @@ impl Document {
         // The texts that repeat across documents, shared in one visit to the thread's cache.
         let shared = SHARED.try_with(|c| {
             let mut c = c.borrow_mut();
-            (
-                api_version.map(|t| c.get(t, TextSite::ApiVersion)),
-                kind.map(|t| c.get(t, TextSite::Kind)),
-                namespace.map(|t| c.get(t, TextSite::Namespace)),
-            )
+            (api_version.map(|t| c.get(t)), kind.map(|t| c.get(t)), namespace.map(|t| c.get(t)))
         });
         let (api_version, kind, namespace) = shared.unwrap_or_else(|_| {
             (api_version.map(Arc::from), kind.map(Arc::from), namespace.map(Arc::from))
@@ -1063,6 +1039,24 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_texts_are_the_texts_asked_for() {
+        let mut texts: Vec<String> = (0..200).map(|i| format!("t{i}")).collect();
+        // Same length, same first and last eight bytes, different middles.
+        texts.extend((0..10).map(|i| format!("abcdefgh{i}{}12345678", "m".repeat(i))));
+        texts.extend((0..10).map(|i| format!("abcdefgh{}12345678", "x".repeat(i))));
+        texts.extend(["".into(), "a".repeat(64), "a".repeat(65), "é".into(), "ü€".into()]);
+        for round in 0..3 {
+            for t in &texts {
+                assert_eq!(&*shared_text(t), t.as_str(), "{round}");
+            }
+        }
+        // A text asked for again at once is the same copy.
+        for t in ["v1", "apps/v1", "Deployment", "a-namespace-longer-than-sixteen"] {
+            assert!(Arc::ptr_eq(&shared_text(t), &shared_text(t)), "{t}");
+        }
+    }
 
     #[test]
     fn arenas_move_without_memcpy() {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::doc::build::Builder;
 use crate::doc::{
     Arena, DocMeta, Document, IdentityNodes, Known, Limits, LoadError, NodeId, NodeKind, Symbols,
-    TextSite, json, yaml,
+    json, yaml,
 };
 use crate::project::Projection;
 
@@ -104,7 +104,7 @@ pub fn load_projected(
     limits: &Limits,
     projection: Option<&Arc<Projection>>,
 ) -> Loaded {
-    let file = crate::doc::shared_text_at(name, TextSite::File);
+    let file = crate::doc::shared_text(name);
     let err =
         |line, column, message: String| LoadError { file: file.clone(), line, column, message };
     if bytes.len() > limits.max_bytes {
