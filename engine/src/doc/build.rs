@@ -82,8 +82,15 @@ impl Spare {
     }
 }
 
+impl Spare {
+    /// No storage yet.
+    const fn new() -> Self {
+        Spare { stack: Vec::new(), scratch: Vec::new(), skimming: Vec::new(), keys: Vec::new() }
+    }
+}
+
 thread_local! {
-    static SPARE: Cell<Spare> = Cell::new(Spare::default());
+    static SPARE: Cell<Spare> = const { Cell::new(Spare::new()) };
 }
 
 /// Why building failed.
@@ -139,7 +146,8 @@ impl Builder {
     }
 
     /// The arena built; the builder's working storage is kept for the next builder on this
-    /// thread.
+    /// thread. Inlined, so that the builder is not copied to be taken apart.
+    #[inline(always)]
     pub fn finish(self) -> Arena {
         let Builder { arena, stack, scratch, mut skim, .. } = self;
         skim.stack = stack;

@@ -26,19 +26,30 @@ pub fn read(src: &str, b: &mut Builder, many: bool) -> (Vec<NodeId>, Vec<JsonErr
     read_with(src, b, many, true)
 }
 
+/// [`read`] of one value (not NDJSON), without a vector for its root.
+pub fn read_one(src: &str, b: &mut Builder) -> (Option<NodeId>, Vec<JsonError>) {
+    read_one_with(src, b, true)
+}
+
 /// [`read`], skimming skipped values or not.
 fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>, Vec<JsonError>) {
     // Positions are tracked as the reader goes (JSON strings cannot hold raw line breaks).
     if many {
         return read_lines(src, b, skim);
     }
+    let (root, errors) = read_one_with(src, b, skim);
+    (root.into_iter().collect(), errors)
+}
+
+/// [`read_one`], skimming skipped values or not.
+fn read_one_with(src: &str, b: &mut Builder, skim: bool) -> (Option<NodeId>, Vec<JsonError>) {
     let mut r = Reader::new(src, b);
     r.skim = skim;
     r.ws();
     if r.pos >= r.src.len() {
         let e = r.err("empty input: expected a JSON value");
         r.done(b);
-        return (Vec::new(), vec![e]);
+        return (None, vec![e]);
     }
     let read = if skim { r.value_fast(b) } else { r.value(b) };
     r.done(b);
@@ -50,11 +61,11 @@ fn read_with(src: &str, b: &mut Builder, many: bool, skim: bool) -> (Vec<NodeId>
             } else {
                 Vec::new()
             };
-            (vec![id], errors)
+            (Some(id), errors)
         }
         Err(e) => {
             b.reset();
-            (Vec::new(), vec![e])
+            (None, vec![e])
         }
     }
 }

@@ -37,11 +37,13 @@ pub struct Symbols {
     slots: Vec<Slot>,
     /// The keys of the [`KNOWN`] names, `EMPTY` for those not interned.
     known: [u32; KNOWN.len()],
+    /// The key of `<<` (YAML merge keys), if interned.
+    merge: Option<Key>,
 }
 
 impl Default for Symbols {
     fn default() -> Self {
-        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()] }
+        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()], merge: None }
     }
 }
 
@@ -160,6 +162,9 @@ impl Symbols {
             && let Some(slot) = self.known.get_mut(i)
         {
             *slot = k;
+        }
+        if name == "<<" {
+            self.merge = Some(Key(k));
         }
         self.names.push(name.into());
         if self.slots.len() < 2 * self.names.len() {
@@ -364,8 +369,9 @@ pub struct Arena {
     /// Keys not in the program's table, numbered from `symbols.len()`: start and length of
     /// their text in `text`.
     local_keys: Vec<(u32, u32)>,
-    /// The local keys shared by name ([`Arena::key`]).
-    local_index: HashMap<Box<str>, u32>,
+    /// The local keys shared by name ([`Arena::key`]); boxed, being seldom used, so that an
+    /// arena is small enough to move without a call to `memcpy`.
+    local_index: Option<Box<HashMap<Box<str>, u32>>>,
     /// The key `<<`, once seen (YAML merge keys).
     pub merge_key: Option<Key>,
     /// The program's key table.
@@ -375,13 +381,13 @@ pub struct Arena {
 impl Arena {
     /// An empty arena interning against `symbols`.
     pub fn new(symbols: Arc<Symbols>) -> Self {
-        let merge_key = symbols.get("<<");
+        let merge_key = symbols.merge;
         Arena {
             nodes: Vec::new(),
             edges: Vec::new(),
             text: String::new(),
             local_keys: Vec::new(),
-            local_index: HashMap::default(),
+            local_index: None,
             merge_key,
             symbols,
         }
@@ -405,11 +411,11 @@ impl Arena {
         if let Some(k) = self.symbols.get(name) {
             return k;
         }
-        if let Some(k) = self.local_index.get(name) {
+        if let Some(k) = self.local_index.as_ref().and_then(|m| m.get(name)) {
             return Key(*k);
         }
         let k = self.new_local(name);
-        self.local_index.insert(name.into(), k.0);
+        self.local_index.get_or_insert_default().insert(name.into(), k.0);
         if name == "<<" {
             self.merge_key = Some(k);
         }
@@ -760,39 +766,149 @@ pub struct DocMeta {
     pub format: Arc<str>,
 }
 
-/// Texts [`shared_text`] keeps per thread, and the longest it keeps.
-const SHARED_TEXTS: usize = 16;
+/// Slots of the per-thread table of shared texts (a power of two), and the longest text kept.
+const SHARED_SLOTS: usize = 64;
 const SHARED_TEXT_LEN: usize = 64;
 
+/// A shared text with its length and first and last eight bytes (see [`words`]), which spell
+/// out a text of up to sixteen bytes.
+struct SharedText {
+    len: usize,
+    head: u64,
+    tail: u64,
+    text: Arc<str>,
+}
+
+/// Recently shared texts, in a table indexed by a hash of the text: two-way, each text in the
+/// slot of its hash or the one beside it (the slot index with its low bit flipped).
+struct SharedTexts {
+    slots: [Option<SharedText>; SHARED_SLOTS],
+}
+
+impl SharedTexts {
+    /// `s` as shared text (see [`shared_text`]).
+    #[inline(always)]
+    fn get(&mut self, s: &str) -> Arc<str> {
+        let b = s.as_bytes();
+        if b.len() > SHARED_TEXT_LEN {
+            return s.into();
+        }
+        let (head, tail) = words(b);
+        let i = quick_hash(b.len(), head, tail) as usize & (SHARED_SLOTS - 1);
+        let same = |e: &SharedText| {
+            e.len == b.len()
+                && e.head == head
+                && e.tail == tail
+                && (b.len() <= 16 || e.text.as_bytes() == b)
+        };
+        for at in [i, i ^ 1] {
+            if let Some(Some(e)) = self.slots.get(at)
+                && same(e)
+            {
+                return e.text.clone();
+            }
+        }
+        self.add(i, s, head, tail)
+    }
+
+    /// Keeps the new text `s` in slot `i`, whose text moves beside it (the older of the two
+    /// goes).
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, i: usize, s: &str, head: u64, tail: u64) -> Arc<str> {
+        let text: Arc<str> = s.into();
+        let new = Some(SharedText { len: s.len(), head, tail, text: text.clone() });
+        if let Some(slot) = self.slots.get_mut(i) {
+            let old = std::mem::replace(slot, new);
+            if let Some(beside) = self.slots.get_mut(i ^ 1) {
+                *beside = old;
+            }
+        }
+        text
+    }
+}
+
 thread_local! {
-    /// Recently shared texts, and the slot the next new one replaces.
-    static SHARED: std::cell::RefCell<(Vec<Arc<str>>, usize)> =
-        const { std::cell::RefCell::new((Vec::new(), 0)) };
+    static SHARED: std::cell::RefCell<SharedTexts> = const {
+        std::cell::RefCell::new(SharedTexts { slots: [const { None }; SHARED_SLOTS] })
+    };
 }
 
 /// `s` as shared text, reusing a recent copy when there is one: the identity fields that
 /// repeat from document to document (`apiVersion`, `kind`, a namespace, a file name) are then
 /// not allocated for each.
 pub fn shared_text(s: &str) -> Arc<str> {
-    if s.len() > SHARED_TEXT_LEN {
-        return s.into();
+    SHARED.try_with(|c| c.borrow_mut().get(s)).unwrap_or_else(|_| s.into())
+}
+
+/// The nodes of a document's identity fields: `apiVersion`, `kind`, `metadata.namespace` and
+/// `metadata.name` (whatever their values).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdentityNodes {
+    pub(crate) api_version: Option<NodeId>,
+    pub(crate) kind: Option<NodeId>,
+    pub(crate) namespace: Option<NodeId>,
+    pub(crate) name: Option<NodeId>,
+}
+
+impl IdentityNodes {
+    /// Finds the identity fields of `root`.
+    pub(crate) fn of(arena: &Arena, root: NodeId) -> Self {
+        let known = |k: Known| arena.symbols.known.get(k as usize).copied().unwrap_or(EMPTY);
+        let (api_version, kind, metadata, namespace, name) = (
+            known(Known::ApiVersion),
+            known(Known::Kind),
+            known(Known::Metadata),
+            known(Known::Namespace),
+            known(Known::Name),
+        );
+        if [api_version, kind, metadata, namespace, name].contains(&EMPTY) {
+            return IdentityNodes::of_names(arena, root);
+        }
+        // One pass over each map's entries; the names are distinct keys, and each takes its
+        // first entry (as [`Arena::get`] does).
+        let entries = |id: NodeId| match arena.node(id).map(|n| n.kind) {
+            Some(NodeKind::Map { start, len }) => {
+                arena.edges.get(start as usize..(start + len) as usize).unwrap_or(&[])
+            }
+            _ => &[],
+        };
+        let mut ids = IdentityNodes::default();
+        let mut meta = None;
+        for e in entries(root) {
+            let k = e.key.0;
+            if k == api_version {
+                ids.api_version = ids.api_version.or(Some(e.node));
+            } else if k == kind {
+                ids.kind = ids.kind.or(Some(e.node));
+            } else if k == metadata {
+                meta = meta.or(Some(e.node));
+            }
+        }
+        if let Some(m) = meta {
+            for e in entries(m) {
+                let k = e.key.0;
+                if k == namespace {
+                    ids.namespace = ids.namespace.or(Some(e.node));
+                } else if k == name {
+                    ids.name = ids.name.or(Some(e.node));
+                }
+            }
+        }
+        ids
     }
-    let found = SHARED.try_with(|c| {
-        let mut c = c.borrow_mut();
-        let (texts, next) = &mut *c;
-        if let Some(t) = texts.iter().find(|t| t.len() == s.len() && &***t == s) {
-            return t.clone();
-        }
-        let t: Arc<str> = s.into();
-        if texts.len() < SHARED_TEXTS {
-            texts.push(t.clone());
-        } else if let Some(slot) = texts.get_mut(*next) {
-            *slot = t.clone();
-            *next = (*next + 1) % SHARED_TEXTS;
-        }
-        t
-    });
-    found.unwrap_or_else(|_| s.into())
+
+    /// [`IdentityNodes::of`] when the program does not know every identity name.
+    #[cold]
+    fn of_names(arena: &Arena, root: NodeId) -> Self {
+        let [api_version, kind, metadata] =
+            arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
+        let [namespace, name] = match metadata {
+            Some(m) => arena.get_known_all(m, [Known::Namespace, Known::Name]),
+            None => [None, None],
+        };
+        IdentityNodes { api_version, kind, namespace, name }
+    }
 }
 
 /// One input document.
@@ -815,20 +931,36 @@ impl Document {
         index: u32,
         format: Arc<str>,
     ) -> Self {
+        let ids = IdentityNodes::of(&arena, root);
+        Document::with_identity(arena, root, ids, file, index, format)
+    }
+
+    /// [`Document::new`] given the nodes of the identity fields.
+    pub(crate) fn with_identity(
+        arena: Arc<Arena>,
+        root: NodeId,
+        ids: IdentityNodes,
+        file: Arc<str>,
+        index: u32,
+        format: Arc<str>,
+    ) -> Self {
         let s = |at: Option<NodeId>| arena.str(at?);
-        let [api_version, kind, metadata] =
-            arena.get_known_all(root, [Known::ApiVersion, Known::Kind, Known::Metadata]);
-        let [namespace, name] = match metadata {
-            Some(m) => arena.get_known_all(m, [Known::Namespace, Known::Name]),
-            None => [None, None],
-        };
+        let (api_version, kind, namespace) = (s(ids.api_version), s(ids.kind), s(ids.namespace));
+        // The texts that repeat across documents, shared in one visit to the thread's cache.
+        let shared = SHARED.try_with(|c| {
+            let mut c = c.borrow_mut();
+            (api_version.map(|t| c.get(t)), kind.map(|t| c.get(t)), namespace.map(|t| c.get(t)))
+        });
+        let (api_version, kind, namespace) = shared.unwrap_or_else(|_| {
+            (api_version.map(Arc::from), kind.map(Arc::from), namespace.map(Arc::from))
+        });
         let meta = DocMeta {
             file,
             index,
-            api_version: s(api_version).map(shared_text),
-            kind: s(kind).map(shared_text),
-            namespace: s(namespace).map(shared_text),
-            name: s(name).map(Arc::from),
+            api_version,
+            kind,
+            namespace,
+            name: s(ids.name).map(Arc::from),
             format,
         };
         Document { arena, root, meta }
@@ -907,6 +1039,30 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_texts_are_the_texts_asked_for() {
+        let mut texts: Vec<String> = (0..200).map(|i| format!("t{i}")).collect();
+        // Same length, same first and last eight bytes, different middles.
+        texts.extend((0..10).map(|i| format!("abcdefgh{i}{}12345678", "m".repeat(i))));
+        texts.extend((0..10).map(|i| format!("abcdefgh{}12345678", "x".repeat(i))));
+        texts.extend(["".into(), "a".repeat(64), "a".repeat(65), "é".into(), "ü€".into()]);
+        for round in 0..3 {
+            for t in &texts {
+                assert_eq!(&*shared_text(t), t.as_str(), "{round}");
+            }
+        }
+        // A text asked for again at once is the same copy.
+        for t in ["v1", "apps/v1", "Deployment", "a-namespace-longer-than-sixteen"] {
+            assert!(Arc::ptr_eq(&shared_text(t), &shared_text(t)), "{t}");
+        }
+    }
+
+    #[test]
+    fn arenas_move_without_memcpy() {
+        // Moves of up to 128 bytes are inlined.
+        assert!(std::mem::size_of::<Arena>() <= 128, "{}", std::mem::size_of::<Arena>());
+    }
 
     #[test]
     fn pointer_specials_are_found_anywhere() {

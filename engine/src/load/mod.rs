@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use crate::doc::build::Builder;
 use crate::doc::{
-    Arena, DocMeta, Document, Known, Limits, LoadError, NodeId, NodeKind, Symbols, json, yaml,
+    Arena, DocMeta, Document, IdentityNodes, Known, Limits, LoadError, NodeId, NodeKind, Symbols,
+    json, yaml,
 };
 use crate::project::Projection;
 
@@ -111,10 +112,10 @@ pub fn load_projected(
             format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
         return Loaded { docs: Vec::new(), errors: vec![err(0, 0, msg)] };
     }
-    let text = match std::str::from_utf8(bytes) {
+    let text = match utf8(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+        Err(valid_up_to) => {
+            let good = bytes.get(..valid_up_to).unwrap_or(&[]);
             let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
             let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
             return Loaded {
@@ -137,14 +138,22 @@ pub fn load_projected(
         b.set_projection(projection.cloned());
     }
     let mut errors = Vec::new();
-    let roots = match format {
+    // The root of a JSON value, kept out of a vector.
+    let mut one = None;
+    let many = match format {
         Format::Yaml => {
             let (roots, errs) = yaml::read(text, &mut b);
             errors.extend(errs.into_iter().map(|e| err(e.pos.line, e.pos.col, e.message)));
             roots
         }
         Format::Json | Format::Ndjson => {
-            let (roots, errs) = json::read(text, &mut b, format == Format::Ndjson);
+            let (roots, errs) = if format == Format::Json {
+                let (root, errs) = json::read_one(text, &mut b);
+                one = root;
+                (Vec::new(), errs)
+            } else {
+                json::read(text, &mut b, true)
+            };
             if !errs.is_empty() {
                 let index = crate::doc::LineIndex::new(text);
                 for e in errs {
@@ -174,8 +183,12 @@ pub fn load_projected(
         shift_offsets(&mut arena, bom);
     }
     let arena = Arc::new(arena);
-    let mut docs = documents(&arena, &roots, &file, format);
-    if docs.iter().any(|d| &*d.meta.format == "dsse") {
+    let roots = match &one {
+        Some(root) => std::slice::from_ref(root),
+        None => &many[..],
+    };
+    let (mut docs, dsse) = documents(&arena, roots, &file, format);
+    if dsse {
         let mut with = Vec::with_capacity(docs.len() + 1);
         for doc in docs {
             let statement = match &*doc.meta.format {
@@ -195,6 +208,15 @@ pub fn load_projected(
         d.meta.index = i as u32;
     }
     Loaded { docs, errors }
+}
+
+/// `bytes` as text, or the length of its longest valid UTF-8 prefix. Vectorised validation
+/// ([`simdutf8`]) says only whether the whole is valid; the standard library's, run only on
+/// failure, says where it stops.
+fn utf8(bytes: &[u8]) -> Result<&str, usize> {
+    simdutf8::basic::from_utf8(bytes)
+        .or_else(|_| std::str::from_utf8(bytes))
+        .map_err(|e| e.valid_up_to())
 }
 
 /// Builds Trivy's Dockerfile shape in the arena, every node at its instruction's position
@@ -353,44 +375,56 @@ fn shift_offsets(arena: &mut Arena, by: u32) {
 }
 
 /// Makes documents of the roots: empty documents are dropped, `kind: List` and `…List` kinds
-/// expand into their items.
+/// expand into their items. Also says whether any is a DSSE envelope.
 fn documents(
     arena: &Arc<Arena>,
     roots: &[NodeId],
     file: &Arc<str>,
     format: Format,
-) -> Vec<Document> {
+) -> (Vec<Document>, bool) {
     let mut docs = Vec::with_capacity(roots.len());
+    let mut dsse = false;
     for &root in roots {
         if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
             continue;
         }
-        let index = docs.len() as u32;
-        let doc = Document::new(
-            arena.clone(),
-            root,
-            file.clone(),
-            index,
-            format_name(shape_format(arena, root, format)),
-        );
+        let (doc, shape) = document(arena, root, file, docs.len() as u32, format);
         let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
         match items {
             Some(items) => {
                 for item in items {
-                    let index = docs.len() as u32;
-                    docs.push(Document::new(
-                        arena.clone(),
-                        item,
-                        file.clone(),
-                        index,
-                        format_name(shape_format(arena, item, format)),
-                    ));
+                    let (doc, shape) = document(arena, item, file, docs.len() as u32, format);
+                    dsse |= shape == Shape::Dsse;
+                    docs.push(doc);
                 }
             }
-            None => docs.push(doc),
+            None => {
+                dsse |= shape == Shape::Dsse;
+                docs.push(doc);
+            }
         }
     }
-    docs
+    (docs, dsse)
+}
+
+/// The document of node `root`, its format recognised by shape.
+fn document(
+    arena: &Arc<Arena>,
+    root: NodeId,
+    file: &Arc<str>,
+    index: u32,
+    format: Format,
+) -> (Document, Shape) {
+    let ids = IdentityNodes::of(arena, root);
+    // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape: the
+    // first test of [`shape_format`], answered by the identity fields already found.
+    let shape = if ids.api_version.is_some() && ids.kind.is_some() {
+        Shape::of(format)
+    } else {
+        shape_format(arena, root, format)
+    };
+    let name = format_name(shape);
+    (Document::with_identity(arena.clone(), root, ids, file.clone(), index, name), shape)
 }
 
 fn list_items(arena: &Arena, root: NodeId, meta: &DocMeta) -> Option<Vec<NodeId>> {
@@ -409,62 +443,193 @@ fn inspect_items(arena: &Arena, root: NodeId) -> Option<Vec<NodeId>> {
     let is_list = matches!(arena.node(root)?.kind, NodeKind::List { .. });
     (is_list
         && !items.is_empty()
-        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == "docker-inspect"))
+        && items.iter().all(|e| shape_format(arena, e.node, Format::Json) == Shape::DockerInspect))
     .then(|| items.iter().map(|e| e.node).collect())
 }
 
-/// The format name `name` as shared text: allocated once per thread, not per document.
-fn format_name(name: &'static str) -> Arc<str> {
-    thread_local! {
-        static NAMES: std::cell::RefCell<Vec<(&'static str, Arc<str>)>> =
-            const { std::cell::RefCell::new(Vec::new()) };
-    }
-    NAMES.with(|names| {
-        let mut names = names.borrow_mut();
-        if let Some((_, a)) = names.iter().find(|(n, _)| *n == name) {
-            return a.clone();
-        }
-        let a: Arc<str> = name.into();
-        names.push((name, a.clone()));
-        a
-    })
+/// What a document is, by loader format or recognised shape: its [`DocMeta::format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Yaml,
+    Json,
+    Ndjson,
+    Dockerfile,
+    Trivy,
+    CycloneDx,
+    Dsse,
+    InToto,
+    ImageConfig,
+    DockerInspect,
 }
 
-/// Recognises well-known JSON report shapes; otherwise the format's own name.
-fn shape_format(arena: &Arena, root: NodeId, format: Format) -> &'static str {
+/// The names of the [`Shape`]s, in order.
+const SHAPE_NAMES: [&str; 10] = [
+    "yaml",
+    "json",
+    "ndjson",
+    "dockerfile",
+    "trivy",
+    "cyclonedx",
+    "dsse",
+    "in-toto",
+    "image-config",
+    "docker-inspect",
+];
+
+impl Shape {
+    /// A document of `format` not recognised by shape.
+    fn of(format: Format) -> Shape {
+        match format {
+            Format::Yaml => Shape::Yaml,
+            Format::Json => Shape::Json,
+            Format::Ndjson => Shape::Ndjson,
+            Format::Dockerfile => Shape::Dockerfile,
+        }
+    }
+}
+
+/// The name of `shape` as shared text: allocated once per thread, not per document.
+fn format_name(shape: Shape) -> Arc<str> {
+    use std::cell::OnceCell;
+    thread_local! {
+        static NAMES: [OnceCell<Arc<str>>; SHAPE_NAMES.len()] =
+            const { [const { OnceCell::new() }; SHAPE_NAMES.len()] };
+    }
+    let name = SHAPE_NAMES.get(shape as usize).copied().unwrap_or("");
+    NAMES
+        .try_with(|names| match names.get(shape as usize) {
+            Some(cell) => cell.get_or_init(|| name.into()).clone(),
+            None => name.into(),
+        })
+        .unwrap_or_else(|_| name.into())
+}
+
+/// Recognises well-known JSON report shapes; otherwise the format's own.
+fn shape_format(arena: &Arena, root: NodeId, format: Format) -> Shape {
     use Known as K;
     let has = |k: Known| arena.get_known(root, k).is_some();
     let str_is = |k: Known, v: &str| arena.get_known(root, k).and_then(|n| arena.str(n)) == Some(v);
     if has(K::ApiVersion) && has(K::Kind) {
         // A Kubernetes object is recognised by its `apiVersion` and `kind`, never by shape.
-        format.as_str()
+        Shape::of(format)
     } else if has(K::SchemaVersion) && has(K::ArtifactName) {
-        "trivy"
+        Shape::Trivy
     } else if str_is(K::BomFormat, "CycloneDX") {
-        "cyclonedx"
+        Shape::CycloneDx
     } else if has(K::PayloadType) && has(K::Payload) && has(K::Signatures) {
-        "dsse"
+        Shape::Dsse
     } else if arena
         .get_known(root, K::Type)
         .and_then(|n| arena.str(n))
         .is_some_and(|t| t.starts_with("https://in-toto.io/Statement"))
     {
-        "in-toto"
+        Shape::InToto
     } else if has(K::Rootfs) && has(K::Config) {
-        "image-config"
+        Shape::ImageConfig
     } else if has(K::Id) && has(K::RootFS) && has(K::ConfigUpper) {
-        "docker-inspect"
+        Shape::DockerInspect
     } else {
-        format.as_str()
+        Shape::of(format)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::project::Keep;
 
     fn load_str(name: &str, s: &str) -> Loaded {
         load(name, s.as_bytes(), None, &Arc::new(Symbols::default()), &Limits::default())
+    }
+
+    /// Line and column of the "not valid UTF-8" error loading `bytes` as `name`, projected or
+    /// not, and the number of documents read.
+    fn utf8_error(name: &str, bytes: &[u8]) -> Option<(u32, u32)> {
+        let mut symbols = Symbols::default();
+        for k in ["apiVersion", "kind", "metadata", "name", "spec"] {
+            symbols.intern(k);
+        }
+        let symbols = Arc::new(symbols);
+        // `spec` and unknown names are skipped.
+        let projection = Arc::new(Projection::of(vec![Keep::Read; 4]));
+        let mut out = Vec::new();
+        for p in [None, Some(&projection)] {
+            let l = load_projected(name, bytes, None, &symbols, &Limits::default(), p);
+            let e = l.errors.iter().find(|e| e.message == "input is not valid UTF-8");
+            if e.is_some() {
+                assert!(l.docs.is_empty() && l.errors.len() == 1, "{name}: {:?}", l.errors);
+            }
+            out.push(e.map(|e| (e.line, e.column)));
+        }
+        assert_eq!(out[0], out[1], "{name}: projection changed the error");
+        out[0]
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_starts() {
+        let pad = "x".repeat(100);
+        let cases: Vec<(String, Vec<u8>, Option<(u32, u32)>)> = vec![
+            ("first byte".into(), b"\xff{}".to_vec(), Some((1, 1))),
+            ("empty".into(), Vec::new(), None),
+            ("bom only".into(), b"\xef\xbb\xbf".to_vec(), None),
+            ("bom then invalid".into(), b"\xef\xbb\xbf\xff".to_vec(), Some((1, 4))),
+            ("broken bom".into(), b"\xef\xbb{}".to_vec(), Some((1, 1))),
+            (
+                "skipped string".into(),
+                b"{\"kind\": \"Pod\",\n \"spec\": {\"x\": \"ab\xc3(\"}}".to_vec(),
+                Some((2, 19)),
+            ),
+            (
+                "kept string".into(),
+                b"{\"metadata\": {\"name\": \"\xe2\x82\"}}".to_vec(),
+                Some((1, 24)),
+            ),
+            ("key".into(), b"{\n\n  \"k\xf0\x9f\x98\": 1}".to_vec(), Some((3, 5))),
+            ("end".into(), b"{\"a\": 1}\n\xc3".to_vec(), Some((2, 1))),
+            (
+                "after text that is not ASCII".into(),
+                "{\"é\": \"ü\"}\n  ".bytes().chain([0x80]).collect(),
+                Some((2, 3)),
+            ),
+            // Columns count bytes here (the text before is not known to be characters).
+            ("after é on the line".into(), "\n é".bytes().chain([0xff]).collect(), Some((2, 4))),
+            (
+                "surrogate".into(),
+                format!("{{\"a\": \"{pad}").bytes().chain(*b"\xed\xa0\x80\"}").collect(),
+                Some((1, 108)),
+            ),
+            (
+                "overlong, past the first vector".into(),
+                format!("{{\"a\": \"{pad}\n{pad}").bytes().chain(*b"\xc0\xaf\"}").collect(),
+                Some((2, 101)),
+            ),
+            ("valid, long".into(), format!("{{\"a\": \"{pad}é{pad}\"}}").into_bytes(), None),
+        ];
+        for (what, bytes, want) in cases {
+            for name in ["a.json", "a.ndjson", "a.yaml"] {
+                assert_eq!(utf8_error(name, &bytes), want, "{what} ({name})");
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_check_agrees_with_the_standard_library() {
+        // Every length across the vector widths, each byte position spoilt in turn.
+        let text = "apiVersion: v1 é ü € 😀 kind: Pod\n".repeat(6);
+        let bytes = text.as_bytes();
+        for len in 0..bytes.len() {
+            let mut b = bytes[..len].to_vec();
+            let want = std::str::from_utf8(&b).map_err(|e| e.valid_up_to());
+            assert_eq!(utf8(&b), want, "{len}");
+            for at in (0..len).step_by(3) {
+                for bad in [0x80, 0xff, 0xc0, 0xed] {
+                    let old = std::mem::replace(&mut b[at], bad);
+                    let want = std::str::from_utf8(&b).map_err(|e| e.valid_up_to());
+                    assert_eq!(utf8(&b), want, "{len} {at} {bad:x}");
+                    b[at] = old;
+                }
+            }
+        }
     }
 
     #[test]
