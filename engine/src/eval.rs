@@ -889,7 +889,6 @@ pub struct Outcome {
 impl Compiled {
     /// Evaluates the selected rules over `docs`.
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
-        #[cfg_attr(target_arch = "wasm32", expect(unused_mut, reason = "no deadline on wasm"))]
         let mut cx = Cx::new(self, docs, opts.max_steps.unwrap_or(u64::MAX));
         cx.run_every_rule = opts.run_every_rule;
         #[cfg(not(target_arch = "wasm32"))]
