@@ -565,10 +565,13 @@ mod tests {
         out[0]
     }
 
+    /// A named input and the line and column of its UTF-8 error, if any.
+    type Utf8Case = (String, Vec<u8>, Option<(u32, u32)>);
+
     #[test]
     fn invalid_utf8_is_reported_where_it_starts() {
         let pad = "x".repeat(100);
-        let cases: Vec<(String, Vec<u8>, Option<(u32, u32)>)> = vec![
+        let cases: Vec<Utf8Case> = vec![
             ("first byte".into(), b"\xff{}".to_vec(), Some((1, 1))),
             ("empty".into(), Vec::new(), None),
             ("bom only".into(), b"\xef\xbb\xbf".to_vec(), None),
