@@ -98,14 +98,7 @@ fn identity_is_read_from_the_arena() {
         (policy.compiled.symbols.clone(), policy.compiled.projection(None)),
         (Arc::new(Symbols::default()), None),
     ];
-    let mut files = Vec::new();
-    for dir in ["examples", "tests/inputs", "benches/corpus", "spec/conformance"] {
-        files.extend(common::files_under(&common::root().join(dir)));
-    }
-    if let Some(shared) = common::shared() {
-        files.extend(common::files_under(&shared.join("conformance")));
-        files.extend(common::files_under(&shared.join("samples")));
-    }
+    let files = common::all_inputs();
     let mut n = 0;
     for f in &files {
         n += check(&programs, &f.display().to_string(), &std::fs::read(f).unwrap());

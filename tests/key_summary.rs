@@ -39,14 +39,7 @@ fn load_all(policy: &Policy, name: &str, bytes: &[u8]) -> usize {
 #[test]
 fn key_summaries_match_entries() {
     let policy = build(&[]).unwrap();
-    let mut files = Vec::new();
-    for dir in ["examples", "tests/inputs", "benches/corpus", "spec/conformance"] {
-        files.extend(common::files_under(&common::root().join(dir)));
-    }
-    if let Some(shared) = common::shared() {
-        files.extend(common::files_under(&shared.join("conformance")));
-        files.extend(common::files_under(&shared.join("samples")));
-    }
+    let files = common::all_inputs();
     let mut maps = 0;
     for f in &files {
         let bytes = std::fs::read(f).unwrap();

@@ -50,6 +50,20 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every input file the test suite has: the examples, the test inputs, the benchmark corpus and
+/// the conformance cases, and the shared conformance data and samples when present.
+pub fn all_inputs() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["examples", "tests/inputs", "benches/corpus", "spec/conformance"] {
+        files.extend(files_under(&root().join(dir)));
+    }
+    if let Some(shared) = shared() {
+        files.extend(files_under(&shared.join("conformance")));
+        files.extend(files_under(&shared.join("samples")));
+    }
+    files
+}
+
 /// Runs the `ward` binary in the repository root; returns its exit code, stdout and stderr.
 pub fn ward(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))

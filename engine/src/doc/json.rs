@@ -443,13 +443,7 @@ impl<'a> Reader<'a> {
     /// Reads a map key and its colon: [`Reader::member_key`] for [`Reader::value_fast`].
     #[inline(always)]
     fn entry_key(&mut self, b: &mut Builder) -> Result<(Key, Pos, Keep), JsonError> {
-        self.ws();
-        if self.peek() != Some(b'"') {
-            return Err(self.err("expected a string key"));
-        }
-        let pos = self.here();
-        let start = self.pos + 1;
-        let end = ascii_end(self.src, start);
+        let (pos, start, end) = self.key_start()?;
         let k = match self.src.get(end..).and_then(|s| s.first_chunk::<2>()) {
             // The common case: the colon right after the closing quote.
             Some(b"\":") => {
@@ -471,6 +465,19 @@ impl<'a> Reader<'a> {
         }
         self.pos += 1;
         Ok((k, pos, b.keep_of(k)))
+    }
+
+    /// Moves to a map key's opening quote: its position, where its text starts and where its
+    /// plain ASCII run ends (the closing quote, when the key holds no escapes).
+    #[inline(always)]
+    fn key_start(&mut self) -> Result<(Pos, usize, usize), JsonError> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let pos = self.here();
+        let start = self.pos + 1;
+        Ok((pos, start, ascii_end(self.src, start)))
     }
 
     /// The key of the plain key text `start..end`.
@@ -512,13 +519,7 @@ impl<'a> Reader<'a> {
     }
 
     fn member_key(&mut self, b: &mut Builder) -> Result<(), JsonError> {
-        self.ws();
-        if self.peek() != Some(b'"') {
-            return Err(self.err("expected a string key"));
-        }
-        let pos = self.here();
-        let start = self.pos + 1;
-        let end = ascii_end(self.src, start);
+        let (pos, start, end) = self.key_start()?;
         if self.src.get(end) == Some(&b'"') {
             self.pos = end + 1;
             let known = b.arena.symbols.get_within(self.src, start, end);
