@@ -1115,36 +1115,36 @@ mod tests {
         }
     }
 
-    #[test]
-    fn plain_text_ends_at_the_first_special_byte() {
-        let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
-        for (i, j) in [(0, 1), (3, 7), (6, 7), (0, 7), (2, 4)] {
-            for a in 0..=255u8 {
-                for b in 0..=255u8 {
-                    let mut s = [b'x'; 11];
-                    s[i] = a;
-                    s[j] = b;
-                    let want = (0..s.len()).find(|k| special(s[*k])).unwrap_or(s.len());
-                    assert_eq!(plain_end(&s, 0), want, "{s:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn ascii_text_ends_at_the_first_special_or_non_ascii_byte() {
-        let stop = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
-        for (i, j) in [(0, 1), (3, 7), (6, 7), (0, 7), (2, 4), (7, 8), (9, 10)] {
+    /// Checks that `scan` stops at the first byte `stop` names, with two bytes set to every
+    /// value at each pair of `places` in a run of `x`.
+    fn check_scan(
+        scan: fn(&[u8], usize) -> usize,
+        stop: fn(u8) -> bool,
+        places: &[(usize, usize)],
+    ) {
+        for &(i, j) in places {
             for a in 0..=255u8 {
                 for b in 0..=255u8 {
                     let mut s = [b'x'; 11];
                     s[i] = a;
                     s[j] = b;
                     let want = (0..s.len()).find(|k| stop(s[*k])).unwrap_or(s.len());
-                    assert_eq!(ascii_end(&s, 0), want, "{s:?}");
+                    assert_eq!(scan(&s, 0), want, "{s:?}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_text_ends_at_the_first_special_byte() {
+        let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        check_scan(plain_end, special, &[(0, 1), (3, 7), (6, 7), (0, 7), (2, 4)]);
+    }
+
+    #[test]
+    fn ascii_text_ends_at_the_first_special_or_non_ascii_byte() {
+        let stop = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        check_scan(ascii_end, stop, &[(0, 1), (3, 7), (6, 7), (0, 7), (2, 4), (7, 8), (9, 10)]);
     }
 
     /// Every position in the tree under `id` is where the line index puts its offset.
