@@ -181,18 +181,8 @@ impl KindIndex {
             let fields: Vec<(Key, Arc<str>)> =
                 d.fields.iter().map(|(k, v)| (symbols.intern(k), v.clone())).collect();
             ix.discriminators.insert(id.0, fields.clone());
-            let by_identity = |ix: &mut KindIndex| {
-                let i = id.0 as usize;
-                if ix.identity.len() <= i {
-                    ix.identity.resize(i + 1, false);
-                }
-                if let Some(b) = ix.identity.get_mut(i) {
-                    *b = true;
-                }
-            };
             if let Some(f) = &d.format {
                 ix.by_format.entry(f.to_string()).or_default().push(id.0);
-                by_identity(&mut ix);
                 continue;
             }
             let av =
@@ -202,14 +192,25 @@ impl KindIndex {
                 d.fields.iter().all(|(k, _)| &**k == "apiVersion" || &**k == "kind");
             match (av, kind, d.fields.len()) {
                 (Some(a), Some(k), 2) => {
-                    ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0);
-                    by_identity(&mut ix);
+                    ix.by_api_kind.entry(a).or_default().entry(k).or_default().push(id.0)
                 }
                 (av, kind, _) if identity_only && (av.is_some() || kind.is_some()) => {
-                    ix.by_identity.push((id.0, (av.map(Arc::from), kind.map(Arc::from))));
-                    by_identity(&mut ix);
+                    ix.by_identity.push((id.0, (av.map(Arc::from), kind.map(Arc::from))))
                 }
                 _ => ix.other.push((id.0, fields)),
+            }
+        }
+        // Every kind is told by its identity or format but those recognised by other fields.
+        let len = ix.discriminators.keys().max().map_or(0, |m| *m as usize + 1);
+        ix.identity = vec![false; len];
+        for id in ix.discriminators.keys() {
+            if let Some(b) = ix.identity.get_mut(*id as usize) {
+                *b = true;
+            }
+        }
+        for (id, _) in &ix.other {
+            if let Some(b) = ix.identity.get_mut(*id as usize) {
+                *b = false;
             }
         }
         ix
@@ -815,7 +816,7 @@ impl<'p> Compiler<'p> {
                     let xv = x(f)?;
                     let yv = y(f)?;
                     let cx = f.cx;
-                    let found = match string_member(&xv, &yv, cx) {
+                    let found = match crate::eval::string_member(&xv, &yv, cx) {
                         Some(found) => found == want,
                         None => {
                             if !yv.is_null(cx) && yv.as_str(cx).is_some() {
@@ -1025,10 +1026,7 @@ impl<'p> Compiler<'p> {
 
     /// A call, evaluated each time it runs (memoised per document).
     fn plain_call(&mut self, fid: u32, hir_args: &[hir::Expr], span: Span) -> Code {
-        if self.cheap_fns.get(fid as usize) == Some(&true)
-            && self.inlined < INLINE_DEPTH
-            && let Some(func) = self.functions.get(fid as usize)
-        {
+        if let Some(func) = self.inlinable(fid) {
             return self.inline(func, hir_args, span);
         }
         let args = self.exprs(hir_args);
@@ -1165,15 +1163,19 @@ impl<'p> Compiler<'p> {
         }
     }
 
-    /// The function a call of `fid` with `args` inlines (see [`Compiler::inline`]), if it does.
-    fn inlines(&self, fid: u32, args: &[hir::Expr]) -> Option<&'p hir::Function> {
-        if self.is_static_call(fid, args)
-            || self.cheap_fns.get(fid as usize) != Some(&true)
-            || self.inlined >= INLINE_DEPTH
-        {
+    /// Function `fid`, when its calls here are compiled into their callers (see
+    /// [`Compiler::inline`]).
+    fn inlinable(&self, fid: u32) -> Option<&'p hir::Function> {
+        if self.cheap_fns.get(fid as usize) != Some(&true) || self.inlined >= INLINE_DEPTH {
             return None;
         }
         self.functions.get(fid as usize)
+    }
+
+    /// The function a call of `fid` with `args` inlines where its value is used as it is (a
+    /// static call keeps its once-per-evaluation value instead).
+    fn inlines(&self, fid: u32, args: &[hir::Expr]) -> Option<&'p hir::Function> {
+        if self.is_static_call(fid, args) { None } else { self.inlinable(fid) }
     }
 
     /// Whether a call of `fid` with `args` has the same value for every document (see
@@ -1468,11 +1470,12 @@ impl<'p> Compiler<'p> {
             let (slot, span) = (self.slot(*l), coll.span);
             if let H::Builtin(id, args) = &coll.kind
                 && let [map] = args.as_slice()
-                && self.table.get(*id as usize).is_some_and(|b| b.name == "keys")
+                && let Some(b) = self.table.get(*id as usize).filter(|b| b.name == "keys")
+                && let Impl::Pure(keys) = b.imp
             {
                 // `for k in keys(m)` over a document map: its keys straight from its entries,
                 // without a list of them first.
-                let (map, keys) = (self.expr(map), self.builtin(*id, args, span));
+                let (map, name) = (self.expr(map), b.name);
                 let inner = std::mem::replace(&mut code, Box::new(|_| Ok(())));
                 code = Box::new(move |f| {
                     let m = map(f)?;
@@ -1490,8 +1493,10 @@ impl<'p> Compiler<'p> {
                         }
                         return Ok(());
                     }
+                    let list = keys(std::slice::from_ref(&m), f.cx).map_err(|message| {
+                        Box::new(EvalError::Builtin { name: name.into(), message, span })
+                    })?;
                     discard(m);
-                    let list = keys(f)?;
                     each(f, &list, slot, span, &inner)
                 });
                 continue;
@@ -1866,24 +1871,6 @@ fn walk_node(cx: &Cx<'_>, r: NodeRef, keys: &[PathKey]) -> Value {
         };
     }
     Value::Node(NodeRef { doc: r.doc, node })
-}
-
-/// Whether string `x` is an item of list `xs`; `None` unless `x` is a string and `xs` a list.
-fn string_member(x: &Value, xs: &Value, cx: &Cx<'_>) -> Option<bool> {
-    let needle = x.as_str(cx)?;
-    match xs {
-        Value::List(items) => Some(items.iter().any(|i| i.as_str(cx) == Some(needle))),
-        Value::Node(r) => {
-            let arena = &cx.doc(r.doc)?.arena;
-            match arena.node(r.node)?.kind {
-                NodeKind::List { .. } => {
-                    Some(arena.children(r.node).iter().any(|e| arena.str(e.node) == Some(needle)))
-                }
-                _ => None,
-            }
-        }
-        _ => None,
-    }
 }
 
 /// The length of a list value or list node; `None` for anything else.

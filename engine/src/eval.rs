@@ -758,10 +758,10 @@ impl CPath {
         }
         let mut present = present.unwrap_or(pointer.len());
         if !exact {
-            let own = doc.arena.pointer_with_room(base, cur, pointer.len() - present);
-            let rest = pointer.get(present..).unwrap_or("").to_string();
-            present = own.len();
-            pointer = own + &rest;
+            let mut own = doc.arena.pointer_with_room(base, cur, pointer.len() - present);
+            let own_len = own.len();
+            own.push_str(pointer.get(present..).unwrap_or(""));
+            (pointer, present) = (own, own_len);
         }
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), present })
     }
@@ -1237,12 +1237,10 @@ pub(crate) fn binop(
             hay.contains(needle)
         } else if y.is_map(cx) {
             y.has_key(&x.display(cx), cx).unwrap_or(false)
+        } else if let Some(found) = string_member(x, y, cx) {
+            found
         } else if let Some(mut items) = y.iter_items(cx) {
-            match x.as_str(cx) {
-                // A string equals exactly the items that are the same string.
-                Some(needle) => items.any(|i| i.as_str(cx) == Some(needle)),
-                None => items.any(|i| i.equals(x, cx)),
-            }
+            items.any(|i| i.equals(x, cx))
         } else {
             false
         };
@@ -1325,6 +1323,24 @@ fn arith(op: BinOp, a: &Value, b: &Value, x: &Value, y: &Value, cx: &Cx<'_>) -> 
     }
 }
 
+/// Whether string `x` is an item of list `xs`; `None` unless `x` is a string and `xs` a list.
+pub(crate) fn string_member(x: &Value, xs: &Value, cx: &Cx<'_>) -> Option<bool> {
+    let needle = x.as_str(cx)?;
+    match xs {
+        Value::List(items) => Some(items.iter().any(|i| i.as_str(cx) == Some(needle))),
+        Value::Node(r) => {
+            let arena = &cx.doc(r.doc)?.arena;
+            match arena.node(r.node)?.kind {
+                NodeKind::List { .. } => {
+                    Some(arena.children(r.node).iter().any(|e| arena.str(e.node) == Some(needle)))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Folds a binary operator over two constants at compile time.
 pub(crate) fn fold_binop(op: BinOp, x: &Value, y: &Value) -> Option<Value> {
     let cx = Cx::empty();
@@ -1339,8 +1355,9 @@ pub(crate) fn fold_binop(op: BinOp, x: &Value, y: &Value) -> Option<Value> {
     }
 }
 
-/// Reads document `i`'s nodes, entries and text in order, one load per cache line, so that
-/// they are on their way to the cache before its rules read them here and there. On inputs
+/// Reads document `i`'s nodes and entries in order (a load per node, one per cache line of
+/// entries), so that they are on their way to the cache before its rules read them here and
+/// there. On inputs
 /// larger than the cache, evaluation otherwise waits on memory at nearly every field read.
 fn touch(docs: &[Document], i: usize) {
     /// Nodes looked at, at most (a document's nodes are numbered together from its root).
