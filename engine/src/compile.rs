@@ -1597,10 +1597,17 @@ impl<'p> Compiler<'p> {
         // A fix at the finding's own path (`at x.y fix set x.y = v`, the usual case) reuses its
         // location: paths are pure, so the same path names the same node.
         let same = |p: &hir::PathExpr| at.is_some_and(|a| same_path(a, p));
-        let fixes: Vec<(Option<crate::eval::CPath>, Option<Code>)> = fixes
+        let fixes: Vec<(Option<crate::eval::CPath>, Option<FixValue>)> = fixes
             .iter()
             .map(|fx| match fx {
-                hir::Fix::Set(p, v) => ((!same(p)).then(|| self.path(p)), Some(self.expr(v))),
+                hir::Fix::Set(p, v) => {
+                    // A constant value (the usual case) becomes JSON once, shared by every fix.
+                    let value = match fold(v) {
+                        Some(c) => FixValue::Const(Arc::new(c.to_json(&crate::eval::Cx::empty()))),
+                        None => FixValue::Code(self.expr(v)),
+                    };
+                    ((!same(p)).then(|| self.path(p)), Some(value))
+                }
                 hir::Fix::Remove(p) => ((!same(p)).then(|| self.path(p)), None),
             })
             .collect();
@@ -1623,7 +1630,8 @@ impl<'p> Compiler<'p> {
                     None => &loc,
                 };
                 let value = match v {
-                    Some(code) => Some(code(f)?.to_json(f.cx)),
+                    Some(FixValue::Const(c)) => Some(c.clone()),
+                    Some(FixValue::Code(code)) => Some(Arc::new(code(f)?.to_json(f.cx))),
                     None => None,
                 };
                 patch.extend(target.patch(value));
@@ -1632,6 +1640,14 @@ impl<'p> Compiler<'p> {
             Ok(())
         })
     }
+}
+
+/// The value a `fix set` gives.
+enum FixValue {
+    /// A constant of the policy, as JSON.
+    Const(Arc<serde_json::Value>),
+    /// Computed per finding.
+    Code(Code),
 }
 
 /// Whether two location paths name the same node: the same root local or parameter and the

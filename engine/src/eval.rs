@@ -619,52 +619,106 @@ impl Loc {
         Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, present: 0 }
     }
 
-    /// JSON Patch operations setting (or, with `None`, removing) the located node.
-    pub(crate) fn patch(&self, value: Option<serde_json::Value>) -> Option<PatchOp> {
+    /// The JSON Patch operation setting the located node to `value` (or, with `None`, removing
+    /// it); a removal of an absent node is none.
+    pub(crate) fn patch(&self, value: Option<Arc<serde_json::Value>>) -> Option<PatchOp> {
         let complete = self.present >= self.pointer.len();
-        match (value, complete) {
-            (None, true) => {
-                Some(PatchOp { op: PatchKind::Remove, path: self.pointer.clone(), value: None })
-            }
-            (None, false) => None,
-            (Some(v), true) => {
-                Some(PatchOp { op: PatchKind::Replace, path: self.pointer.clone(), value: Some(v) })
-            }
-            (Some(v), false) => {
-                // Adds the first absent segment, holding the others as nested objects.
-                // The absent part of the pointer, `/first/second/third`: the first segment is
-                // added, holding the others, innermost first.
+        let (op, path) = match (&value, complete) {
+            (None, true) => (PatchKind::Remove, self.pointer.len()),
+            (None, false) => return None,
+            (Some(_), true) => (PatchKind::Replace, self.pointer.len()),
+            // Adds the first absent segment, holding the others as nested objects.
+            (Some(_), false) => {
                 let rest = self.pointer.get(self.present..).unwrap_or("");
                 let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
-                let inner = rest.get(first..).and_then(|t| t.get(1..));
-                let mut value = v;
-                for seg in inner.into_iter().flat_map(|t| t.rsplit('/')) {
-                    let key = if seg.contains('~') {
-                        seg.replace("~1", "/").replace("~0", "~")
-                    } else {
-                        seg.to_string()
-                    };
-                    let mut m = serde_json::Map::new();
-                    m.insert(key, value);
-                    value = serde_json::Value::Object(m);
-                }
-                let path = self.pointer.get(..self.present + first).unwrap_or("").to_string();
-                Some(PatchOp { op: PatchKind::Add, path, value: Some(value) })
+                (PatchKind::Add, self.present + first)
             }
-        }
+        };
+        Some(PatchOp { op, pointer: self.pointer.clone(), path, value })
     }
 }
 
-/// A JSON Patch (RFC 6902) operation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A JSON Patch (RFC 6902) operation. It serialises as RFC 6902 says (`op`, `path`, `value`);
+/// an `add` under absent objects keeps the pointer it was meant for and builds the objects
+/// around its value only when the value is read ([`PatchOp::value`]) or serialised, since most
+/// consumers of findings never read their fixes.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PatchOp {
+    op: PatchKind,
+    /// The pointer the fix names; for an `add` under absent objects, it runs on past the
+    /// operation's path through the keys of the objects that hold the value.
+    pointer: String,
+    /// The length of the operation's path in `pointer`.
+    path: usize,
+    /// The value the fix sets, shared when it is a constant of the policy.
+    value: Option<Arc<serde_json::Value>>,
+}
+
+impl PatchOp {
     /// The operation.
-    pub op: PatchKind,
+    pub fn op(&self) -> PatchKind {
+        self.op
+    }
+
     /// The JSON Pointer it applies at.
-    pub path: String,
-    /// The value to add or replace with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<serde_json::Value>,
+    pub fn path(&self) -> &str {
+        self.pointer.get(..self.path).unwrap_or(&self.pointer)
+    }
+
+    /// The value to add or replace with, nested in an object per absent key past the path.
+    pub fn value(&self) -> Option<serde_json::Value> {
+        let leaf = self.value.as_deref()?;
+        let mut value = leaf.clone();
+        for key in self.nest().rev() {
+            let mut m = serde_json::Map::new();
+            m.insert(key.into_owned(), value);
+            value = serde_json::Value::Object(m);
+        }
+        Some(value)
+    }
+
+    /// The keys of the objects holding the value, outermost first, unescaped.
+    fn nest(&self) -> impl DoubleEndedIterator<Item = Cow<'_, str>> {
+        let rest = self.pointer.get(self.path..).and_then(|t| t.get(1..));
+        rest.into_iter().flat_map(|t| t.split('/')).map(unescape_segment)
+    }
+}
+
+/// A JSON Pointer segment's text (RFC 6901: `~1` is `/`, `~0` is `~`).
+fn unescape_segment(seg: &str) -> Cow<'_, str> {
+    if seg.contains('~') {
+        Cow::Owned(seg.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(seg)
+    }
+}
+
+impl Serialize for PatchOp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeStruct};
+        /// A value inside objects with the keys `keys` (outermost first).
+        struct Nested<'a>(&'a [Cow<'a, str>], &'a serde_json::Value);
+        impl Serialize for Nested<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self.0.split_first() {
+                    None => self.1.serialize(s),
+                    Some((key, rest)) => {
+                        let mut m = s.serialize_map(Some(1))?;
+                        m.serialize_entry(key, &Nested(rest, self.1))?;
+                        m.end()
+                    }
+                }
+            }
+        }
+        let mut st = s.serialize_struct("PatchOp", 2 + usize::from(self.value.is_some()))?;
+        st.serialize_field("op", &self.op)?;
+        st.serialize_field("path", self.path())?;
+        if let Some(leaf) = self.value.as_deref() {
+            let keys: Vec<Cow<'_, str>> = self.nest().collect();
+            st.serialize_field("value", &Nested(&keys, leaf))?;
+        }
+        st.end()
+    }
 }
 
 /// The JSON Patch operations fixes use.
@@ -1395,6 +1449,46 @@ mod tests {
 
     use crate::doc::{Document, Limits, Symbols};
     use crate::load::load;
+
+    /// A patch operation reads and serialises alike: its value nested in an object per absent
+    /// key past its path, the keys unescaped.
+    #[test]
+    fn patch_values_read_as_they_serialise() {
+        use serde_json::json;
+
+        use super::{Loc, PatchKind};
+        let loc = |pointer: &str, present| Loc {
+            doc: 0,
+            node: None,
+            pointer: pointer.into(),
+            pos: crate::doc::Pos::default(),
+            present,
+        };
+        let leaf = Some(Arc::new(json!(["ALL"])));
+        let cases = [
+            (
+                loc("/a/b~1c/d~0e/f", 2),
+                leaf.clone(),
+                PatchKind::Add,
+                "/a/b~1c",
+                json!({"d~e": {"f": ["ALL"]}}),
+            ),
+            (loc("/a/b", 2), leaf.clone(), PatchKind::Add, "/a/b", json!(["ALL"])),
+            (loc("", 0), leaf.clone(), PatchKind::Replace, "", json!(["ALL"])),
+            (loc("/a/b", 4), leaf, PatchKind::Replace, "/a/b", json!(["ALL"])),
+        ];
+        for (loc, leaf, op, path, value) in cases {
+            let patch = loc.patch(leaf).unwrap();
+            assert_eq!((patch.op(), patch.path()), (op, path), "{loc:?}");
+            assert_eq!(patch.value(), Some(value.clone()), "{loc:?}");
+            let json = serde_json::to_value(&patch).unwrap();
+            assert_eq!(json, json!({"op": op, "path": path, "value": value}), "{loc:?}");
+        }
+        let remove = loc("/a/b", 4).patch(None).unwrap();
+        assert_eq!(serde_json::to_value(&remove).unwrap(), json!({"op": "remove", "path": "/a/b"}));
+        assert_eq!(remove.value(), None);
+        assert!(loc("/a/b", 2).patch(None).is_none(), "removing an absent node is no operation");
+    }
 
     /// [`super::touch`] is a hint: any documents, in any order, over any arena, are fine.
     #[test]
