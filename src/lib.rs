@@ -11,7 +11,7 @@ pub mod render;
 use std::sync::Arc;
 
 pub use ward_engine::doc::{Document, Limits, LoadError};
-pub use ward_engine::eval::{DocIdentity, Finding, Options, Outcome, TestResult};
+pub use ward_engine::eval::{DocIdentity, Finding, Options, Outcome, Patch, PatchKind, TestResult};
 pub use ward_engine::load::Format;
 pub use ward_engine::project::Projection;
 pub use ward_engine::value::Value;

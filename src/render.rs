@@ -61,20 +61,20 @@ pub fn findings(inputs: Vec<(String, String)>, findings: &[Finding], color: bool
         };
         let mut diag = CDiag::new(severity).with_code(f.rule.clone()).with_message(format!(
             "{} [{}]",
-            f.message,
+            f.message(),
             f.severity.as_str()
         ));
         let mut notes = Vec::new();
-        if !f.pointer.is_empty() {
-            notes.push(format!("at {}", f.pointer));
+        if !f.pointer().is_empty() {
+            notes.push(format!("at {}", f.pointer()));
         }
         if !f.controls.is_empty() {
             notes.push(format!("controls: {}", f.controls.join(", ")));
         }
-        let id = ids.get(&*f.doc.file).copied();
+        let id = ids.get(&*f.doc().file).copied();
         match id.and_then(|id| Some((id, token_range(&files, id, f.line, f.column)?))) {
             Some((id, range)) => diag = diag.with_labels(vec![CLabel::primary(id, range)]),
-            None => notes.insert(0, format!("in {}:{}:{}", f.doc.file, f.line, f.column)),
+            None => notes.insert(0, format!("in {}:{}:{}", f.doc().file, f.line, f.column)),
         }
         diag = diag.with_notes(notes);
         out.push_str(&render_one(&files, &diag, color));

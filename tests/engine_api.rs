@@ -78,7 +78,8 @@ rule isolated(w: Workload, all: Inputs) {
         .compiled
         .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
     assert!(out.errors.is_empty(), "{:?}", out.errors);
-    let names: Vec<_> = out.findings.iter().map(|f| f.doc.name.as_deref().unwrap_or("")).collect();
+    let names: Vec<_> =
+        out.findings.iter().map(|f| f.doc().name.as_deref().unwrap_or("")).collect();
     assert_eq!(names, ["b"]);
 }
 
@@ -120,7 +121,7 @@ rule config_in_namespace(w: Workload, all: Inputs) {
     let out = policy
         .compiled
         .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
-    let msgs: Vec<_> = out.findings.iter().map(|f| f.message.as_str()).collect();
+    let msgs: Vec<_> = out.findings.iter().map(|f| f.message()).collect();
     assert_eq!(msgs, ["2 config maps beside a", "1 config maps beside b"]);
 }
 

@@ -141,7 +141,7 @@ fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
     assert!(outcome.errors.is_empty(), "rule errors: {:#?}", outcome.errors);
     let mut by_doc: BTreeMap<(String, u32), Vec<&ward::Finding>> = BTreeMap::new();
     for f in &outcome.findings {
-        by_doc.entry((f.doc.file.to_string(), f.doc.index)).or_default().push(f);
+        by_doc.entry((f.doc().file.to_string(), f.doc().index)).or_default().push(f);
     }
     let types = &policy.compiled.program.types;
     docs.iter()
@@ -150,7 +150,7 @@ fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
             let fs = by_doc.get(&key).cloned().unwrap_or_default();
             let rule = probe_rule(&d.meta.format);
             let summary: Vec<&&ward::Finding> =
-                fs.iter().filter(|f| f.pointer.is_empty() && &*f.rule == rule).collect();
+                fs.iter().filter(|f| f.pointer().is_empty() && &*f.rule == rule).collect();
             assert_eq!(summary.len(), 1, "{key:?} ({}): {fs:#?}", d.meta.format);
             assert!(
                 fs.iter().all(|f| &*f.rule == rule),
@@ -160,7 +160,7 @@ fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
             let mut problems = Vec::new();
             conform(types, &kind_ty(types, module, name), &d.to_json(), "", &mut problems);
             assert!(problems.is_empty(), "{key:?} does not fit {module}.{name}: {problems:#?}");
-            summary[0].message.clone()
+            summary[0].message().to_string()
         })
         .collect()
 }
@@ -298,12 +298,12 @@ fn dockerfile_findings_point_at_the_instruction() {
         let loaded = load(&policy, &path);
         let outcome = policy.compiled.evaluate(&loaded.docs, &Options::default());
         let user: Vec<_> =
-            outcome.findings.iter().filter(|f| f.message.starts_with("user ")).collect();
+            outcome.findings.iter().filter(|f| f.message().starts_with("user ")).collect();
         assert_eq!(user.len(), 1, "{file}: {:#?}", outcome.findings);
         let f = user[0];
-        assert!(f.message.starts_with(message), "{file}: {}", f.message);
+        assert!(f.message().starts_with(message), "{file}: {}", f.message());
         assert_eq!((f.line, f.column), (line, column), "{file}: {f:#?}");
-        assert!(f.pointer.ends_with("/Value/0"), "{}", f.pointer);
+        assert!(f.pointer().ends_with("/Value/0"), "{}", f.pointer());
     }
 }
 
@@ -446,8 +446,11 @@ rule old_widget(w: WidgetV1beta1) {
     assert!(loaded.errors.is_empty());
     let outcome = policy.compiled.evaluate(&loaded.docs, &Options::default());
     assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
-    let got: Vec<String> =
-        outcome.findings.iter().map(|f| format!("{}:{} {}", f.line, f.column, f.message)).collect();
+    let got: Vec<String> = outcome
+        .findings
+        .iter()
+        .map(|f| format!("{}:{} {}", f.line, f.column, f.message()))
+        .collect();
     assert_eq!(
         got,
         [

@@ -110,7 +110,7 @@ fn pod_security_admission_fixtures() {
         assert!(outcome.errors.is_empty(), "rule errors at {version}: {:?}", outcome.errors);
         let mut by_file: BTreeMap<&str, Vec<&ward::Finding>> = BTreeMap::new();
         for f in &outcome.findings {
-            by_file.entry(&f.doc.file).or_default().push(f);
+            by_file.entry(&f.doc().file).or_default().push(f);
         }
         for c in group {
             let found = by_file.get(c.path.as_str()).cloned().unwrap_or_default();
@@ -123,7 +123,7 @@ fn pod_security_admission_fixtures() {
             if !ok {
                 let got: Vec<String> = found
                     .iter()
-                    .map(|f| format!("{} {:?}: {}", f.rule, f.controls, f.message))
+                    .map(|f| format!("{} {:?}: {}", f.rule, f.controls, f.message()))
                     .collect();
                 let what = if c.deny {
                     format!("expected a finding for `{want}`")

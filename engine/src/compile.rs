@@ -20,7 +20,7 @@ use ward_lang::types::{Ty, TypeBody, TypeTable};
 use crate::builtins::{self, Builtin, Higher, Impl};
 use crate::doc::{Document, Key, Limits, NodeKind, Symbols, key_bit};
 use crate::error::{CompileError, EvalError};
-use crate::eval::{Cx, Frame, Loc, MemoKey, Raw};
+use crate::eval::{Cx, Frame, Loc, MemoKey, Range, Raw};
 use crate::value::{Docs, NodeRef, Text, Value, discard};
 
 /// Document indices at or above this refer to the program's document literals.
@@ -1567,21 +1567,22 @@ impl<'p> Compiler<'p> {
             .collect()
     }
 
-    /// A finding's message as text: interpolations build their string directly.
+    /// A finding's message, written to the frame's findings text: interpolations write their
+    /// parts there directly.
     fn message(&mut self, e: &hir::Expr) -> MessageCode {
         if let H::Interp(parts) = &e.kind
             && fold(e).is_none()
         {
             let parts = self.parts(parts);
-            return Box::new(move |f| interpolate(&parts, f));
+            return Box::new(move |f| interpolate_found(&parts, f));
         }
         let code = self.expr(e);
         Box::new(move |f| {
             let v = code(f)?;
-            Ok(match &v {
-                Value::Str(s) => String::from(&**s),
-                _ => v.display(f.cx),
-            })
+            let start = f.out.text.len() as u32;
+            v.push_display(&mut f.out.text, f.cx);
+            discard(v);
+            Ok((start, f.out.text.len() as u32))
         })
     }
 
@@ -1619,24 +1620,21 @@ impl<'p> Compiler<'p> {
                 Some(p) => p.locate(f)?,
                 None => Loc::of_doc(f),
             };
-            let mut patch = Vec::with_capacity(fixes.len());
+            let first = f.out.patches.len() as u32;
             for (p, v) in &fixes {
-                let own;
                 let target = match p {
-                    Some(p) => {
-                        own = p.locate(f)?;
-                        &own
-                    }
-                    None => &loc,
+                    Some(p) => p.locate(f)?,
+                    None => loc,
                 };
                 let value = match v {
                     Some(FixValue::Const(c)) => Some(c.clone()),
                     Some(FixValue::Code(code)) => Some(Arc::new(code(f)?.to_json(f.cx))),
                     None => None,
                 };
-                patch.extend(target.patch(value));
+                f.out.patch(&target, value);
             }
-            f.out.push(Raw { kind, message: msg, loc, fix: patch });
+            let fix = (first, f.out.patches.len() as u32);
+            f.out.raws.push(Raw { rule: u32::MAX, kind, message: msg, loc, fix });
             Ok(())
         })
     }
@@ -1783,11 +1781,38 @@ fn interpolate(parts: &[Part], f: &mut Frame<'_>) -> Result<String, Box<EvalErro
     Ok(s)
 }
 
+/// [`interpolate`] into the frame's findings text; the range written.
+fn interpolate_found(parts: &[Part], f: &mut Frame<'_>) -> Result<Range, Box<EvalError>> {
+    // The parts' code runs on the frame; the text is out of it meanwhile, and back whatever
+    // happens.
+    let mut text = std::mem::take(&mut f.out.text);
+    let start = text.len() as u32;
+    let mut result = Ok(());
+    for p in parts {
+        match p {
+            Part::Text(t) => text.push_str(t),
+            Part::Code(code) => match code(f) {
+                Ok(v) => {
+                    v.push_display(&mut text, f.cx);
+                    discard(v);
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            },
+        }
+    }
+    let end = text.len() as u32;
+    f.out.text = text;
+    result.map(|()| (start, end))
+}
+
 /// The bytes an interpolated string starts with room for.
 const INTERP_CAPACITY: usize = 128;
 
 /// Compiled code of a finding's message.
-type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<String, Box<EvalError>> + Send + Sync>;
+type MessageCode = Box<dyn Fn(&mut Frame<'_>) -> Result<Range, Box<EvalError>> + Send + Sync>;
 
 /// The value of `e` when it is a constant null, bool, int or string.
 fn scalar_const(e: &hir::Expr) -> Option<Value> {

@@ -204,16 +204,13 @@ pub struct Frame<'a> {
     pub(crate) memo: Memo,
     /// The evaluation context.
     pub cx: &'a Cx<'a>,
-    /// Findings produced so far.
-    pub out: Vec<Raw>,
+    /// Findings produced so far on the document, with their texts.
+    pub(crate) out: Found,
     /// Failed expectations (tests only).
     pub failures: Vec<(Span, String)>,
     /// The document under evaluation.
     pub doc: Option<NodeRef>,
     steps: u64,
-    /// Pointers of the nodes findings were located from on this document (see
-    /// [`Frame::root_pointer`]).
-    pointers: Vec<(u64, String)>,
     /// Rules by document identity (see [`Frame::rules_for`]).
     kinds: Vec<KindEntry>,
     /// The last arena [`Frame::present_keys`] looked at (by address, valid for one evaluation,
@@ -232,7 +229,7 @@ impl<'a> Frame<'a> {
     /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
-        let Spare { slots, pool, memo, out, pointers, kinds } = spare;
+        let Spare { slots, pool, memo, out, kinds } = spare;
         Frame {
             slots,
             pool,
@@ -242,7 +239,6 @@ impl<'a> Frame<'a> {
             failures: Vec::new(),
             doc: None,
             steps: 0,
-            pointers,
             kinds,
             present: None,
             root_kinds: None,
@@ -252,15 +248,14 @@ impl<'a> Frame<'a> {
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
     /// outlives its evaluation.
     fn recycle(self) {
-        let Frame { mut slots, mut pool, mut memo, mut out, mut pointers, kinds, .. } = self;
+        let Frame { mut slots, mut pool, mut memo, mut out, kinds, .. } = self;
         slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         for p in &mut pool {
             p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         }
         memo.reset();
         out.clear();
-        pointers.clear();
-        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, pointers, kinds })));
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, kinds })));
     }
 
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
@@ -269,11 +264,10 @@ impl<'a> Frame<'a> {
             pool: Vec::new(),
             memo: Memo::default(),
             cx,
-            out: Vec::new(),
+            out: Found::default(),
             failures: Vec::new(),
             doc: None,
             steps: 0,
-            pointers: Vec::new(),
             kinds: Vec::new(),
             present: None,
             root_kinds: None,
@@ -301,25 +295,6 @@ impl<'a> Frame<'a> {
         if let Some(s) = self.slots.get_mut(slot) {
             crate::value::discard(std::mem::replace(s, v));
         }
-    }
-
-    /// The pointer of node `r` relative to `base`, with room to append a path: remembered for
-    /// the document, since one rule's findings, and the next rule's, are mostly located from
-    /// the same few nodes (a container, a pod spec).
-    fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) -> String {
-        const ROOM: usize = 64;
-        let key = node_key(&r);
-        if let Some((_, p)) = self.pointers.iter().find(|(k, _)| *k == key) {
-            let mut out = String::with_capacity(p.len() + ROOM);
-            out.push_str(p);
-            return out;
-        }
-        let p = doc.arena.pointer_with_room(base, r.node, ROOM);
-        // A handful of roots per document is the usual; a long tail is not worth searching.
-        if self.pointers.len() < 16 {
-            self.pointers.push((key, p.clone()));
-        }
-        p
     }
 
     /// The rules that apply to `doc`, in order: those of the kinds its identity tells are
@@ -455,8 +430,7 @@ struct Spare {
     slots: Vec<Value>,
     pool: Vec<Vec<Value>>,
     memo: Memo,
-    out: Vec<Raw>,
-    pointers: Vec<(u64, String)>,
+    out: Found,
     kinds: Vec<KindEntry>,
 }
 
@@ -587,89 +561,167 @@ impl MemoKey {
     }
 }
 
-/// A located node for `at` and `fix`: the deepest node present, and the pointer of the path,
-/// whose segments past `present` bytes are absent from the document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Loc {
+/// The findings a frame has produced on its document, and their texts: the messages and
+/// pointers of all of them are written one after another into one buffer, which becomes the
+/// text the document's findings share (see [`Finding`]), so that a finding makes no allocation
+/// of its own.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// The findings, in production order.
+    pub(crate) raws: Vec<Raw>,
+    /// Their texts.
+    pub(crate) text: String,
+    /// Their fixes' operations.
+    pub(crate) patches: Vec<PatchOp>,
+    /// The pointers of the nodes findings were located from, by node, as ranges of `roots`
+    /// (see [`Found::root_pointer`]): one rule's findings, and the next rule's, are mostly
+    /// located from the same few nodes (a container, a pod spec).
+    pointers: Vec<(u64, Range)>,
+    roots: String,
+}
+
+/// A range of [`Found::text`] or of a document's shared findings text.
+pub(crate) type Range = (u32, u32);
+
+impl Found {
+    pub(crate) fn clear(&mut self) {
+        self.raws.clear();
+        self.text.clear();
+        self.patches.clear();
+        self.pointers.clear();
+        self.roots.clear();
+    }
+
+    /// How much has been produced, to go back to with [`Found::truncate`].
+    fn mark(&self) -> (usize, usize, usize) {
+        (self.raws.len(), self.text.len(), self.patches.len())
+    }
+
+    /// Forgets what was produced since `mark`.
+    fn truncate(&mut self, (raws, text, patches): (usize, usize, usize)) {
+        self.raws.truncate(raws);
+        self.text.truncate(text);
+        self.patches.truncate(patches);
+    }
+
+    /// The text of range `r`.
+    pub(crate) fn get(&self, r: Range) -> &str {
+        self.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
+    }
+
+    /// Appends the pointer of node `r` relative to `base`, remembered for the document.
+    fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) {
+        let key = node_key(&r);
+        if let Some((_, (a, b))) = self.pointers.iter().find(|(k, _)| *k == key) {
+            self.text.push_str(self.roots.get(*a as usize..*b as usize).unwrap_or(""));
+            return;
+        }
+        let start = self.text.len();
+        doc.arena.push_pointer(&mut self.text, base, r.node);
+        // A handful of roots per document is the usual; a long tail is not worth searching.
+        if self.pointers.len() < 16 {
+            let at = self.roots.len() as u32;
+            self.roots.push_str(self.text.get(start..).unwrap_or(""));
+            self.pointers.push((key, (at, self.roots.len() as u32)));
+        }
+    }
+
+    /// Adds the JSON Patch operation setting the located node to `value` (or, with `None`,
+    /// removing it); a removal of an absent node is none.
+    pub(crate) fn patch(&mut self, loc: &Loc, value: Option<Arc<serde_json::Value>>) {
+        let end = loc.pointer.1 as usize;
+        let present = loc.present as usize;
+        let complete = present >= end;
+        let (op, path) = match (&value, complete) {
+            (None, true) => (PatchKind::Remove, end),
+            (None, false) => return,
+            (Some(_), true) => (PatchKind::Replace, end),
+            // Adds the first absent segment, holding the others as nested objects.
+            (Some(_), false) => {
+                let rest = self.text.get(present..end).unwrap_or("");
+                let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
+                (PatchKind::Add, present + first)
+            }
+        };
+        self.patches.push(PatchOp { op, pointer: loc.pointer, path: path as u32, value });
+    }
+}
+
+/// A located node for `at` and `fix`: the deepest node present, and the pointer of the path
+/// (in the frame's [`Found::text`]), whose bytes past `present` are absent segments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Loc {
     /// The document.
     pub doc: u32,
     /// The deepest present node.
     pub node: Option<u32>,
     /// The full intended pointer, relative to the document root.
-    pub pointer: String,
+    pub pointer: Range,
     /// Where the deepest present node is.
     pub pos: Pos,
-    /// How much of `pointer` names present nodes: the rest are the absent segments.
-    pub present: usize,
+    /// Where in the text the pointer's absent segments start (its end when there are none).
+    pub present: u32,
 }
 
 impl Loc {
     /// The location of the frame's document itself.
     pub(crate) fn of_doc(f: &Frame<'_>) -> Loc {
+        let at = f.out.text.len() as u32;
         let Some(r) = f.doc else {
-            return Loc {
-                doc: 0,
-                node: None,
-                pointer: String::new(),
-                pos: Pos::default(),
-                present: 0,
-            };
+            return Loc { doc: 0, node: None, pointer: (at, at), pos: Pos::default(), present: at };
         };
         let pos = f.cx.doc(r.doc).map(|d| d.arena.location(d.root)).unwrap_or_default();
-        Loc { doc: r.doc, node: Some(r.node), pointer: String::new(), pos, present: 0 }
-    }
-
-    /// The JSON Patch operation setting the located node to `value` (or, with `None`, removing
-    /// it); a removal of an absent node is none.
-    pub(crate) fn patch(&self, value: Option<Arc<serde_json::Value>>) -> Option<PatchOp> {
-        let complete = self.present >= self.pointer.len();
-        let (op, path) = match (&value, complete) {
-            (None, true) => (PatchKind::Remove, self.pointer.len()),
-            (None, false) => return None,
-            (Some(_), true) => (PatchKind::Replace, self.pointer.len()),
-            // Adds the first absent segment, holding the others as nested objects.
-            (Some(_), false) => {
-                let rest = self.pointer.get(self.present..).unwrap_or("");
-                let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
-                (PatchKind::Add, self.present + first)
-            }
-        };
-        Some(PatchOp { op, pointer: self.pointer.clone(), path, value })
+        Loc { doc: r.doc, node: Some(r.node), pointer: (at, at), pos, present: at }
     }
 }
 
-/// A JSON Patch (RFC 6902) operation. It serialises as RFC 6902 says (`op`, `path`, `value`);
-/// an `add` under absent objects keeps the pointer it was meant for and builds the objects
-/// around its value only when the value is read ([`PatchOp::value`]) or serialised, since most
-/// consumers of findings never read their fixes.
+/// A JSON Patch operation of a fix, its pointers in the findings' text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PatchOp {
+pub(crate) struct PatchOp {
     op: PatchKind,
     /// The pointer the fix names; for an `add` under absent objects, it runs on past the
     /// operation's path through the keys of the objects that hold the value.
-    pointer: String,
-    /// The length of the operation's path in `pointer`.
-    path: usize,
+    pointer: Range,
+    /// Where the operation's path ends in the text.
+    path: u32,
     /// The value the fix sets, shared when it is a constant of the policy.
     value: Option<Arc<serde_json::Value>>,
 }
 
 impl PatchOp {
+    /// The operation, its pointers in `text`.
+    fn view<'a>(&'a self, text: &'a str) -> Patch<'a> {
+        let get = |a: u32, b: u32| text.get(a as usize..b as usize).unwrap_or("");
+        Patch {
+            op: self.op,
+            path: get(self.pointer.0, self.path),
+            nest: get(self.path, self.pointer.1),
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// A JSON Patch (RFC 6902) operation of a finding's fix. It serialises as RFC 6902 says (`op`,
+/// `path`, `value`); an `add` under absent objects builds the objects around its value only
+/// when the value is read ([`Patch::value`]) or serialised, since most consumers of findings
+/// never read their fixes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patch<'a> {
     /// The operation.
-    pub fn op(&self) -> PatchKind {
-        self.op
-    }
-
+    pub op: PatchKind,
     /// The JSON Pointer it applies at.
-    pub fn path(&self) -> &str {
-        self.pointer.get(..self.path).unwrap_or(&self.pointer)
-    }
+    pub path: &'a str,
+    /// The keys of the objects an `add` creates around the value, as pointer segments
+    /// (`/a/b`, escaped).
+    nest: &'a str,
+    value: Option<&'a serde_json::Value>,
+}
 
+impl Patch<'_> {
     /// The value to add or replace with, nested in an object per absent key past the path.
     pub fn value(&self) -> Option<serde_json::Value> {
-        let leaf = self.value.as_deref()?;
-        let mut value = leaf.clone();
-        for key in self.nest().rev() {
+        let mut value = self.value?.clone();
+        for key in self.keys().rev() {
             let mut m = serde_json::Map::new();
             m.insert(key.into_owned(), value);
             value = serde_json::Value::Object(m);
@@ -678,8 +730,8 @@ impl PatchOp {
     }
 
     /// The keys of the objects holding the value, outermost first, unescaped.
-    fn nest(&self) -> impl DoubleEndedIterator<Item = Cow<'_, str>> {
-        let rest = self.pointer.get(self.path..).and_then(|t| t.get(1..));
+    fn keys(&self) -> impl DoubleEndedIterator<Item = Cow<'_, str>> {
+        let rest = self.nest.get(1..).filter(|_| !self.nest.is_empty());
         rest.into_iter().flat_map(|t| t.split('/')).map(unescape_segment)
     }
 }
@@ -693,7 +745,7 @@ fn unescape_segment(seg: &str) -> Cow<'_, str> {
     }
 }
 
-impl Serialize for PatchOp {
+impl Serialize for Patch<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeStruct};
         /// A value inside objects with the keys `keys` (outermost first).
@@ -710,11 +762,11 @@ impl Serialize for PatchOp {
                 }
             }
         }
-        let mut st = s.serialize_struct("PatchOp", 2 + usize::from(self.value.is_some()))?;
+        let mut st = s.serialize_struct("Patch", 2 + usize::from(self.value.is_some()))?;
         st.serialize_field("op", &self.op)?;
-        st.serialize_field("path", self.path())?;
-        if let Some(leaf) = self.value.as_deref() {
-            let keys: Vec<Cow<'_, str>> = self.nest().collect();
+        st.serialize_field("path", self.path)?;
+        if let Some(leaf) = self.value {
+            let keys: Vec<Cow<'_, str>> = self.keys().collect();
             st.serialize_field("value", &Nested(&keys, leaf))?;
         }
         st.end()
@@ -748,16 +800,41 @@ pub struct CPath {
 }
 
 impl CPath {
-    /// Finds the node a path names, going as deep as the document goes. The pointer is the
-    /// root's (remembered per document, see [`Frame::root_pointer`]) followed by the path's
-    /// own segments, present ones and then absent ones.
+    /// Finds the node a path names, going as deep as the document goes, and writes its pointer
+    /// to the frame's findings text: the root's (remembered per document, see
+    /// [`Found::root_pointer`]) followed by the path's own segments, present ones and then
+    /// absent ones.
     pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, Box<EvalError>> {
         let root = (self.root)(f)?;
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
         let cx = f.cx;
         let Some(doc) = cx.doc(r.doc) else { return Ok(Loc::of_doc(f)) };
+        // The index segments' code runs on the frame; the text is out of it meanwhile, and back
+        // whatever happens.
+        let mut out = std::mem::take(&mut f.out);
+        let start = out.text.len();
+        let located = self.locate_from(f, &mut out, doc, r);
+        f.out = out;
+        let (cur, present) = located?;
+        let end = f.out.text.len() as u32;
+        let pos = doc.arena.location(cur);
+        Ok(Loc { doc: r.doc, node: Some(cur), pointer: (start as u32, end), pos, present })
+    }
+
+    /// [`CPath::locate`] from node `r` of `doc`: the deepest present node, and where the absent
+    /// segments start in the text.
+    fn locate_from(
+        &self,
+        f: &mut Frame<'_>,
+        out: &mut Found,
+        doc: &Document,
+        r: NodeRef,
+    ) -> Result<(u32, u32), Box<EvalError>> {
+        let cx = f.cx;
+        let start = out.text.len();
         let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
-        let mut pointer = f.root_pointer(doc, base, r);
+        out.root_pointer(doc, base, r);
+        let pointer = &mut out.text;
         let mut cur = r.node;
         // Where the absent segments start, once one is.
         let mut present = None;
@@ -806,36 +883,51 @@ impl CPath {
                         }
                     }
                     pointer.push('/');
-                    push_escaped(&mut pointer, &text);
+                    push_escaped(pointer, &text);
                 }
             }
         }
         let mut present = present.unwrap_or(pointer.len());
         if !exact {
-            let mut own = doc.arena.pointer_with_room(base, cur, pointer.len() - present);
-            let own_len = own.len();
-            own.push_str(pointer.get(present..).unwrap_or(""));
-            (pointer, present) = (own, own_len);
+            // The present node's own pointer, then the absent segments.
+            let absent = pointer.split_off(present);
+            pointer.truncate(start);
+            doc.arena.push_pointer(pointer, base, cur);
+            present = pointer.len();
+            pointer.push_str(&absent);
         }
-        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos: doc.arena.location(cur), present })
+        Ok((cur, present as u32))
     }
 }
 
-/// A finding as a rule body produces it, before it is tied to its rule.
+/// A finding as a rule body produces it, before it is tied to its rule; its texts are in the
+/// frame's [`Found`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Raw {
+pub(crate) struct Raw {
+    /// The rule (set once the rule has run).
+    pub rule: u32,
     /// Deny or warn.
     pub kind: FindingKind,
     /// The message.
-    pub message: String,
+    pub message: Range,
     /// Where.
     pub loc: Loc,
-    /// JSON Patch operations.
-    pub fix: Vec<PatchOp>,
+    /// Its fix's operations, in [`Found::patches`].
+    pub fix: Range,
 }
 
-/// A finding: a rule's verdict on one place in one document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What the findings of one document share: the document's identity, and their texts and fix
+/// operations, written one after another as they were produced.
+#[derive(Debug)]
+struct DocFindings {
+    identity: DocIdentity,
+    text: Box<str>,
+    patches: Box<[PatchOp]>,
+}
+
+/// A finding: a rule's verdict on one place in one document. The findings of one document
+/// share one allocation, which holds the document's identity and their texts.
+#[derive(Clone)]
 pub struct Finding {
     /// Stable rule id.
     pub rule: Arc<str>,
@@ -843,23 +935,108 @@ pub struct Finding {
     pub severity: Severity,
     /// `deny` or `warn`.
     pub level: FindingKind,
-    /// The message.
-    pub message: String,
     /// Line, from 1.
     pub line: u32,
     /// Column, from 1.
     pub column: u32,
-    /// JSON Pointer within the document.
-    pub pointer: String,
-    /// The document: its file, index, `apiVersion`, `kind`, namespace and name (shared by the
-    /// document's findings; serialised as fields of the finding).
-    #[serde(flatten)]
-    pub doc: Arc<DocIdentity>,
     /// Control ids.
     pub controls: Arc<[String]>,
-    /// A JSON Patch that fixes it, when the rule gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Vec<PatchOp>>,
+    shared: Arc<DocFindings>,
+    message: Range,
+    pointer: Range,
+    fix: Range,
+}
+
+impl Finding {
+    fn text(&self, r: Range) -> &str {
+        self.shared.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        self.text(self.message)
+    }
+
+    /// The JSON Pointer of the place within the document (empty for the document itself).
+    pub fn pointer(&self) -> &str {
+        self.text(self.pointer)
+    }
+
+    /// The document: its file, index, `apiVersion`, `kind`, namespace and name.
+    pub fn doc(&self) -> &DocIdentity {
+        &self.shared.identity
+    }
+
+    /// A JSON Patch that fixes it, when the rule gives one: its operations in order.
+    pub fn fix(&self) -> Option<impl ExactSizeIterator<Item = Patch<'_>> + Clone> {
+        let ops = self.shared.patches.get(self.fix.0 as usize..self.fix.1 as usize)?;
+        (!ops.is_empty()).then(|| ops.iter().map(|p| p.view(&self.shared.text)))
+    }
+}
+
+impl PartialEq for Finding {
+    fn eq(&self, other: &Finding) -> bool {
+        fn fix(f: &Finding) -> Option<Vec<Patch<'_>>> {
+            f.fix().map(Iterator::collect)
+        }
+        self.rule == other.rule
+            && self.severity == other.severity
+            && self.level == other.level
+            && self.line == other.line
+            && self.column == other.column
+            && self.controls == other.controls
+            && self.message() == other.message()
+            && self.pointer() == other.pointer()
+            && self.doc() == other.doc()
+            && fix(self) == fix(other)
+    }
+}
+
+impl std::fmt::Debug for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finding")
+            .field("rule", &self.rule)
+            .field("severity", &self.severity)
+            .field("level", &self.level)
+            .field("message", &self.message())
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("pointer", &self.pointer())
+            .field("doc", self.doc())
+            .field("controls", &self.controls)
+            .field("fix", &self.fix().map(|ops| ops.collect::<Vec<_>>()))
+            .finish()
+    }
+}
+
+/// As JSON: `rule`, `severity`, `level`, `message`, `line`, `column`, `pointer`, the document's
+/// identity fields (`file`, `index`, `apiVersion`, `kind`, `namespace`, `name`), `controls` and,
+/// when there is one, `fix`.
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let d = self.doc();
+        let fix = self.fix();
+        let mut m = s.serialize_map(Some(14 + usize::from(fix.is_some())))?;
+        m.serialize_entry("rule", &self.rule)?;
+        m.serialize_entry("severity", &self.severity)?;
+        m.serialize_entry("level", &self.level)?;
+        m.serialize_entry("message", self.message())?;
+        m.serialize_entry("line", &self.line)?;
+        m.serialize_entry("column", &self.column)?;
+        m.serialize_entry("pointer", self.pointer())?;
+        m.serialize_entry("file", &d.file)?;
+        m.serialize_entry("index", &d.index)?;
+        m.serialize_entry("apiVersion", &d.api_version)?;
+        m.serialize_entry("kind", &d.kind)?;
+        m.serialize_entry("namespace", &d.namespace)?;
+        m.serialize_entry("name", &d.name)?;
+        m.serialize_entry("controls", &self.controls)?;
+        if let Some(ops) = fix {
+            m.serialize_entry("fix", &ops.collect::<Vec<_>>())?;
+        }
+        m.end()
+    }
 }
 
 /// Which document a finding is in.
@@ -1001,9 +1178,9 @@ impl Compiled {
     ) {
         let cx = f.cx;
         let Some(doc) = cx.docs.get(i as usize) else { return };
-        // The memo and the remembered pointers hold values for one document only.
+        // The memo and the findings' texts (with their remembered pointers) are per document.
         f.memo.clear();
-        f.pointers.clear();
+        f.out.clear();
         let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
         let skipping = !f.cx.run_every_rule;
         let (rules, kinds) = f.rules_for(self, doc);
@@ -1014,8 +1191,6 @@ impl Compiled {
         f.root_kinds = Some((root, kinds));
         // The needed fields the document has, found when a rule first needs some.
         let mut present: Option<u64> = None;
-        // The identity of the document the last finding was in, shared by the next ones.
-        let mut ident: Option<(u32, Arc<DocIdentity>)> = None;
         for &r in rules.iter().filter(|r| on(r)) {
             if skipping
                 && let Some(need) = self.needs.get(r as usize)
@@ -1027,14 +1202,15 @@ impl Compiled {
                     continue;
                 }
             }
+            let mark = f.out.mark();
             match self.run_rule_in(f, r, root) {
-                // Most rules find nothing in most documents.
-                Ok(()) if f.out.is_empty() => {}
-                Ok(()) => out
-                    .findings
-                    .extend(f.out.drain(..).map(|raw| self.finding(cx, r, raw, &mut ident))),
+                Ok(()) => {
+                    for raw in f.out.raws.get_mut(mark.0..).unwrap_or(&mut []) {
+                        raw.rule = r;
+                    }
+                }
                 Err(error) => {
-                    f.out.clear();
+                    f.out.truncate(mark);
                     let pos = doc.arena.location(doc.root);
                     let rule = self
                         .program
@@ -1052,6 +1228,39 @@ impl Compiled {
                 }
             }
         }
+        // Most documents have no findings.
+        if !f.out.raws.is_empty() {
+            self.findings(&doc.meta, &mut f.out, &mut out.findings);
+        }
+    }
+
+    /// Ties the findings of one document to their rules and to what they share: the
+    /// document's identity and their texts, in one allocation.
+    fn findings(&self, meta: &crate::doc::DocMeta, found: &mut Found, into: &mut Vec<Finding>) {
+        let shared = Arc::new(DocFindings {
+            identity: DocIdentity::of(meta),
+            text: found.text.as_str().into(),
+            patches: std::mem::take(&mut found.patches).into_boxed_slice(),
+        });
+        into.extend(found.raws.drain(..).map(|raw| {
+            let r = raw.rule as usize;
+            Finding {
+                rule: self.rule_ids.get(r).cloned().unwrap_or_else(|| Arc::from("")),
+                severity: self.program.rules.get(r).map_or(Severity::Medium, |r| r.severity),
+                level: raw.kind,
+                line: raw.loc.pos.line,
+                column: raw.loc.pos.col,
+                controls: self
+                    .rule_controls
+                    .get(r)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from(Vec::new())),
+                shared: shared.clone(),
+                message: raw.message,
+                pointer: raw.loc.pointer,
+                fix: raw.fix,
+            }
+        }));
     }
 
     /// Runs rule `r` over `doc` in a fresh frame; the memo is shared with the caller.
@@ -1061,7 +1270,7 @@ impl Compiled {
         r: u32,
         doc: NodeRef,
         memo: &mut Memo,
-    ) -> Result<Vec<Raw>, Box<EvalError>> {
+    ) -> Result<Found, Box<EvalError>> {
         let mut f = Frame::new(cx, 0);
         f.memo = std::mem::take(memo);
         let result = self.run_rule_in(&mut f, r, doc);
@@ -1091,45 +1300,6 @@ impl Compiled {
             s(f)?;
         }
         Ok(())
-    }
-
-    /// Ties a rule's raw finding to its rule and document; `ident` keeps the identity of the
-    /// last document a finding was in, which the next finding usually shares.
-    fn finding(
-        &self,
-        cx: &Cx<'_>,
-        r: u32,
-        raw: Raw,
-        ident: &mut Option<(u32, Arc<DocIdentity>)>,
-    ) -> Finding {
-        let rule = self.program.rules.get(r as usize);
-        let doc = match ident {
-            Some((d, id)) if *d == raw.loc.doc => id.clone(),
-            _ => {
-                static NONE: std::sync::LazyLock<crate::doc::DocMeta> =
-                    std::sync::LazyLock::new(crate::doc::DocMeta::default);
-                let meta = cx.doc(raw.loc.doc).map_or(&*NONE, |d| &d.meta);
-                let id = Arc::new(DocIdentity::of(meta));
-                *ident = Some((raw.loc.doc, id.clone()));
-                id
-            }
-        };
-        Finding {
-            rule: self.rule_ids.get(r as usize).cloned().unwrap_or_else(|| Arc::from("")),
-            severity: rule.map_or(Severity::Medium, |r| r.severity),
-            level: raw.kind,
-            message: raw.message,
-            line: raw.loc.pos.line,
-            column: raw.loc.pos.col,
-            pointer: raw.loc.pointer,
-            doc,
-            controls: self
-                .rule_controls
-                .get(r as usize)
-                .cloned()
-                .unwrap_or_else(|| Arc::from(Vec::new())),
-            fix: (!raw.fix.is_empty()).then_some(raw.fix),
-        }
     }
 
     /// Runs the program's `test` blocks; each result is the test's name and its failures.
@@ -1247,15 +1417,18 @@ pub(crate) fn expect_finding(
         return Ok(());
     };
     let Some(prog) = f.cx.prog else { return Ok(()) };
-    let raws = prog.run_rule(f.cx, rule as u32, r, &mut Memo::default())?;
+    let found = prog.run_rule(f.cx, rule as u32, r, &mut Memo::default())?;
+    let raws = &found.raws;
     let want = match at {
         Some(code) => Some(code(f)?.display(f.cx)),
         None => None,
     };
-    let hit = raws.iter().any(|x| want.as_ref().is_none_or(|w| &x.loc.pointer == w));
+    let hit = raws.iter().any(|x| want.as_ref().is_none_or(|w| found.get(x.loc.pointer) == w));
     if hit != present {
-        let got: Vec<String> =
-            raws.iter().map(|x| format!("`{}` at `{}`", x.message, x.loc.pointer)).collect();
+        let got: Vec<String> = raws
+            .iter()
+            .map(|x| format!("`{}` at `{}`", found.get(x.message), found.get(x.loc.pointer)))
+            .collect();
         let what = match (&want, present) {
             (Some(w), true) => format!("expected a finding at `{w}`"),
             (None, true) => "expected a finding".to_string(),
@@ -1456,38 +1629,45 @@ mod tests {
     fn patch_values_read_as_they_serialise() {
         use serde_json::json;
 
-        use super::{Loc, PatchKind};
-        let loc = |pointer: &str, present| Loc {
-            doc: 0,
-            node: None,
-            pointer: pointer.into(),
-            pos: crate::doc::Pos::default(),
-            present,
+        use super::{Found, Loc, PatchKind};
+        // The pointer `pointer` after other text, its first `present` bytes present.
+        let patch = |pointer: &str, present: u32, value: Option<serde_json::Value>| {
+            let mut found = Found::default();
+            found.text.push_str("a message");
+            let start = found.text.len() as u32;
+            found.text.push_str(pointer);
+            let loc = Loc {
+                doc: 0,
+                node: None,
+                pointer: (start, found.text.len() as u32),
+                pos: crate::doc::Pos::default(),
+                present: start + present,
+            };
+            found.patch(&loc, value.map(Arc::new));
+            found
         };
-        let leaf = Some(Arc::new(json!(["ALL"])));
+        let leaf = Some(json!(["ALL"]));
         let cases = [
-            (
-                loc("/a/b~1c/d~0e/f", 2),
-                leaf.clone(),
-                PatchKind::Add,
-                "/a/b~1c",
-                json!({"d~e": {"f": ["ALL"]}}),
-            ),
-            (loc("/a/b", 2), leaf.clone(), PatchKind::Add, "/a/b", json!(["ALL"])),
-            (loc("", 0), leaf.clone(), PatchKind::Replace, "", json!(["ALL"])),
-            (loc("/a/b", 4), leaf, PatchKind::Replace, "/a/b", json!(["ALL"])),
+            ("/a/b~1c/d~0e/f", 2, PatchKind::Add, "/a/b~1c", json!({"d~e": {"f": ["ALL"]}})),
+            ("/a/b", 2, PatchKind::Add, "/a/b", json!(["ALL"])),
+            ("", 0, PatchKind::Replace, "", json!(["ALL"])),
+            ("/a/b", 4, PatchKind::Replace, "/a/b", json!(["ALL"])),
         ];
-        for (loc, leaf, op, path, value) in cases {
-            let patch = loc.patch(leaf).unwrap();
-            assert_eq!((patch.op(), patch.path()), (op, path), "{loc:?}");
-            assert_eq!(patch.value(), Some(value.clone()), "{loc:?}");
-            let json = serde_json::to_value(&patch).unwrap();
-            assert_eq!(json, json!({"op": op, "path": path, "value": value}), "{loc:?}");
+        for (pointer, present, op, path, value) in cases {
+            let found = patch(pointer, present, leaf.clone());
+            let [one] = found.patches.as_slice() else { panic!("{pointer}: {:?}", found.patches) };
+            let view = one.view(&found.text);
+            assert_eq!((view.op, view.path), (op, path), "{pointer}");
+            assert_eq!(view.value(), Some(value.clone()), "{pointer}");
+            let json = serde_json::to_value(view).unwrap();
+            assert_eq!(json, json!({"op": op, "path": path, "value": value}), "{pointer}");
         }
-        let remove = loc("/a/b", 4).patch(None).unwrap();
-        assert_eq!(serde_json::to_value(&remove).unwrap(), json!({"op": "remove", "path": "/a/b"}));
-        assert_eq!(remove.value(), None);
-        assert!(loc("/a/b", 2).patch(None).is_none(), "removing an absent node is no operation");
+        let found = patch("/a/b", 4, None);
+        let [remove] = found.patches.as_slice() else { panic!("{:?}", found.patches) };
+        let view = remove.view(&found.text);
+        assert_eq!(serde_json::to_value(view).unwrap(), json!({"op": "remove", "path": "/a/b"}));
+        assert_eq!(view.value(), None);
+        assert!(patch("/a/b", 2, None).patches.is_empty(), "removing an absent node is nothing");
     }
 
     /// [`super::touch`] is a hint: any documents, in any order, over any arena, are fine.

@@ -17,4 +17,4 @@ pub mod value;
 
 pub use compile::{Compiled, compile};
 pub use error::{CompileError, EvalError};
-pub use eval::{DocIdentity, Finding, Options, Outcome};
+pub use eval::{DocIdentity, Finding, Options, Outcome, Patch, PatchKind};

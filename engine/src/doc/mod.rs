@@ -562,11 +562,13 @@ impl Arena {
 
     /// The JSON Pointer of `id` relative to `root`.
     pub fn pointer(&self, root: NodeId, id: NodeId) -> String {
-        self.pointer_with_room(root, id, 0)
+        let mut out = String::new();
+        self.push_pointer(&mut out, root, id);
+        out
     }
 
-    /// [`Arena::pointer`], with room for `extra` more bytes (segments the caller appends).
-    pub fn pointer_with_room(&self, root: NodeId, id: NodeId, extra: usize) -> String {
+    /// Appends [`Arena::pointer`] to `out`.
+    pub fn push_pointer(&self, out: &mut String, root: NodeId, id: NodeId) {
         // The ancestors, nearest first: on the stack for the usual depths.
         let mut near = [0; POINTER_DEPTH];
         let mut far: Vec<NodeId> = Vec::new();
@@ -584,12 +586,9 @@ impl Arena {
             depth += 1;
             cur = n.parent;
         }
-        // Room for the usual segment lengths, so the text is seldom regrown.
-        let mut out = String::with_capacity(depth * POINTER_SEGMENT + extra);
         for &child in far.iter().rev().chain(near.get(..depth).unwrap_or(&[]).iter().rev()) {
-            self.push_segment(&mut out, child);
+            self.push_segment(out, child);
         }
-        out
     }
 
     /// Appends `/` and the segment that leads from `child`'s parent to it.
@@ -718,9 +717,6 @@ fn has_pointer_special(s: &[u8]) -> bool {
     }
     rest.iter().any(|b| *b == b'~' || *b == b'/')
 }
-
-/// The bytes a pointer reserves per segment: Kubernetes field names are mostly shorter.
-const POINTER_SEGMENT: usize = 20;
 
 /// Appends a list index in decimal, without the formatting machinery (pointers are built for
 /// every finding).
