@@ -52,29 +52,29 @@ pub fn findings(inputs: Vec<(String, String)>, findings: &[Finding], color: bool
         inputs.into_iter().map(|(n, t)| (n.clone(), files.add(n, t))).collect();
     let mut out = String::new();
     for f in findings {
-        let severity = match (f.level, f.severity) {
+        let severity = match (f.level(), f.severity()) {
             (ward_lang::ast::FindingKind::Warn, _) => CSeverity::Warning,
             (_, ward_lang::hir::Severity::Info | ward_lang::hir::Severity::Low) => {
                 CSeverity::Warning
             }
             _ => CSeverity::Error,
         };
-        let mut diag = CDiag::new(severity).with_code(f.rule.clone()).with_message(format!(
+        let mut diag = CDiag::new(severity).with_code(f.rule()).with_message(format!(
             "{} [{}]",
             f.message(),
-            f.severity.as_str()
+            f.severity().as_str()
         ));
         let mut notes = Vec::new();
         if !f.pointer().is_empty() {
             notes.push(format!("at {}", f.pointer()));
         }
-        if !f.controls.is_empty() {
-            notes.push(format!("controls: {}", f.controls.join(", ")));
+        if !f.controls().is_empty() {
+            notes.push(format!("controls: {}", f.controls().join(", ")));
         }
         let id = ids.get(&*f.doc().file).copied();
-        match id.and_then(|id| Some((id, token_range(&files, id, f.line, f.column)?))) {
+        match id.and_then(|id| Some((id, token_range(&files, id, f.line(), f.column())?))) {
             Some((id, range)) => diag = diag.with_labels(vec![CLabel::primary(id, range)]),
-            None => notes.insert(0, format!("in {}:{}:{}", f.doc().file, f.line, f.column)),
+            None => notes.insert(0, format!("in {}:{}:{}", f.doc().file, f.line(), f.column())),
         }
         diag = diag.with_notes(notes);
         out.push_str(&render_one(&files, &diag, color));

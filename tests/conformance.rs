@@ -363,11 +363,11 @@ fn compare_findings(want: &[FindingSpec], got: &[ward::Finding]) -> Result<(), S
                 let _ = write!(
                     diff,
                     "\n    finding {i}: unexpected: {} {} at {} ({}:{})",
-                    g.rule,
+                    g.rule(),
                     g.message(),
                     g.pointer(),
-                    g.line,
-                    g.column
+                    g.line(),
+                    g.column()
                 );
             }
             (None, None) => {}

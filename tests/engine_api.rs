@@ -47,7 +47,7 @@ fn output_order_does_not_depend_on_threads() {
         .evaluate(&docs, &Options { rules: Some(all), sequential: false, ..Options::default() });
     assert!(!seq.findings.is_empty());
     assert_eq!(seq.findings, par.findings);
-    let lines: Vec<u32> = seq.findings.iter().map(|f| f.line).collect();
+    let lines: Vec<u32> = seq.findings.iter().map(|f| f.line()).collect();
     let mut sorted = lines.clone();
     sorted.sort();
     assert_eq!(lines, sorted, "findings come in document order");
@@ -163,7 +163,7 @@ fn programs_evaluated_in_turns_on_one_thread_keep_their_own_rules() {
             .evaluate(&docs, &opts)
             .findings
             .iter()
-            .map(|f| f.rule.to_string())
+            .map(|f| f.rule().to_string())
             .collect::<Vec<_>>()
     };
     for _ in 0..3 {

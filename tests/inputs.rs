@@ -150,10 +150,10 @@ fn probe(policy: &Policy, docs: &[Document]) -> Vec<String> {
             let fs = by_doc.get(&key).cloned().unwrap_or_default();
             let rule = probe_rule(&d.meta.format);
             let summary: Vec<&&ward::Finding> =
-                fs.iter().filter(|f| f.pointer().is_empty() && &*f.rule == rule).collect();
+                fs.iter().filter(|f| f.pointer().is_empty() && f.rule() == rule).collect();
             assert_eq!(summary.len(), 1, "{key:?} ({}): {fs:#?}", d.meta.format);
             assert!(
-                fs.iter().all(|f| &*f.rule == rule),
+                fs.iter().all(|f| f.rule() == rule),
                 "{key:?}: another kind's rule ran: {fs:#?}"
             );
             let (module, name) = kind_of(&d.meta.format);
@@ -302,7 +302,7 @@ fn dockerfile_findings_point_at_the_instruction() {
         assert_eq!(user.len(), 1, "{file}: {:#?}", outcome.findings);
         let f = user[0];
         assert!(f.message().starts_with(message), "{file}: {}", f.message());
-        assert_eq!((f.line, f.column), (line, column), "{file}: {f:#?}");
+        assert_eq!((f.line(), f.column()), (line, column), "{file}: {f:#?}");
         assert!(f.pointer().ends_with("/Value/0"), "{}", f.pointer());
     }
 }
@@ -449,7 +449,7 @@ rule old_widget(w: WidgetV1beta1) {
     let got: Vec<String> = outcome
         .findings
         .iter()
-        .map(|f| format!("{}:{} {}", f.line, f.column, f.message()))
+        .map(|f| format!("{}:{} {}", f.line(), f.column(), f.message()))
         .collect();
     assert_eq!(
         got,

@@ -116,14 +116,14 @@ fn pod_security_admission_fixtures() {
             let found = by_file.get(c.path.as_str()).cloned().unwrap_or_default();
             let want = control(&c.check);
             let ok = if c.deny {
-                found.iter().any(|f| f.controls.contains(&want))
+                found.iter().any(|f| f.controls().contains(&want))
             } else {
                 found.is_empty()
             };
             if !ok {
                 let got: Vec<String> = found
                     .iter()
-                    .map(|f| format!("{} {:?}: {}", f.rule, f.controls, f.message()))
+                    .map(|f| format!("{} {:?}: {}", f.rule(), f.controls(), f.message()))
                     .collect();
                 let what = if c.deny {
                     format!("expected a finding for `{want}`")

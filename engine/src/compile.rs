@@ -294,9 +294,8 @@ pub struct Compiled {
     pub(crate) rules_by_kind: HashMap<u32, Vec<u32>>,
     /// Parameter values: defaults, overridden by the host.
     pub(crate) params: Vec<Value>,
-    /// Rule ids and controls, shared by every finding.
-    pub(crate) rule_ids: Vec<Arc<str>>,
-    pub(crate) rule_controls: Vec<Arc<[String]>>,
+    /// Each rule's id, severity and controls, shared by its findings.
+    pub(crate) rule_facts: Vec<Arc<crate::eval::RuleFacts>>,
     /// How many static call sites (see [`crate::statics`]) the code has.
     pub(crate) static_sites: usize,
     /// Per rule, what a document must have for the rule to find anything (see
@@ -377,8 +376,17 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     let (needs, need_bits) = need_masks(&program, &symbols);
     let key_texts =
         (0..symbols.len() as u32).map(|k| Text::from(symbols.name(Key(k)).unwrap_or(""))).collect();
-    let rule_ids = program.rules.iter().map(|r| Arc::from(r.id.as_str())).collect();
-    let rule_controls = program.rules.iter().map(|r| Arc::from(r.controls.clone())).collect();
+    let rule_facts = program
+        .rules
+        .iter()
+        .map(|r| {
+            Arc::new(crate::eval::RuleFacts {
+                id: r.id.as_str().into(),
+                severity: r.severity,
+                controls: r.controls.clone().into(),
+            })
+        })
+        .collect();
     Ok(Compiled {
         program,
         symbols,
@@ -389,8 +397,7 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         kinds,
         rules_by_kind,
         params,
-        rule_ids,
-        rule_controls,
+        rule_facts,
         static_sites,
         needs,
         need_bits,

@@ -925,23 +925,24 @@ struct DocFindings {
     patches: Box<[PatchOp]>,
 }
 
-/// A finding: a rule's verdict on one place in one document. The findings of one document
-/// share one allocation, which holds the document's identity and their texts.
+/// What the findings of one rule share.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RuleFacts {
+    pub(crate) id: Box<str>,
+    pub(crate) severity: Severity,
+    pub(crate) controls: Box<[String]>,
+}
+
+/// A finding: a rule's verdict on one place in one document. The findings of one rule share
+/// its facts, and the findings of one document share one allocation, which holds the
+/// document's identity and their texts: a finding is small and makes no allocation of its own.
 #[derive(Clone)]
 pub struct Finding {
-    /// Stable rule id.
-    pub rule: Arc<str>,
-    /// Severity.
-    pub severity: Severity,
-    /// `deny` or `warn`.
-    pub level: FindingKind,
-    /// Line, from 1.
-    pub line: u32,
-    /// Column, from 1.
-    pub column: u32,
-    /// Control ids.
-    pub controls: Arc<[String]>,
+    rule: Arc<RuleFacts>,
     shared: Arc<DocFindings>,
+    level: FindingKind,
+    line: u32,
+    column: u32,
     message: Range,
     pointer: Range,
     fix: Range,
@@ -950,6 +951,36 @@ pub struct Finding {
 impl Finding {
     fn text(&self, r: Range) -> &str {
         self.shared.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
+    }
+
+    /// The stable id of the rule that found it.
+    pub fn rule(&self) -> &str {
+        &self.rule.id
+    }
+
+    /// The rule's severity.
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
+    }
+
+    /// The rule's control ids.
+    pub fn controls(&self) -> &[String] {
+        &self.rule.controls
+    }
+
+    /// `deny` or `warn`.
+    pub fn level(&self) -> FindingKind {
+        self.level
+    }
+
+    /// The line of the place, from 1.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The column of the place, from 1.
+    pub fn column(&self) -> u32 {
+        self.column
     }
 
     /// The message.
@@ -980,11 +1011,9 @@ impl PartialEq for Finding {
             f.fix().map(Iterator::collect)
         }
         self.rule == other.rule
-            && self.severity == other.severity
             && self.level == other.level
             && self.line == other.line
             && self.column == other.column
-            && self.controls == other.controls
             && self.message() == other.message()
             && self.pointer() == other.pointer()
             && self.doc() == other.doc()
@@ -995,15 +1024,15 @@ impl PartialEq for Finding {
 impl std::fmt::Debug for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Finding")
-            .field("rule", &self.rule)
-            .field("severity", &self.severity)
+            .field("rule", &self.rule())
+            .field("severity", &self.severity())
             .field("level", &self.level)
             .field("message", &self.message())
             .field("line", &self.line)
             .field("column", &self.column)
             .field("pointer", &self.pointer())
             .field("doc", self.doc())
-            .field("controls", &self.controls)
+            .field("controls", &self.controls())
             .field("fix", &self.fix().map(|ops| ops.collect::<Vec<_>>()))
             .finish()
     }
@@ -1018,8 +1047,8 @@ impl Serialize for Finding {
         let d = self.doc();
         let fix = self.fix();
         let mut m = s.serialize_map(Some(14 + usize::from(fix.is_some())))?;
-        m.serialize_entry("rule", &self.rule)?;
-        m.serialize_entry("severity", &self.severity)?;
+        m.serialize_entry("rule", self.rule())?;
+        m.serialize_entry("severity", &self.severity())?;
         m.serialize_entry("level", &self.level)?;
         m.serialize_entry("message", self.message())?;
         m.serialize_entry("line", &self.line)?;
@@ -1031,7 +1060,7 @@ impl Serialize for Finding {
         m.serialize_entry("kind", &d.kind)?;
         m.serialize_entry("namespace", &d.namespace)?;
         m.serialize_entry("name", &d.name)?;
-        m.serialize_entry("controls", &self.controls)?;
+        m.serialize_entry("controls", self.controls())?;
         if let Some(ops) = fix {
             m.serialize_entry("fix", &ops.collect::<Vec<_>>())?;
         }
@@ -1160,6 +1189,13 @@ impl Compiled {
         out.findings.reserve(docs.len().max(4));
         let mut f = Frame::reusing(&cx);
         for i in 0..docs.len() {
+            let len = out.findings.len();
+            if len == out.findings.capacity() && i > 0 {
+                // Room for as many as the documents so far predict for all of them: growing a
+                // large vector by doubling would copy it several times over.
+                let projected = len.saturating_mul(docs.len()) / i;
+                out.findings.reserve(projected.saturating_sub(len).max(len));
+            }
             touch(docs, i + 1);
             self.evaluate_doc(&mut f, i as u32, selected.as_deref(), &mut out);
         }
@@ -1240,26 +1276,21 @@ impl Compiled {
         let shared = Arc::new(DocFindings {
             identity: DocIdentity::of(meta),
             text: found.text.as_str().into(),
-            patches: std::mem::take(&mut found.patches).into_boxed_slice(),
+            // Moved out, the frame's vector keeping its room for the next document.
+            patches: found.patches.drain(..).collect(),
         });
-        into.extend(found.raws.drain(..).map(|raw| {
-            let r = raw.rule as usize;
-            Finding {
-                rule: self.rule_ids.get(r).cloned().unwrap_or_else(|| Arc::from("")),
-                severity: self.program.rules.get(r).map_or(Severity::Medium, |r| r.severity),
+        // Every raw finding's rule is one of the program's (set by `evaluate_doc`).
+        into.extend(found.raws.drain(..).filter_map(|raw| {
+            Some(Finding {
+                rule: self.rule_facts.get(raw.rule as usize)?.clone(),
+                shared: shared.clone(),
                 level: raw.kind,
                 line: raw.loc.pos.line,
                 column: raw.loc.pos.col,
-                controls: self
-                    .rule_controls
-                    .get(r)
-                    .cloned()
-                    .unwrap_or_else(|| Arc::from(Vec::new())),
-                shared: shared.clone(),
                 message: raw.message,
                 pointer: raw.loc.pointer,
                 fix: raw.fix,
-            }
+            })
         }));
     }
 
