@@ -609,20 +609,66 @@ impl Found {
         self.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
     }
 
-    /// Appends the pointer of node `r` relative to `base`, remembered for the document.
-    fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) {
-        let key = node_key(&r);
-        if let Some((_, (a, b))) = self.pointers.iter().find(|(k, _)| *k == key) {
-            self.text.push_str(self.roots.get(*a as usize..*b as usize).unwrap_or(""));
-            return;
-        }
-        let start = self.text.len();
-        doc.arena.push_pointer(&mut self.text, base, r.node);
-        // A handful of roots per document is the usual; a long tail is not worth searching.
+    /// The remembered pointer of node `node` of document `doc`, as a range of `roots`.
+    fn remembered(&self, doc: u32, node: u32) -> Option<Range> {
+        let key = node_key(&NodeRef { doc, node });
+        self.pointers.iter().find(|(k, _)| *k == key).map(|(_, r)| *r)
+    }
+
+    /// Remembers `pointer` as the pointer of node `node` of document `doc`.
+    fn remember(&mut self, doc: u32, node: u32, pointer: std::ops::Range<usize>) {
+        // A handful of nodes per document is the usual; a long tail is not worth searching.
         if self.pointers.len() < 16 {
             let at = self.roots.len() as u32;
-            self.roots.push_str(self.text.get(start..).unwrap_or(""));
-            self.pointers.push((key, (at, self.roots.len() as u32)));
+            self.roots.push_str(self.text.get(pointer).unwrap_or(""));
+            self.pointers.push((node_key(&NodeRef { doc, node }), (at, self.roots.len() as u32)));
+        }
+    }
+
+    /// Appends the pointer of node `r` relative to `base`, remembered for the document with
+    /// its parent's: the next finding is usually at the same node or at a sibling (the next
+    /// container), whose pointer is then the parent's and one segment more.
+    fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) {
+        if let Some((a, b)) = self.remembered(r.doc, r.node) {
+            self.text.push_str(self.roots.get(a as usize..b as usize).unwrap_or(""));
+            return;
+        }
+        // The ancestors up to the base or to one whose pointer is remembered, nearest first.
+        let arena = &doc.arena;
+        let mut chain = [0u32; 16];
+        let mut depth = 0;
+        let mut known = None;
+        let mut cur = r.node;
+        let start = self.text.len();
+        while cur != base {
+            if depth > 0
+                && let Some(range) = self.remembered(r.doc, cur)
+            {
+                known = Some(range);
+                break;
+            }
+            let Some(n) = arena.node(cur).filter(|n| n.parent != cur) else { break };
+            let Some(slot) = chain.get_mut(depth) else {
+                // Deeper than is worth remembering the way to.
+                arena.push_pointer(&mut self.text, base, r.node);
+                return;
+            };
+            *slot = cur;
+            depth += 1;
+            cur = n.parent;
+        }
+        if let Some((a, b)) = known {
+            self.text.push_str(self.roots.get(a as usize..b as usize).unwrap_or(""));
+        }
+        let chain = chain.get(..depth).unwrap_or(&[]);
+        let mut parent_end = self.text.len();
+        for &child in chain.iter().rev() {
+            parent_end = self.text.len();
+            arena.push_segment(&mut self.text, child);
+        }
+        self.remember(r.doc, r.node, start..self.text.len());
+        if let Some(&parent) = chain.get(1) {
+            self.remember(r.doc, parent, start..parent_end);
         }
     }
 
@@ -809,30 +855,17 @@ impl CPath {
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
         let cx = f.cx;
         let Some(doc) = cx.doc(r.doc) else { return Ok(Loc::of_doc(f)) };
-        // The index segments' code runs on the frame; the text is out of it meanwhile, and back
-        // whatever happens.
-        let mut out = std::mem::take(&mut f.out);
-        let start = out.text.len();
-        let located = self.locate_from(f, &mut out, doc, r);
-        f.out = out;
-        let (cur, present) = located?;
-        let end = f.out.text.len() as u32;
-        let pos = doc.arena.location(cur);
-        Ok(Loc { doc: r.doc, node: Some(cur), pointer: (start as u32, end), pos, present })
-    }
-
-    /// [`CPath::locate`] from node `r` of `doc`: the deepest present node, and where the absent
-    /// segments start in the text.
-    fn locate_from(
-        &self,
-        f: &mut Frame<'_>,
-        out: &mut Found,
-        doc: &Document,
-        r: NodeRef,
-    ) -> Result<(u32, u32), Box<EvalError>> {
-        let cx = f.cx;
-        let start = out.text.len();
+        // The computed segments first (their code runs on the frame; reading the document has
+        // no effects, so the order is the same), then the walk and the text.
+        let mut indices = Vec::new();
+        for seg in &self.segs {
+            if let CSeg::Index(code) = seg {
+                indices.push(code(f)?);
+            }
+        }
         let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
+        let out = &mut f.out;
+        let start = out.text.len();
         out.root_pointer(doc, base, r);
         let pointer = &mut out.text;
         let mut cur = r.node;
@@ -841,6 +874,7 @@ impl CPath {
         // Whether the text so far is the present node's own pointer: an integer index into a
         // map names an entry whose pointer segment is its key, rebuilt at the end.
         let mut exact = true;
+        let mut indices = indices.iter();
         for seg in &self.segs {
             match seg {
                 CSeg::Field(k, name, text) => {
@@ -857,8 +891,8 @@ impl CPath {
                     }
                     pointer.push_str(text);
                 }
-                CSeg::Index(code) => {
-                    let i = code(f)?;
+                CSeg::Index(_) => {
+                    let i = indices.next().unwrap_or(&Value::Null);
                     let (next, text) = match i.as_i64(cx) {
                         Some(n) => {
                             let at = doc.arena.children(cur).get(n as usize).filter(|_| n >= 0);
@@ -896,7 +930,9 @@ impl CPath {
             present = pointer.len();
             pointer.push_str(&absent);
         }
-        Ok((cur, present as u32))
+        let pointer = (start as u32, pointer.len() as u32);
+        let pos = doc.arena.location(cur);
+        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32 })
     }
 }
 

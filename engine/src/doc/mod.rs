@@ -592,7 +592,7 @@ impl Arena {
     }
 
     /// Appends `/` and the segment that leads from `child`'s parent to it.
-    fn push_segment(&self, out: &mut String, child: NodeId) {
+    pub(crate) fn push_segment(&self, out: &mut String, child: NodeId) {
         let Some(n) = self.node(child) else { return };
         out.push('/');
         match self.node(n.parent).map(|p| p.kind) {
