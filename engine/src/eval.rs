@@ -374,7 +374,7 @@ impl<'a> Frame<'a> {
     #[inline]
     pub(crate) fn step(&mut self, span: Span) -> Result<(), Box<EvalError>> {
         self.steps += 1;
-        if self.steps % DEADLINE_EVERY != 0 && self.steps <= self.cx.max_steps {
+        if !self.steps.is_multiple_of(DEADLINE_EVERY) && self.steps <= self.cx.max_steps {
             return Ok(());
         }
         self.check_limits(span)
@@ -387,7 +387,7 @@ impl<'a> Frame<'a> {
             return Err(Box::new(EvalError::Budget { limit: self.cx.max_steps, span }));
         }
         #[cfg(not(target_arch = "wasm32"))]
-        if self.steps % DEADLINE_EVERY == 0
+        if self.steps.is_multiple_of(DEADLINE_EVERY)
             && let Some(deadline) = self.cx.deadline
             && std::time::Instant::now() >= deadline
         {

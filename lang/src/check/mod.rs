@@ -324,10 +324,10 @@ impl<'b> Cx<'b> {
             .collect();
         let mut reported = HashSet::new();
         for start in graph.keys() {
-            if let Some((cycle, span)) = find_cycle(&graph, start) {
-                if reported.insert(cycle_key(&cycle)) {
-                    self.errors.push(Error::ImportCycle { span, cycle: cycle.join(" → ") });
-                }
+            if let Some((cycle, span)) = find_cycle(&graph, start)
+                && reported.insert(cycle_key(&cycle))
+            {
+                self.errors.push(Error::ImportCycle { span, cycle: cycle.join(" → ") });
             }
         }
     }
@@ -718,13 +718,13 @@ impl<'b> Cx<'b> {
             .collect();
         let mut reported = HashSet::new();
         for start in graph.keys() {
-            if let Some((cycle, span)) = find_cycle(&graph, start) {
-                if reported.insert(cycle_key(&cycle)) {
-                    let named: Vec<String> =
-                        cycle.iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
-                    let name = named.first().cloned().unwrap_or_default();
-                    self.errors.push(Error::Recursion { span, name, cycle: named.join(" → ") });
-                }
+            if let Some((cycle, span)) = find_cycle(&graph, start)
+                && reported.insert(cycle_key(&cycle))
+            {
+                let named: Vec<String> =
+                    cycle.iter().map(|i| names.get(i).cloned().unwrap_or_default()).collect();
+                let name = named.first().cloned().unwrap_or_default();
+                self.errors.push(Error::Recursion { span, name, cycle: named.join(" → ") });
             }
         }
     }
