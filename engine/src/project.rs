@@ -69,6 +69,21 @@ impl Projection {
     pub(crate) fn of(keep: Vec<Keep>) -> Self {
         Projection { keep }
     }
+
+    /// The projection that builds what is under the names `read` (its own entries projected in
+    /// turn) and everything under the names `whole`, besides what the loader reads itself
+    /// ([`LOADER_NAMES`]); `None` when a name is not in `symbols`. A program's projection comes
+    /// from [`analyse`]; this one is for tools that test the loader (the fuzz targets).
+    pub fn keeping(symbols: &Symbols, read: &[&str], whole: &[&str]) -> Option<Projection> {
+        let mut keep = vec![Keep::Skip; symbols.len()];
+        for name in read.iter().chain(LOADER_NAMES) {
+            *keep.get_mut(symbols.get(name)?.0 as usize)? = Keep::Read;
+        }
+        for name in whole {
+            *keep.get_mut(symbols.get(name)?.0 as usize)? = Keep::Whole;
+        }
+        Some(Projection { keep })
+    }
 }
 
 /// Where a value may come from: document roots, or the subtrees under some field names.
