@@ -129,15 +129,9 @@ pub fn analyse(
     if a.failed {
         return None;
     }
-    let mut keep = vec![Keep::Skip; symbols.len()];
-    let read = a.read.iter().map(|n| &**n).chain(LOADER_NAMES.iter().copied());
-    for name in read {
-        *keep.get_mut(symbols.get(name)?.0 as usize)? = Keep::Read;
-    }
-    for name in &a.whole {
-        *keep.get_mut(symbols.get(name)?.0 as usize)? = Keep::Whole;
-    }
-    Some(Projection { keep })
+    let read: Vec<&str> = a.read.iter().map(|n| &**n).collect();
+    let whole: Vec<&str> = a.whole.iter().map(|n| &**n).collect();
+    Projection::keeping(symbols, &read, &whole)
 }
 
 /// Every field name the program's rules and functions may read, for the key table.
