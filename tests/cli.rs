@@ -317,3 +317,27 @@ fn a_missing_input_exits_3_and_the_others_are_still_checked() {
     assert!(out.contains("runs privileged"), "{out}");
     assert!(err.contains("no-such-file.yaml: cannot read"), "{err}");
 }
+
+#[test]
+fn a_finding_on_a_long_line_shows_an_excerpt_around_its_place() {
+    let dir = scratch("long-line");
+    let pad = "x".repeat(300);
+    let doc = format!(
+        r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"web","annotations":{{"note":"{pad}"}}}},"spec":{{"containers":[{{"name":"app","image":"nginx:1.25","securityContext":{{"privileged":true}}}}]}}}}"#
+    );
+    let short = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"b"},"spec":{"containers":[{"name":"b","image":"nginx:1.25","securityContext":{"privileged":true}}]}}"#;
+    let file = dir.join("pods.ndjson");
+    std::fs::write(&file, format!("{doc}\n{short}\n")).unwrap();
+    let (code, out, _) = ward(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    let column = doc.find(r#""privileged":true"#).unwrap() + 1;
+    assert!(out.contains(&format!("pods.ndjson:1:{column}")), "{out}");
+    // Forty characters before the place, and the rest of the line (under sixty more).
+    let before: String =
+        doc[..column - 1].chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+    let near = format!("near: …{before}{}", &doc[column - 1..]);
+    assert!(out.lines().any(|l| l.ends_with(&near)), "{near}\n{out}");
+    assert!(out.lines().all(|l| l.chars().count() < 200), "no line shown whole:\n{out}");
+    // A line short enough is shown whole, labelled.
+    assert!(out.contains(&format!("2 │ {short}")), "{out}");
+}
