@@ -1173,6 +1173,43 @@ pub struct Options {
     pub deadline: Option<std::time::Duration>,
 }
 
+/// The rules an evaluation runs, when not all: a bit per rule, on the stack for up to 256 rules
+/// (an evaluation of one document, an admission request, makes no allocation for it).
+enum Selection {
+    Small([u64; 4]),
+    Large(Vec<bool>),
+}
+
+impl Selection {
+    fn of(rules: &[u32], count: usize) -> Selection {
+        if count <= 256 {
+            let mut bits = [0u64; 4];
+            for &r in rules {
+                if let Some(w) = bits.get_mut(r as usize / 64) {
+                    *w |= 1 << (r % 64);
+                }
+            }
+            return Selection::Small(bits);
+        }
+        let mut on = vec![false; count];
+        for &r in rules {
+            if let Some(x) = on.get_mut(r as usize) {
+                *x = true;
+            }
+        }
+        Selection::Large(on)
+    }
+
+    fn contains(&self, r: u32) -> bool {
+        match self {
+            Selection::Small(bits) => {
+                bits.get(r as usize / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
+            }
+            Selection::Large(on) => on.get(r as usize).copied().unwrap_or(false),
+        }
+    }
+}
+
 /// The result of an evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -1191,22 +1228,14 @@ impl Compiled {
         {
             cx.deadline = opts.deadline.and_then(|d| std::time::Instant::now().checked_add(d));
         }
-        let selected: Option<Vec<bool>> = opts.rules.as_ref().map(|r| {
-            let mut on = vec![false; self.program.rules.len()];
-            for i in r {
-                if let Some(x) = on.get_mut(*i as usize) {
-                    *x = true;
-                }
-            }
-            on
-        });
+        let selected = opts.rules.as_deref().map(|r| Selection::of(r, self.program.rules.len()));
         #[cfg(not(target_arch = "wasm32"))]
         if !opts.sequential && docs.len() > 1 {
             use rayon::prelude::*;
             let one = |f: &mut Frame<'_>, i: usize| {
                 touch(docs, i + 1);
                 let mut out = Outcome::default();
-                self.evaluate_doc(f, i as u32, selected.as_deref(), &mut out);
+                self.evaluate_doc(f, i as u32, selected.as_ref(), &mut out);
                 out
             };
             let per_doc: Vec<Outcome> =
@@ -1222,7 +1251,9 @@ impl Compiled {
         let mut out = Outcome::default();
         // Room for a finding per document up front, rather than regrowing a large vector from
         // nothing (the space is only touched as findings come).
-        out.findings.reserve(docs.len().max(4));
+        if docs.len() > 1 {
+            out.findings.reserve(docs.len());
+        }
         let mut f = Frame::reusing(&cx);
         for i in 0..docs.len() {
             let len = out.findings.len();
@@ -1233,7 +1264,7 @@ impl Compiled {
                 out.findings.reserve(projected.saturating_sub(len).max(len));
             }
             touch(docs, i + 1);
-            self.evaluate_doc(&mut f, i as u32, selected.as_deref(), &mut out);
+            self.evaluate_doc(&mut f, i as u32, selected.as_ref(), &mut out);
         }
         f.recycle();
         out
@@ -1245,7 +1276,7 @@ impl Compiled {
         &self,
         f: &mut Frame<'_>,
         i: u32,
-        selected: Option<&[bool]>,
+        selected: Option<&Selection>,
         out: &mut Outcome,
     ) {
         let cx = f.cx;
@@ -1253,7 +1284,7 @@ impl Compiled {
         // The memo and the findings' texts (with their remembered pointers) are per document.
         f.memo.clear();
         f.out.clear();
-        let on = |r: &u32| selected.is_none_or(|s| s.get(*r as usize).copied().unwrap_or(false));
+        let on = |r: &u32| selected.is_none_or(|s| s.contains(*r));
         let skipping = !f.cx.run_every_rule;
         let (rules, kinds) = f.rules_for(self, doc);
         if rules.is_empty() {
@@ -1735,6 +1766,20 @@ mod tests {
         assert_eq!(serde_json::to_value(view).unwrap(), json!({"op": "remove", "path": "/a/b"}));
         assert_eq!(view.value(), None);
         assert!(patch("/a/b", 2, None).patches.is_empty(), "removing an absent node is nothing");
+    }
+
+    /// A selection of rules holds exactly the rules it was made of, in either form.
+    #[test]
+    fn selections_hold_their_rules() {
+        use super::Selection;
+        let rules = [0u32, 1, 63, 64, 65, 127, 128, 200, 255, 256, 299];
+        for count in [10usize, 256, 300] {
+            let s = Selection::of(&rules, count);
+            assert_eq!(matches!(s, Selection::Small(_)), count <= 256);
+            for r in 0..count as u32 {
+                assert_eq!(s.contains(r), rules.contains(&r), "rule {r} of {count}");
+            }
+        }
     }
 
     /// [`super::touch`] is a hint: any documents, in any order, over any arena, are fine.
