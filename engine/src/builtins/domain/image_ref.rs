@@ -424,7 +424,9 @@ pub fn parts_cached(s: &str) -> Option<Parts<'_>> {
         if last.text != s {
             last.text.clear();
             last.text.push_str(s);
-            last.spans = parts(s).ok().map(|p| Spans::of(s, &p));
+            // The usual shape gives its spans at once; anything else takes the general route.
+            last.spans = plain_parts(s.as_bytes())
+                .or_else(|| parts_in_full(s).ok().map(|p| Spans::of(s, &p)));
         }
         last.spans.map(|sp| sp.parts(s))
     })
