@@ -115,9 +115,14 @@ pub fn load_projected(
     let text = match utf8(bytes) {
         Ok(t) => t,
         Err(valid_up_to) => {
-            let good = bytes.get(..valid_up_to).unwrap_or(&[]);
-            let line = good.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-            let col = good.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
+            // The text before the error is valid: its column counts characters, and a byte
+            // order mark is not one, as with the readers' errors.
+            let good = bytes.get(..valid_up_to).and_then(|g| std::str::from_utf8(g).ok());
+            let good = good.unwrap_or_default();
+            let good = good.strip_prefix('\u{feff}').unwrap_or(good);
+            let line = good.bytes().filter(|b| *b == b'\n').count() as u32 + 1;
+            let last = good.rsplit('\n').next().unwrap_or_default();
+            let col = last.chars().count() as u32 + 1;
             return Loaded {
                 docs: Vec::new(),
                 errors: vec![err(line, col, "input is not valid UTF-8".into())],
@@ -575,7 +580,7 @@ mod tests {
             ("first byte".into(), b"\xff{}".to_vec(), Some((1, 1))),
             ("empty".into(), Vec::new(), None),
             ("bom only".into(), b"\xef\xbb\xbf".to_vec(), None),
-            ("bom then invalid".into(), b"\xef\xbb\xbf\xff".to_vec(), Some((1, 4))),
+            ("bom then invalid".into(), b"\xef\xbb\xbf\xff".to_vec(), Some((1, 1))),
             ("broken bom".into(), b"\xef\xbb{}".to_vec(), Some((1, 1))),
             (
                 "skipped string".into(),
@@ -594,8 +599,13 @@ mod tests {
                 "{\"é\": \"ü\"}\n  ".bytes().chain([0x80]).collect(),
                 Some((2, 3)),
             ),
-            // Columns count bytes here (the text before is not known to be characters).
-            ("after é on the line".into(), "\n é".bytes().chain([0xff]).collect(), Some((2, 4))),
+            // Columns count characters, as the readers' do.
+            ("after é on the line".into(), "\n é".bytes().chain([0xff]).collect(), Some((2, 3))),
+            (
+                "after a bom and é".into(),
+                "\u{feff}{\"é\": \"".bytes().chain([0xff]).collect(),
+                Some((1, 8)),
+            ),
             (
                 "surrogate".into(),
                 format!("{{\"a\": \"{pad}").bytes().chain(*b"\xed\xa0\x80\"}").collect(),
