@@ -171,3 +171,51 @@ fn programs_evaluated_in_turns_on_one_thread_keep_their_own_rules() {
         assert_eq!(run(&b), ["B"]);
     }
 }
+
+/// A rule that fails part-way loses the findings it made, and only those: the findings of the
+/// rules before and after it, on the same document and the next, keep their texts.
+#[test]
+fn a_failing_rule_drops_only_its_own_findings() {
+    let src = r#"
+module t
+
+@id("A") rule a(d: D) { deny "a {d.name}" at d.items[0].x }
+@id("B") rule b(d: D) {
+  for i in d.items { deny "b {i.x}" at i.x fix set i.y = "z" }
+  for i in d.items { if i.n + 1 < 0 { deny "never" } }
+}
+@id("C") rule c(d: D) { deny "c {d.name}" at d.items[1].y fix set d.items[1].y = "w" }
+
+kind D = { kind: "D", name: string, items: list<{ x: string, n: any, y: string? }> }
+"#;
+    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    // The first document's second item has a string where `n + 1` needs a number.
+    let text = "kind: D\nname: one\nitems: [{x: p, n: 1}, {x: q, n: two}]\n---\nkind: D\nname: two\nitems: [{x: r, n: 1}, {x: s, n: 2}]\n";
+    let loaded = policy.load("d.yaml", text.as_bytes(), None, &Limits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let out = policy.compiled.evaluate(
+        &loaded.docs,
+        &Options { rules: Some(policy.user_rules()), sequential: true, ..Options::default() },
+    );
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert_eq!(out.errors[0].rule, "B");
+    let got: Vec<String> = out
+        .findings
+        .iter()
+        .map(|f| {
+            let fix = f.fix().map(|ops| serde_json::to_string(&ops.collect::<Vec<_>>()).unwrap());
+            format!("{} {} {} {}", f.rule(), f.message(), f.pointer(), fix.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "A a one /items/0/x ",
+            r#"C c one /items/1/y [{"op":"add","path":"/items/1/y","value":"w"}]"#,
+            "A a two /items/0/x ",
+            r#"B b r /items/0/x [{"op":"add","path":"/items/0/y","value":"z"}]"#,
+            r#"B b s /items/1/x [{"op":"add","path":"/items/1/y","value":"z"}]"#,
+            r#"C c two /items/1/y [{"op":"add","path":"/items/1/y","value":"w"}]"#,
+        ]
+    );
+}
