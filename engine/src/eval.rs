@@ -777,8 +777,8 @@ impl Patch<'_> {
 
     /// The keys of the objects holding the value, outermost first, unescaped.
     fn keys(&self) -> impl DoubleEndedIterator<Item = Cow<'_, str>> {
-        let rest = self.nest.get(1..).filter(|_| !self.nest.is_empty());
-        rest.into_iter().flat_map(|t| t.split('/')).map(unescape_segment)
+        // `/a/b`: past the first `/` (none for an empty text), the keys between the others.
+        self.nest.get(1..).into_iter().flat_map(|t| t.split('/')).map(unescape_segment)
     }
 }
 
