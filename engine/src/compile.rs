@@ -1775,16 +1775,7 @@ enum Part {
 fn interpolate(parts: &[Part], f: &mut Frame<'_>) -> Result<String, Box<EvalError>> {
     // Room for a typical message, so that it is not regrown part by part.
     let mut s = String::with_capacity(INTERP_CAPACITY);
-    for p in parts {
-        match p {
-            Part::Text(t) => s.push_str(t),
-            Part::Code(code) => {
-                let v = code(f)?;
-                v.push_display(&mut s, f.cx);
-                discard(v);
-            }
-        }
-    }
+    write_parts(parts, f, &mut s)?;
     Ok(s)
 }
 
@@ -1794,25 +1785,26 @@ fn interpolate_found(parts: &[Part], f: &mut Frame<'_>) -> Result<Range, Box<Eva
     // happens.
     let mut text = std::mem::take(&mut f.out.text);
     let start = text.len() as u32;
-    let mut result = Ok(());
-    for p in parts {
-        match p {
-            Part::Text(t) => text.push_str(t),
-            Part::Code(code) => match code(f) {
-                Ok(v) => {
-                    v.push_display(&mut text, f.cx);
-                    discard(v);
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            },
-        }
-    }
+    let result = write_parts(parts, f, &mut text);
     let end = text.len() as u32;
     f.out.text = text;
     result.map(|()| (start, end))
+}
+
+/// Appends the text of each part to `out`.
+#[inline(always)]
+fn write_parts(parts: &[Part], f: &mut Frame<'_>, out: &mut String) -> Result<(), Box<EvalError>> {
+    for p in parts {
+        match p {
+            Part::Text(t) => out.push_str(t),
+            Part::Code(code) => {
+                let v = code(f)?;
+                v.push_display(out, f.cx);
+                discard(v);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The bytes an interpolated string starts with room for.
