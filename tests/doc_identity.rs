@@ -66,6 +66,16 @@ fn actual(d: &Document) -> Meta {
     (s(&m.api_version), s(&m.kind), s(&m.namespace), s(&m.name), m.format.to_string())
 }
 
+/// The programs documents are loaded for: the standard library's (its key table and its
+/// projection), and one that knows no names.
+fn programs() -> [(Arc<Symbols>, Option<Arc<ward::Projection>>); 2] {
+    let policy = build(&[]).unwrap();
+    [
+        (policy.compiled.symbols.clone(), policy.compiled.projection(None)),
+        (Arc::new(Symbols::default()), None),
+    ]
+}
+
 /// Loads `bytes` every way; checks every document's identity; returns how many were checked.
 fn check(
     programs: &[(Arc<Symbols>, Option<Arc<ward::Projection>>)],
@@ -93,11 +103,7 @@ fn check(
 
 #[test]
 fn identity_is_read_from_the_arena() {
-    let policy = build(&[]).unwrap();
-    let programs = [
-        (policy.compiled.symbols.clone(), policy.compiled.projection(None)),
-        (Arc::new(Symbols::default()), None),
-    ];
+    let programs = programs();
     let files = common::all_inputs();
     let mut n = 0;
     for f in &files {
@@ -113,11 +119,7 @@ fn identity_is_read_from_the_arena() {
 
 #[test]
 fn identity_edge_cases() {
-    let policy = build(&[]).unwrap();
-    let programs = [
-        (policy.compiled.symbols.clone(), policy.compiled.projection(None)),
-        (Arc::new(Symbols::default()), None),
-    ];
+    let programs = programs();
     let long = "n".repeat(100);
     let cases = [
         r#"{"apiVersion": 1, "kind": "Pod", "metadata": {"name": "a"}}"#.to_string(),
