@@ -404,31 +404,43 @@ impl Spans {
     }
 }
 
-/// The last reference [`parts_cached`] checked on this thread, and its parts when valid.
-struct Last {
-    text: String,
-    spans: Option<Spans>,
+/// References [`parts_cached`] checked on this thread, and their parts when valid: a small
+/// direct-mapped cache, a slot per hash of the text.
+struct Checked {
+    slots: [(String, Option<Spans>); CACHE_SLOTS],
 }
+
+/// How many references [`parts_cached`] remembers per thread. A cluster's workloads run a few
+/// dozen images between them, and one document's containers a handful.
+const CACHE_SLOTS: usize = 32;
 
 thread_local! {
-    static LAST: std::cell::RefCell<Last> =
-        const { std::cell::RefCell::new(Last { text: String::new(), spans: None }) };
+    static CHECKED: std::cell::RefCell<Checked> = const {
+        std::cell::RefCell::new(Checked { slots: [const { (String::new(), None) }; CACHE_SLOTS] })
+    };
 }
 
-/// [`parts`], remembering the last reference checked on this thread: rules ask for several
-/// parts of one image in a row (`image_digest(x) == null && image_tag(x) == …`), and each asks
-/// with the same text. `None` for an invalid reference.
+/// [`parts`], remembering the references checked on this thread: rules ask for several parts
+/// of one image in a row (`image_digest(x) == null && image_tag(x) == …`), and the same images
+/// recur from workload to workload. `None` for an invalid reference.
 pub fn parts_cached(s: &str) -> Option<Parts<'_>> {
-    LAST.with(|last| {
-        let Ok(mut last) = last.try_borrow_mut() else { return parts(s).ok() };
-        if last.text != s {
-            last.text.clear();
-            last.text.push_str(s);
+    use std::hash::BuildHasher;
+    // References longer than the grammar allows are refused at once; not worth a slot.
+    if s.len() > NAME_MAX {
+        return parts(s).ok();
+    }
+    let slot = rustc_hash::FxBuildHasher.hash_one(s.as_bytes()) as usize % CACHE_SLOTS;
+    CHECKED.with(|checked| {
+        let Ok(mut checked) = checked.try_borrow_mut() else { return parts(s).ok() };
+        let Some((text, spans)) = checked.slots.get_mut(slot) else { return parts(s).ok() };
+        if text != s {
+            text.clear();
+            text.push_str(s);
             // The usual shape gives its spans at once; anything else takes the general route.
-            last.spans = plain_parts(s.as_bytes())
+            *spans = plain_parts(s.as_bytes())
                 .or_else(|| parts_in_full(s).ok().map(|p| Spans::of(s, &p)));
         }
-        last.spans.map(|sp| sp.parts(s))
+        spans.map(|sp| sp.parts(s))
     })
 }
 
@@ -601,6 +613,19 @@ mod tests {
             // A copy, so a hit is on equal text at another address.
             let copy = String::from(r);
             assert_eq!(parts_cached(&copy), parts(r).ok(), "{r}");
+        }
+        // More references than the cache has slots, twice over in turn, and one over the name
+        // limit: each evicts or reuses slots, and every answer is still the general route's.
+        let many: Vec<String> = (0..3 * CACHE_SLOTS)
+            .map(|i| match i % 3 {
+                0 => format!("registry-{i}.example.com/team/app:{i}"),
+                1 => format!("app{i}"),
+                _ => format!("Bad{i}:/"),
+            })
+            .chain([format!("{}:tag", "a".repeat(NAME_MAX + 1))])
+            .collect();
+        for r in many.iter().chain(&many).chain(many.iter().rev()) {
+            assert_eq!(parts_cached(r), parts(r).ok(), "{r}");
         }
     }
 
