@@ -592,8 +592,8 @@ fn valid_path(path: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// The remembered parts are the parts: whether the last reference was the same, another,
-    /// or invalid.
+    /// The remembered parts are the parts: whether a reference was checked just before, long
+    /// before (its slot since taken by another), or never, and whether it is valid.
     #[test]
     fn cached_parts_agree() {
         let refs = [
