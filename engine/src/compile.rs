@@ -1508,7 +1508,14 @@ impl<'p> Compiler<'p> {
                 });
                 continue;
             }
-            let coll = self.expr(coll);
+            // `for x in e ?? []`, the usual way over an optional list: `e` itself, since an
+            // absent `e` gives no iterations either way.
+            let coll = match &coll.kind {
+                H::Binary(BinOp::Default, e, d) if matches!(&d.kind, H::List(items) if items.is_empty()) => {
+                    self.expr(e)
+                }
+                _ => self.expr(coll),
+            };
             let inner = code;
             code = Box::new(move |f| {
                 let v = coll(f)?;
