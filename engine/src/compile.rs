@@ -18,7 +18,7 @@ use ward_lang::lex::StrKind;
 use ward_lang::types::{Ty, TypeBody, TypeTable};
 
 use crate::builtins::{self, Builtin, Higher, Impl};
-use crate::doc::{Document, Key, Limits, NodeKind, Symbols, key_bit};
+use crate::doc::{Document, Key, Limits, NodeId, NodeKind, Symbols, key_bit};
 use crate::error::{CompileError, EvalError};
 use crate::eval::{Cx, Frame, Loc, MemoKey, Range, Raw};
 use crate::value::{Docs, NodeRef, Text, Value, discard};
@@ -560,20 +560,52 @@ impl Compiled {
         let Some(need) = self.needs.get(rule as usize).filter(|n| !n.is_empty()) else {
             return false;
         };
-        let have = self.present_fields(&doc.arena);
+        let have = self.present_fields(doc, &mut Vec::new());
         need.iter().all(|alt| alt & !have != 0)
     }
 
-    /// Which fields that rules need (see [`Compiled::needed_fields`]) `arena` has anywhere, as
-    /// a mask of `need_bits`.
-    pub(crate) fn present_fields(&self, arena: &crate::doc::Arena) -> u64 {
+    /// Which fields that rules need (see [`Compiled::needed_fields`]) document `doc` has
+    /// anywhere, as a mask of `need_bits`: its own fields only, whatever else its arena holds
+    /// (the other documents of a stream, or of a `kind: List`). The edges of the loader's
+    /// window for it are read in order; without one, its tree is walked (`stack` is room).
+    pub(crate) fn present_fields(&self, doc: &Document, stack: &mut Vec<NodeId>) -> u64 {
         let bits = self.need_bits.as_slice();
+        let (nodes, edges) = (doc.arena.nodes.as_slice(), doc.arena.edges.as_slice());
+        let bit = |e: &crate::doc::Edge| match bits.get(e.key.0 as usize) {
+            Some(&b) if b < 64 => 1u64 << b,
+            _ => 0,
+        };
+        if let Some((a, b)) = doc.window {
+            // A list's edges have no key, so they add nothing.
+            return edges
+                .get(a as usize..b as usize)
+                .unwrap_or(&[])
+                .iter()
+                .fold(0, |m, e| m | bit(e));
+        }
+        let container = |id: NodeId| {
+            matches!(
+                nodes.get(id as usize).map(|n| n.kind),
+                Some(NodeKind::Map { .. } | NodeKind::List { .. })
+            )
+        };
+        let root = doc.root;
         let mut mask = 0u64;
-        for e in &arena.edges {
-            if let Some(&b) = bits.get(e.key.0 as usize)
-                && b < 64
-            {
-                mask |= 1 << b;
+        stack.clear();
+        if container(root) {
+            stack.push(root);
+        }
+        // A tree (aliases are expanded into copies), so each node is visited once.
+        while let Some(id) = stack.pop() {
+            let (start, len) = match nodes.get(id as usize).map(|n| n.kind) {
+                Some(NodeKind::Map { start, len } | NodeKind::List { start, len }) => (start, len),
+                _ => continue,
+            };
+            for e in edges.get(start as usize..(start + len) as usize).unwrap_or(&[]) {
+                mask |= bit(e);
+                if container(e.node) {
+                    stack.push(e.node);
+                }
             }
         }
         mask

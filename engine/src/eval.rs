@@ -15,7 +15,7 @@ use ward_lang::ast::{BinOp, FindingKind};
 use ward_lang::hir::Severity;
 
 use crate::compile::{CFn, Code, Compiled, LITERAL_BASE};
-use crate::doc::{Document, Key, NodeKind, Pos, push_escaped};
+use crate::doc::{Document, Key, NodeId, NodeKind, Pos, push_escaped};
 use crate::error::EvalError;
 use crate::value::{Docs, NodeRef, Value};
 
@@ -213,9 +213,8 @@ pub struct Frame<'a> {
     steps: u64,
     /// Rules by document identity (see [`Frame::rules_for`]).
     kinds: Vec<KindEntry>,
-    /// The last arena [`Frame::present_keys`] looked at (by address, valid for one evaluation,
-    /// whose documents outlive it) and its mask.
-    present: Option<(usize, u64)>,
+    /// Room for [`Compiled::present_fields`]' walk.
+    walk: Vec<NodeId>,
     /// The root of the document under evaluation and the kinds its identity tells, for
     /// [`Frame::is_kind`].
     root_kinds: Option<(NodeRef, Arc<[u32]>)>,
@@ -229,7 +228,7 @@ impl<'a> Frame<'a> {
     /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
-        let Spare { slots, pool, memo, out, kinds } = spare;
+        let Spare { slots, pool, memo, out, kinds, walk } = spare;
         Frame {
             slots,
             pool,
@@ -240,7 +239,7 @@ impl<'a> Frame<'a> {
             doc: None,
             steps: 0,
             kinds,
-            present: None,
+            walk,
             root_kinds: None,
         }
     }
@@ -248,14 +247,14 @@ impl<'a> Frame<'a> {
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
     /// outlives its evaluation.
     fn recycle(self) {
-        let Frame { mut slots, mut pool, mut memo, mut out, kinds, .. } = self;
+        let Frame { mut slots, mut pool, mut memo, mut out, kinds, walk, .. } = self;
         slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         for p in &mut pool {
             p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         }
         memo.reset();
         out.clear();
-        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, kinds })));
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, kinds, walk })));
     }
 
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
@@ -269,7 +268,7 @@ impl<'a> Frame<'a> {
             doc: None,
             steps: 0,
             kinds: Vec::new(),
-            present: None,
+            walk: Vec::new(),
             root_kinds: None,
         }
     }
@@ -356,18 +355,10 @@ impl<'a> Frame<'a> {
         self.cx.is_kind(v, kind)
     }
 
-    /// Which of the fields rules need (see [`Compiled::needs`]) `arena` has anywhere, as a mask;
-    /// remembered for the arena, which several documents may share (`kind: List`).
-    fn present_keys(&mut self, prog: &Compiled, arena: &Arc<crate::doc::Arena>) -> u64 {
-        let id = Arc::as_ptr(arena) as usize;
-        if let Some((a, m)) = self.present
-            && a == id
-        {
-            return m;
-        }
-        let mask = prog.present_fields(arena);
-        self.present = Some((id, mask));
-        mask
+    /// Which of the fields rules need (see [`Compiled::needs`]) document `doc` has anywhere,
+    /// as a mask.
+    fn present_keys(&mut self, prog: &Compiled, doc: &Document) -> u64 {
+        prog.present_fields(doc, &mut self.walk)
     }
 
     /// Counts one step against the budget, and every [`DEADLINE_EVERY`] steps looks at the clock.
@@ -432,6 +423,7 @@ struct Spare {
     memo: Memo,
     out: Found,
     kinds: Vec<KindEntry>,
+    walk: Vec<NodeId>,
 }
 
 thread_local! {
@@ -1299,7 +1291,7 @@ impl Compiled {
                 && let Some(need) = self.needs.get(r as usize)
                 && !need.is_empty()
             {
-                let have = *present.get_or_insert_with(|| f.present_keys(self, &doc.arena));
+                let have = *present.get_or_insert_with(|| f.present_keys(self, doc));
                 if need.iter().all(|alt| alt & !have != 0) {
                     // The rule cannot find anything here: each way it could lacks a field.
                     continue;
@@ -1796,8 +1788,8 @@ mod tests {
         let mut docs = loaded.docs;
         assert!(docs.len() >= 3);
         let first = docs[0].clone();
-        docs.push(Document { root: u32::MAX, ..first.clone() });
-        docs.push(Document { root: 0, ..first.clone() });
+        docs.push(Document { root: u32::MAX, window: None, ..first.clone() });
+        docs.push(Document { root: 0, window: None, ..first.clone() });
         docs.reverse();
         docs.push(first);
         for i in 0..docs.len() + 2 {

@@ -336,15 +336,17 @@ impl Builder {
             && self.arena.merge_key.is_some_and(|m| {
                 self.scratch.get(f.start..).is_some_and(|s| s.iter().any(|e| e.key == m))
             });
-        let start = self.arena.edges.len() as u32;
-        let mut keys = 0;
+        let (start, mut keys);
         if merging {
             let entries: Vec<Edge> = self.scratch.drain(f.start..).collect();
+            // Copying the merged maps' values appends their own entries first.
             let entries = self.merge_keys(entries)?;
             check_duplicates(&self.arena, &entries)?;
             keys = super::key_summary(&entries);
+            start = self.arena.edges.len() as u32;
             self.arena.edges.extend(entries);
         } else {
+            (start, keys) = (self.arena.edges.len() as u32, 0);
             let entries = self.scratch.get(f.start..).unwrap_or(&[]);
             if f.map {
                 keys = checked_summary(&self.arena, entries)?;

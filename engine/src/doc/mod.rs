@@ -916,6 +916,10 @@ pub struct Document {
     pub root: NodeId,
     /// Its identity.
     pub meta: DocMeta,
+    /// A range of the arena's edges holding every edge of the document's tree (and maybe a few
+    /// more), when the loader knows one: the fields it has are found by reading the range
+    /// rather than by walking the tree (see `Compiled::present_fields`).
+    pub(crate) window: Option<(u32, u32)>,
 }
 
 impl Document {
@@ -959,7 +963,7 @@ impl Document {
             name: s(ids.name).map(Arc::from),
             format,
         };
-        Document { arena, root, meta }
+        Document { arena, root, meta, window: None }
     }
 
     /// The document as JSON.

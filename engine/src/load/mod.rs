@@ -389,21 +389,40 @@ fn documents(
 ) -> (Vec<Document>, bool) {
     let mut docs = Vec::with_capacity(roots.len());
     let mut dsse = false;
+    // Where the edges of the next tree start at the latest: the builder appends a container's
+    // edges as it closes, so the edges of a tree come after those of the trees read before it
+    // and end with its root's own. That holds for the documents of a stream and for the items
+    // of one list, read one after another. A window may start early, with edges of nothing
+    // (which only adds fields to look at), never late.
+    let mut from = 0;
+    let mut window = |node: NodeId| {
+        let end = match arena.node(node).map(|n| n.kind) {
+            Some(NodeKind::Map { start, len } | NodeKind::List { start, len }) => start + len,
+            _ => from,
+        };
+        let w = (from, end.max(from));
+        from = w.1;
+        Some(w)
+    };
     for &root in roots {
         if matches!(arena.node(root).map(|n| n.kind), Some(NodeKind::Null) | None) {
             continue;
         }
-        let (doc, shape) = document(arena, root, file, docs.len() as u32, format);
+        let (mut doc, shape) = document(arena, root, file, docs.len() as u32, format);
         let items = list_items(arena, root, &doc.meta).or_else(|| inspect_items(arena, root));
         match items {
             Some(items) => {
                 for item in items {
-                    let (doc, shape) = document(arena, item, file, docs.len() as u32, format);
+                    let (mut doc, shape) = document(arena, item, file, docs.len() as u32, format);
+                    doc.window = window(item);
                     dsse |= shape == Shape::Dsse;
                     docs.push(doc);
                 }
+                // The list's own edges, and those of its other fields.
+                window(root);
             }
             None => {
+                doc.window = window(root);
                 dsse |= shape == Shape::Dsse;
                 docs.push(doc);
             }
@@ -689,6 +708,31 @@ mod tests {
         );
     }
 
+    /// A merged map's values that are maps and lists themselves are copied whole, and the
+    /// map holds its own entries only.
+    #[test]
+    fn merge_keys_of_nested_values() {
+        let l = load_str(
+            "a.yaml",
+            "x: &x {deep: {inner: 1}, list: [{li: 1}]}\nc: {<<: *x, own: 2}\nd: {<<: [*x], deep: 3}\n",
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let inner = serde_json::json!({"deep": {"inner": 1}, "list": [{"li": 1}]});
+        assert_eq!(
+            l.docs[0].to_json(),
+            serde_json::json!({"x": inner, "c": {"own": 2, "deep": {"inner": 1}, "list": [{"li": 1}]},
+                               "d": {"deep": 3, "list": [{"li": 1}]}})
+        );
+        // The copies know where they are.
+        let arena = &l.docs[0].arena;
+        let c = arena.get_str(l.docs[0].root, "c").unwrap();
+        let list = arena.get_str(c, "list").unwrap();
+        let item = arena.children(list)[0].node;
+        let mut pointer = String::new();
+        arena.push_pointer(&mut pointer, l.docs[0].root, arena.get_str(item, "li").unwrap());
+        assert_eq!(pointer, "/c/list/0/li");
+    }
+
     #[test]
     fn alias_bomb_is_an_error() {
         let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
@@ -811,5 +855,74 @@ mod tests {
         let one =
             load_str("c.json", r#"{"config": {}, "rootfs": {"type": "layers", "diff_ids": []}}"#);
         assert_eq!(&*one.docs[0].meta.format, "image-config");
+    }
+
+    /// The keys of the map entries in `doc`'s tree, found by walking it.
+    fn tree_keys(doc: &Document) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut stack = vec![doc.root];
+        while let Some(n) = stack.pop() {
+            let map = matches!(doc.arena.node(n).map(|n| n.kind), Some(NodeKind::Map { .. }));
+            for e in doc.arena.children(n) {
+                if map {
+                    out.insert(doc.arena.key_str(e.key).to_string());
+                }
+                stack.push(e.node);
+            }
+        }
+        out
+    }
+
+    /// The keys of the map entries in the loader's window of `doc`'s edges.
+    fn window_keys(doc: &Document) -> std::collections::BTreeSet<String> {
+        let (a, b) = doc.window.unwrap_or_else(|| panic!("no window for {:?}", doc.meta));
+        let edges = doc.arena.edges.get(a as usize..b as usize).unwrap_or(&[]);
+        edges
+            .iter()
+            .filter(|e| e.key.0 != u32::MAX)
+            .map(|e| doc.arena.key_str(e.key).into())
+            .collect()
+    }
+
+    /// Each document's window holds every key of its tree, and none that only other documents
+    /// of the stream have: whatever the format, anchors, aliases and merge keys, a document
+    /// ended by a syntax error, list items.
+    #[test]
+    fn a_documents_window_holds_its_own_tree() {
+        let inputs = [
+            (
+                "s.yaml",
+                "a1: &x {deep: {inner: 1}, list: [{li: 1}]}\nb1: *x\nc1: {<<: *x, own: 2}\n---\n\
+                 a2: [1, [2, {nested2: 3}]]\n---\nbad: [unclosed\n---\nafter: {k3: {}}\n---\n\
+                 scalar\n---\n{}\n---\nlast: {k4: 1}\n",
+            ),
+            (
+                "l.yaml",
+                "apiVersion: v1\nkind: List\nmetadata: {listmeta: 1}\nitems:\n\
+                 - {kind: Pod, apiVersion: v1, spec: {p1: {q: 1}}}\n- {kind: Pod, apiVersion: v1}\n\
+                 - {kind: Pod, apiVersion: v1, spec: {p3: [{r: 1}]}}\n",
+            ),
+            ("n.ndjson", "{\"n1\": {\"x\": 1}}\n{\"bad\": \n{\"n3\": [{\"y\": 2}]}\n{}\n"),
+            (
+                "inspect.json",
+                r#"[{"Id": "1", "Config": {"User": "", "i1": {}}, "RootFS": {"Type": "layers"}},
+                    {"Id": "2", "Config": {"i2": [1]}, "RootFS": {"Type": "layers"}}]"#,
+            ),
+        ];
+        for (name, text) in inputs {
+            let l = load_str(name, text);
+            assert!(l.docs.len() > 1, "{name}: {:?}", l.errors);
+            for (i, doc) in l.docs.iter().enumerate() {
+                let (tree, window) = (tree_keys(doc), window_keys(doc));
+                assert!(tree.is_subset(&window), "{name} #{i}: {tree:?} not in {window:?}");
+                // Keys of the other documents' own trees stay out.
+                for (j, other) in l.docs.iter().enumerate().filter(|(j, _)| *j != i) {
+                    for k in tree_keys(other).difference(&tree) {
+                        let mine = !window.contains(k) || (name == "l.yaml" && i == 0);
+                        assert!(mine, "{name} #{i}: key {k} of document #{j} in its window");
+                    }
+                }
+            }
+        }
     }
 }
