@@ -295,7 +295,7 @@ pub struct Compiled {
     /// Parameter values: defaults, overridden by the host.
     pub(crate) params: Vec<Value>,
     /// Each rule's id, severity and controls, shared by its findings.
-    pub(crate) rule_facts: Vec<Arc<crate::eval::RuleFacts>>,
+    pub(crate) rule_facts: Arc<[crate::eval::RuleFacts]>,
     /// How many static call sites (see [`crate::statics`]) the code has.
     pub(crate) static_sites: usize,
     /// Per rule, what a document must have for the rule to find anything (see
@@ -380,13 +380,14 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
         .rules
         .iter()
         .map(|r| {
-            Arc::new(crate::eval::RuleFacts {
+            crate::eval::RuleFacts {
                 id: r.id.as_str().into(),
                 severity: r.severity,
                 controls: r.controls.clone().into(),
-            })
+            }
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     Ok(Compiled {
         program,
         symbols,

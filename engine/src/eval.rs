@@ -944,10 +944,12 @@ pub(crate) struct Raw {
     pub fix: Range,
 }
 
-/// What the findings of one document share: the document's identity, and their texts and fix
-/// operations, written one after another as they were produced.
+/// What the findings of one document share: the document's identity, their texts and fix
+/// operations, written one after another as they were produced, and the program's rules.
 #[derive(Debug)]
 struct DocFindings {
+    /// The facts of the program's rules, by rule: shared by all its documents' findings.
+    rules: Arc<[RuleFacts]>,
     identity: DocIdentity,
     text: Box<str>,
     patches: Box<[PatchOp]>,
@@ -961,12 +963,14 @@ pub(crate) struct RuleFacts {
     pub(crate) controls: Box<[String]>,
 }
 
-/// A finding: a rule's verdict on one place in one document. The findings of one rule share
-/// its facts, and the findings of one document share one allocation, which holds the
-/// document's identity and their texts: a finding is small and makes no allocation of its own.
+/// A finding: a rule's verdict on one place in one document. The findings of one document
+/// share one allocation, which holds the document's identity, their texts and the rules' facts:
+/// a finding is small, makes no allocation of its own, and touches no count shared with the
+/// findings of other documents (which other threads may be making).
 #[derive(Clone)]
 pub struct Finding {
-    rule: Arc<RuleFacts>,
+    /// The rule, an index of [`DocFindings::rules`].
+    rule: u32,
     shared: Arc<DocFindings>,
     level: FindingKind,
     line: u32,
@@ -981,19 +985,24 @@ impl Finding {
         self.shared.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
     }
 
+    /// The facts of its rule (always there: findings are made for the program's rules only).
+    fn facts(&self) -> Option<&RuleFacts> {
+        self.shared.rules.get(self.rule as usize)
+    }
+
     /// The stable id of the rule that found it.
     pub fn rule(&self) -> &str {
-        &self.rule.id
+        self.facts().map_or("", |r| &r.id)
     }
 
     /// The rule's severity.
     pub fn severity(&self) -> Severity {
-        self.rule.severity
+        self.facts().map_or(Severity::Info, |r| r.severity)
     }
 
     /// The rule's control ids.
     pub fn controls(&self) -> &[String] {
-        &self.rule.controls
+        self.facts().map_or(&[], |r| &r.controls)
     }
 
     /// `deny` or `warn`.
@@ -1038,7 +1047,7 @@ impl PartialEq for Finding {
         fn fix(f: &Finding) -> Option<Vec<Patch<'_>>> {
             f.fix().map(Iterator::collect)
         }
-        self.rule == other.rule
+        self.facts() == other.facts()
             && self.level == other.level
             && self.line == other.line
             && self.column == other.column
@@ -1333,6 +1342,7 @@ impl Compiled {
     /// document's identity and their texts, in one allocation.
     fn findings(&self, meta: &crate::doc::DocMeta, found: &mut Found, into: &mut Vec<Finding>) {
         let shared = Arc::new(DocFindings {
+            rules: self.rule_facts.clone(),
             identity: DocIdentity::of(meta),
             text: found.text.as_str().into(),
             // Moved out, the frame's vector keeping its room for the next document.
@@ -1341,7 +1351,7 @@ impl Compiled {
         // Every raw finding's rule is one of the program's (set by `evaluate_doc`).
         into.extend(found.raws.drain(..).filter_map(|raw| {
             Some(Finding {
-                rule: self.rule_facts.get(raw.rule as usize)?.clone(),
+                rule: self.rule_facts.get(raw.rule as usize).map(|_| raw.rule)?,
                 shared: shared.clone(),
                 level: raw.kind,
                 line: raw.loc.pos.line,
