@@ -1233,17 +1233,25 @@ impl Compiled {
         #[cfg(not(target_arch = "wasm32"))]
         if !opts.sequential && docs.len() > 1 {
             use rayon::prelude::*;
-            let one = |f: &mut Frame<'_>, i: usize| {
-                touch(docs, i + 1);
+            // Runs of documents, a few per thread's share, each evaluated in order into one
+            // outcome: the outcomes are joined in document order whatever thread made them.
+            let run = docs.len().div_ceil(rayon::current_num_threads() * 16).clamp(1, 64);
+            let one = |f: &mut Frame<'_>, from: usize| {
                 let mut out = Outcome::default();
-                self.evaluate_doc(f, i as u32, selected.as_ref(), &mut out);
+                for i in from..(from + run).min(docs.len()) {
+                    touch(docs, i + 1);
+                    self.evaluate_doc(f, i as u32, selected.as_ref(), &mut out);
+                }
                 out
             };
-            let per_doc: Vec<Outcome> =
-                (0..docs.len()).into_par_iter().map_init(|| Frame::new(&cx, 0), one).collect();
+            let runs: Vec<Outcome> = (0..docs.len())
+                .into_par_iter()
+                .step_by(run)
+                .map_init(|| Frame::new(&cx, 0), one)
+                .collect();
             let mut out = Outcome::default();
-            out.findings.reserve_exact(per_doc.iter().map(|o| o.findings.len()).sum());
-            for o in per_doc {
+            out.findings.reserve_exact(runs.iter().map(|o| o.findings.len()).sum());
+            for o in runs {
                 out.findings.extend(o.findings);
                 out.errors.extend(o.errors);
             }
