@@ -379,12 +379,10 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
     let rule_facts = program
         .rules
         .iter()
-        .map(|r| {
-            crate::eval::RuleFacts {
-                id: r.id.as_str().into(),
-                severity: r.severity,
-                controls: r.controls.clone().into(),
-            }
+        .map(|r| crate::eval::RuleFacts {
+            id: r.id.as_str().into(),
+            severity: r.severity,
+            controls: r.controls.clone().into(),
         })
         .collect::<Vec<_>>()
         .into();

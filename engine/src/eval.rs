@@ -676,8 +676,10 @@ impl Found {
             (Some(_), true) => (PatchKind::Replace, end),
             // Adds the first absent segment, holding the others as nested objects.
             (Some(_), false) => {
-                let rest = self.text.get(present..end).unwrap_or("");
-                let first = rest.get(1..).and_then(|r| r.find('/')).map_or(rest.len(), |i| i + 1);
+                // A pointer's segments are short: a plain look beats `memchr`'s set-up.
+                let rest = self.text.as_bytes().get(present..end).unwrap_or_default();
+                let first =
+                    rest.iter().skip(1).position(|&b| b == b'/').map_or(rest.len(), |i| i + 1);
                 (PatchKind::Add, present + first)
             }
         };
@@ -1354,7 +1356,11 @@ impl Compiled {
             identity: DocIdentity::of(meta),
             text: found.text.as_str().into(),
             // Moved out, the frame's vector keeping its room for the next document.
-            patches: found.patches.drain(..).collect(),
+            patches: {
+                let mut patches = Vec::with_capacity(found.patches.len());
+                patches.append(&mut found.patches);
+                patches.into_boxed_slice()
+            },
         });
         // Every raw finding's rule is one of the program's (set by `evaluate_doc`).
         into.extend(found.raws.drain(..).filter_map(|raw| {
