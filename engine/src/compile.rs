@@ -1596,8 +1596,22 @@ impl<'p> Compiler<'p> {
                 }
                 hir::Seg::Index(e) => crate::eval::CSeg::Index(self.expr(e)),
             })
-            .collect();
-        crate::eval::CPath { root, segs }
+            .collect::<Vec<_>>();
+        // The usual path, `c.securityContext.privileged`: a local and names the program knows.
+        let fields = match &p.root.kind {
+            H::Local(l) => segs
+                .iter()
+                .map(|s| match s {
+                    crate::eval::CSeg::Field(k, _, text) if k.0 != u32::MAX => {
+                        Some((*k, text.clone()))
+                    }
+                    _ => None,
+                })
+                .collect::<Option<Box<[_]>>>()
+                .map(|fields| (self.slot(*l), fields)),
+            _ => None,
+        };
+        crate::eval::CPath { root, segs, fields }
     }
 
     /// The parts of an interpolated string: literal text is copied as it is, without a closure

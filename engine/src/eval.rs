@@ -837,6 +837,9 @@ pub enum CSeg {
 pub struct CPath {
     pub(crate) root: Code,
     pub(crate) segs: Vec<CSeg>,
+    /// The same path when it is a local's slot and field names of the program's, each with its
+    /// pointer segment: located without running code or making values.
+    pub(crate) fields: Option<(usize, Box<[(Key, Box<str>)]>)>,
 }
 
 impl CPath {
@@ -845,6 +848,9 @@ impl CPath {
     /// [`Found::root_pointer`]) followed by the path's own segments, present ones and then
     /// absent ones.
     pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, Box<EvalError>> {
+        if let Some((slot, fields)) = &self.fields {
+            return Ok(Self::locate_fields(f, *slot, fields));
+        }
         let root = (self.root)(f)?;
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
         let cx = f.cx;
@@ -927,6 +933,40 @@ impl CPath {
         let pointer = (start as u32, pointer.len() as u32);
         let pos = doc.arena.location(cur);
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32 })
+    }
+}
+
+impl CPath {
+    /// [`CPath::locate`] of field names from the node in slot `slot`.
+    fn locate_fields(f: &mut Frame<'_>, slot: usize, fields: &[(Key, Box<str>)]) -> Loc {
+        let r = match f.slots.get(slot) {
+            Some(Value::Node(r)) => *r,
+            _ => return Loc::of_doc(f),
+        };
+        let Some(doc) = f.cx.doc(r.doc) else { return Loc::of_doc(f) };
+        let base = f.doc.filter(|d| d.doc == r.doc).map_or(doc.root, |d| d.node);
+        let out = &mut f.out;
+        let start = out.text.len();
+        out.root_pointer(doc, base, r);
+        let mut cur = r.node;
+        let mut present = None;
+        for (k, text) in fields {
+            if present.is_none() {
+                match doc.arena.get(cur, *k) {
+                    Some(n) => cur = n,
+                    None => present = Some(out.text.len()),
+                }
+            }
+            out.text.push_str(text);
+        }
+        let end = out.text.len();
+        Loc {
+            doc: r.doc,
+            node: Some(cur),
+            pointer: (start as u32, end as u32),
+            pos: doc.arena.location(cur),
+            present: present.unwrap_or(end) as u32,
+        }
     }
 }
 
