@@ -839,8 +839,11 @@ pub struct CPath {
     pub(crate) segs: Vec<CSeg>,
     /// The same path when it is a local's slot and field names of the program's, each with its
     /// pointer segment: located without running code or making values.
-    pub(crate) fields: Option<(usize, Box<[(Key, Box<str>)]>)>,
+    pub(crate) fields: Option<FieldPath>,
 }
+
+/// A local's slot and field names, each with its JSON Pointer segment (see [`CPath::fields`]).
+pub(crate) type FieldPath = (usize, Box<[(Key, Box<str>)]>);
 
 impl CPath {
     /// Finds the node a path names, going as deep as the document goes, and writes its pointer
