@@ -925,4 +925,80 @@ mod tests {
             }
         }
     }
+
+    /// The loader tells a document's shape and identity from the same fields whether or not a
+    /// projection skips all that a program does not read: the values it reads are those of
+    /// [`crate::project::LOADER_NAMES`], and the keys it only looks for stay as placeholders.
+    #[test]
+    fn shapes_and_identities_survive_the_narrowest_projection() {
+        let mut symbols = Symbols::default();
+        for name in [
+            "apiVersion",
+            "kind",
+            "metadata",
+            "name",
+            "namespace",
+            "items",
+            "SchemaVersion",
+            "ArtifactName",
+            "bomFormat",
+            "payloadType",
+            "payload",
+            "signatures",
+            "_type",
+            "rootfs",
+            "config",
+            "Id",
+            "RootFS",
+            "Config",
+        ]
+        .iter()
+        .chain(crate::project::LOADER_NAMES)
+        {
+            symbols.intern(name);
+        }
+        let symbols = Arc::new(symbols);
+        let narrowest = Arc::new(Projection::keeping(&symbols, &[], &[]).unwrap());
+        let statement = r#"{"_type":"https://in-toto.io/Statement/v1","subject":[]}"#;
+        let payload = crate::builtins::base64_encode(statement.as_bytes());
+        let dsse = format!(
+            r#"{{"payloadType": "application/vnd.in-toto+json", "payload": "{payload}", "signatures": []}}"#
+        );
+        let inputs = [
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "n"}}"#,
+            r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b"}}]}"#,
+            r#"{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}"#,
+            r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}"#,
+            &dsse,
+            statement,
+            r#"{"rootfs": {"type": "layers", "diff_ids": []}, "config": {"User": "0"}}"#,
+            r#"[{"Id": "sha256:1", "Config": {}, "RootFS": {"Type": "layers"}}]"#,
+        ];
+        let seen = |l: &Loaded| -> Vec<String> {
+            l.docs
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {:?} {:?} {:?}",
+                        d.meta.format, d.meta.kind, d.meta.name, d.meta.namespace
+                    )
+                })
+                .collect()
+        };
+        for input in inputs {
+            let limits = Limits::default();
+            let full = load_projected("x.json", input.as_bytes(), None, &symbols, &limits, None);
+            let narrow = load_projected(
+                "x.json",
+                input.as_bytes(),
+                None,
+                &symbols,
+                &limits,
+                Some(&narrowest),
+            );
+            assert!(full.errors.is_empty() && narrow.errors.is_empty(), "{input}");
+            assert!(!full.docs.is_empty(), "{input}");
+            assert_eq!(seen(&full), seen(&narrow), "{input}");
+        }
+    }
 }
