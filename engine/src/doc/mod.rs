@@ -49,7 +49,7 @@ impl Default for Symbols {
 
 /// Names the loader reads in every document (identity and shape), whose keys [`Symbols`]
 /// keeps at hand; indexed by [`Known`].
-const KNOWN: [&str; 18] = [
+pub(crate) const KNOWN: [&str; 18] = [
     "apiVersion",
     "kind",
     "metadata",

@@ -932,29 +932,7 @@ mod tests {
     #[test]
     fn shapes_and_identities_survive_the_narrowest_projection() {
         let mut symbols = Symbols::default();
-        for name in [
-            "apiVersion",
-            "kind",
-            "metadata",
-            "name",
-            "namespace",
-            "items",
-            "SchemaVersion",
-            "ArtifactName",
-            "bomFormat",
-            "payloadType",
-            "payload",
-            "signatures",
-            "_type",
-            "rootfs",
-            "config",
-            "Id",
-            "RootFS",
-            "Config",
-        ]
-        .iter()
-        .chain(crate::project::LOADER_NAMES)
-        {
+        for name in crate::doc::KNOWN.iter().chain(crate::project::LOADER_NAMES) {
             symbols.intern(name);
         }
         let symbols = Arc::new(symbols);
