@@ -937,9 +937,7 @@ impl CPath {
         let pos = doc.arena.location(cur);
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32 })
     }
-}
 
-impl CPath {
     /// [`CPath::locate`] of field names from the node in slot `slot`.
     fn locate_fields(f: &mut Frame<'_>, slot: usize, fields: &[(Key, Box<str>)]) -> Loc {
         let r = match f.slots.get(slot) {
@@ -1010,8 +1008,8 @@ pub(crate) struct RuleFacts {
 
 /// A finding: a rule's verdict on one place in one document. The findings of one document
 /// share one allocation, which holds the document's identity, their texts and the rules' facts:
-/// a finding is small, makes no allocation of its own, and touches no count shared with the
-/// findings of other documents (which other threads may be making).
+/// a finding is small, makes no allocation of its own, and counts no reference that findings
+/// of other documents (which other threads may be making) count too.
 #[derive(Clone)]
 pub struct Finding {
     /// The rule, an index of [`DocFindings::rules`].
