@@ -582,18 +582,9 @@ impl Compiled {
                 .iter()
                 .fold(0, |m, e| m | bit(e));
         }
-        let container = |id: NodeId| {
-            matches!(
-                nodes.get(id as usize).map(|n| n.kind),
-                Some(NodeKind::Map { .. } | NodeKind::List { .. })
-            )
-        };
-        let root = doc.root;
         let mut mask = 0u64;
         stack.clear();
-        if container(root) {
-            stack.push(root);
-        }
+        stack.push(doc.root);
         // A tree (aliases are expanded into copies), so each node is visited once.
         while let Some(id) = stack.pop() {
             let (start, len) = match nodes.get(id as usize).map(|n| n.kind) {
@@ -602,9 +593,7 @@ impl Compiled {
             };
             for e in edges.get(start as usize..(start + len) as usize).unwrap_or(&[]) {
                 mask |= bit(e);
-                if container(e.node) {
-                    stack.push(e.node);
-                }
+                stack.push(e.node);
             }
         }
         mask
