@@ -104,7 +104,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("image_tag(\"nginx:1.25\")", "\"1.25\""), ("image_tag(\"reg:5000/app\")", "null")],
             |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.tag))),
         )
-        .with_part(|s| image_ref::parts_cached(s).and_then(|r| r.tag)),
+        .with_part(image_ref::tag_cached),
         pure(
             "image_digest",
             "fn(string) -> string?",
@@ -112,7 +112,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
             &[("image_digest(\"nginx\")", "null")],
             |a, d| Ok(opt_part(image_parts(a, d)?.and_then(|r| r.digest))),
         )
-        .with_part(|s| image_ref::parts_cached(s).and_then(|r| r.digest)),
+        .with_part(image_ref::digest_cached),
         pure(
             "image_valid",
             "fn(string) -> bool",

@@ -424,15 +424,33 @@ thread_local! {
 /// of one image in a row (`image_digest(x) == null && image_tag(x) == …`), and the same images
 /// recur from workload to workload. `None` for an invalid reference.
 pub fn parts_cached(s: &str) -> Option<Parts<'_>> {
+    spans_cached(s, |sp| sp.parts(s))
+}
+
+/// The tag of the reference `s`, as [`parts_cached`] gives it, without the other parts.
+pub fn tag_cached(s: &str) -> Option<&str> {
+    spans_cached(s, |sp| sp.tag.and_then(|(a, b)| s.get(a..b))).flatten()
+}
+
+/// The digest of the reference `s`, as [`parts_cached`] gives it, without the other parts.
+pub fn digest_cached(s: &str) -> Option<&str> {
+    spans_cached(s, |sp| sp.digest.and_then(|(a, b)| s.get(a..b))).flatten()
+}
+
+/// `read` of the spans of the reference `s`, from the thread's cache (see [`parts_cached`]).
+#[inline]
+fn spans_cached<'a, T>(s: &'a str, read: impl Fn(&Spans) -> T) -> Option<T> {
     use std::hash::BuildHasher;
+    let read = &read;
+    let uncached = || parts(s).ok().map(|p| read(&Spans::of(s, &p)));
     // References longer than the grammar allows are refused at once; not worth a slot.
     if s.len() > NAME_MAX {
-        return parts(s).ok();
+        return uncached();
     }
     let slot = rustc_hash::FxBuildHasher.hash_one(s.as_bytes()) as usize % CACHE_SLOTS;
     CHECKED.with(|checked| {
-        let Ok(mut checked) = checked.try_borrow_mut() else { return parts(s).ok() };
-        let Some((text, spans)) = checked.slots.get_mut(slot) else { return parts(s).ok() };
+        let Ok(mut checked) = checked.try_borrow_mut() else { return uncached() };
+        let Some((text, spans)) = checked.slots.get_mut(slot) else { return uncached() };
         if text != s {
             text.clear();
             text.push_str(s);
@@ -440,7 +458,7 @@ pub fn parts_cached(s: &str) -> Option<Parts<'_>> {
             *spans = plain_parts(s.as_bytes())
                 .or_else(|| parts_in_full(s).ok().map(|p| Spans::of(s, &p)));
         }
-        spans.map(|sp| sp.parts(s))
+        spans.as_ref().map(read)
     })
 }
 
@@ -609,10 +627,19 @@ mod tests {
             "",
             "[::1]:5000/a/b:c",
         ];
+        // Each part reader agrees with the general route, whether it fills the slot or hits it.
+        let agree = |r: &str| {
+            let want = parts(r).ok();
+            assert_eq!(parts_cached(r), want, "{r}");
+            assert_eq!(tag_cached(r), want.and_then(|p| p.tag), "{r}");
+            assert_eq!(digest_cached(r), want.and_then(|p| p.digest), "{r}");
+        };
         for r in refs {
             // A copy, so a hit is on equal text at another address.
             let copy = String::from(r);
             assert_eq!(parts_cached(&copy), parts(r).ok(), "{r}");
+            agree(&copy);
+            agree(&String::from(r));
         }
         // More references than the cache has slots, twice over in turn, and one over the name
         // limit: each evicts or reuses slots, and every answer is still the general route's.
@@ -626,6 +653,7 @@ mod tests {
             .collect();
         for r in many.iter().chain(&many).chain(many.iter().rev()) {
             assert_eq!(parts_cached(r), parts(r).ok(), "{r}");
+            agree(r);
         }
     }
 
