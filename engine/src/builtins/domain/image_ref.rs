@@ -439,7 +439,7 @@ pub fn digest_cached(s: &str) -> Option<&str> {
 
 /// `read` of the spans of the reference `s`, from the thread's cache (see [`parts_cached`]).
 #[inline]
-fn spans_cached<'a, T>(s: &'a str, read: impl Fn(&Spans) -> T) -> Option<T> {
+fn spans_cached<T>(s: &str, read: impl Fn(&Spans) -> T) -> Option<T> {
     use std::hash::BuildHasher;
     let read = &read;
     let uncached = || parts(s).ok().map(|p| read(&Spans::of(s, &p)));
