@@ -1485,13 +1485,20 @@ impl<'p> Compiler<'p> {
 
     fn for_loop(&mut self, bindings: &[(Local, hir::Expr)], body: &[hir::Stmt]) -> SCode {
         let mut code: SCode = {
-            let body: Vec<SCode> = body.iter().map(|s| self.stmt(s)).collect();
-            Box::new(move |f| {
-                for s in &body {
-                    s(f)?;
+            let mut body: Vec<SCode> = body.iter().map(|s| self.stmt(s)).collect();
+            match body.pop() {
+                // The usual body, one statement (an `if`), runs without a loop around it.
+                Some(only) if body.is_empty() => only,
+                last => {
+                    body.extend(last);
+                    Box::new(move |f| {
+                        for s in &body {
+                            s(f)?;
+                        }
+                        Ok(())
+                    })
                 }
-                Ok(())
-            })
+            }
         };
         for (l, coll) in bindings.iter().rev() {
             let (slot, span) = (self.slot(*l), coll.span);
