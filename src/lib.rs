@@ -170,6 +170,38 @@ impl Policy {
         )
     }
 
+    /// [`Policy::load`] of input already known to be text (a `&str`): the same documents and
+    /// errors, without checking again that it is UTF-8.
+    pub fn load_text(
+        &self,
+        name: &str,
+        text: &str,
+        format: Option<Format>,
+        limits: &Limits,
+    ) -> ward_engine::load::Loaded {
+        ward_engine::load::load_text(name, text, format, &self.compiled.symbols, limits)
+    }
+
+    /// [`Policy::load_projected`] of input already known to be text (see
+    /// [`Policy::load_text`]).
+    pub fn load_text_projected(
+        &self,
+        name: &str,
+        text: &str,
+        format: Option<Format>,
+        limits: &Limits,
+        projection: Option<&std::sync::Arc<Projection>>,
+    ) -> ward_engine::load::Loaded {
+        ward_engine::load::load_text_projected(
+            name,
+            text,
+            format,
+            &self.compiled.symbols,
+            limits,
+            projection,
+        )
+    }
+
     /// Indices of the rules declared in user files.
     pub fn user_rules(&self) -> Vec<u32> {
         let user: std::collections::HashSet<FileId> = self.user_files.iter().copied().collect();

@@ -1005,9 +1005,9 @@ impl<'p> Compiler<'p> {
         } else {
             crate::load::Format::Yaml
         };
-        let loaded = crate::load::load(
+        let loaded = crate::load::load_text(
             "<literal>",
-            text.as_bytes(),
+            text,
             Some(format),
             &self.symbols,
             &Limits::default(),

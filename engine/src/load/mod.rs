@@ -107,10 +107,8 @@ pub fn load_projected(
     let file = crate::doc::shared_text(name);
     let err =
         |line, column, message: String| LoadError { file: file.clone(), line, column, message };
-    if bytes.len() > limits.max_bytes {
-        let msg =
-            format!("input is {} bytes, over the limit of {} bytes", bytes.len(), limits.max_bytes);
-        return Loaded { docs: Vec::new(), errors: vec![err(0, 0, msg)] };
+    if let Some(e) = over_limit(bytes.len(), limits) {
+        return Loaded { docs: Vec::new(), errors: vec![err(0, 0, e)] };
     }
     let text = match utf8(bytes) {
         Ok(t) => t,
@@ -129,6 +127,58 @@ pub fn load_projected(
             };
         }
     };
+    read_text(file, name, text, format, symbols, limits, projection)
+}
+
+/// [`load`] of input already known to be text, such as a `&str` an embedder holds: the same
+/// documents and errors as from its bytes, without checking again that it is UTF-8.
+pub fn load_text(
+    name: &str,
+    text: &str,
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+) -> Loaded {
+    load_text_projected(name, text, format, symbols, limits, None)
+}
+
+/// [`load_projected`] of input already known to be text (see [`load_text`]).
+pub fn load_text_projected(
+    name: &str,
+    text: &str,
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+    projection: Option<&Arc<Projection>>,
+) -> Loaded {
+    let file = crate::doc::shared_text(name);
+    if let Some(message) = over_limit(text.len(), limits) {
+        return Loaded {
+            docs: Vec::new(),
+            errors: vec![LoadError { file, line: 0, column: 0, message }],
+        };
+    }
+    read_text(file, name, text, format, symbols, limits, projection)
+}
+
+/// The error of an input of `len` bytes, if that is over the limit.
+fn over_limit(len: usize, limits: &Limits) -> Option<String> {
+    (len > limits.max_bytes)
+        .then(|| format!("input is {len} bytes, over the limit of {} bytes", limits.max_bytes))
+}
+
+/// Reads the text of input `name` (the file name `file`, shared), within its size limit.
+fn read_text(
+    file: Arc<str>,
+    name: &str,
+    text: &str,
+    format: Option<Format>,
+    symbols: &Arc<Symbols>,
+    limits: &Limits,
+    projection: Option<&Arc<Projection>>,
+) -> Loaded {
+    let err =
+        |line, column, message: String| LoadError { file: file.clone(), line, column, message };
     let (text, bom) = match text.strip_prefix('\u{feff}') {
         Some(t) => (t, 3u32),
         None => (text, 0),
@@ -591,6 +641,68 @@ mod tests {
 
     /// A named input and the line and column of its UTF-8 error, if any.
     type Utf8Case = (String, Vec<u8>, Option<(u32, u32)>);
+
+    /// Loading text gives what loading its bytes gives: the same documents (identity, tree,
+    /// positions) and errors, for every format, projected or not, within the size limit or
+    /// over it.
+    #[test]
+    fn text_loads_as_its_bytes_do() {
+        let mut symbols = Symbols::default();
+        let names = crate::doc::KNOWN.iter().chain(crate::project::LOADER_NAMES);
+        for name in names.chain(&["spec", "containers", "image"]) {
+            symbols.intern(name);
+        }
+        let symbols = Arc::new(symbols);
+        let projection =
+            Arc::new(Projection::keeping(&symbols, &["spec", "containers", "image"], &[]).unwrap());
+        let inputs = [
+            (
+                "a.json",
+                "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"é\"}, \"spec\": {\"containers\": [{\"image\": \"x\", \"env\": [1]}]}}",
+            ),
+            ("a.json", "{\"kind\": \"Pod\", \"spec\": {\"x\": tru}}"),
+            ("a.ndjson", "{\"kind\": \"Pod\"}\n{bad\n[1, 2]\n\"s\"\n"),
+            (
+                "a.yaml",
+                "\u{feff}kind: Pod\nmetadata: {name: a}\n---\nkind: List\napiVersion: v1\nitems:\n- kind: Pod\n---\n: :\n",
+            ),
+            ("a.yaml", "a: &x {b: 1}\nc: {<<: *x, d: 2}\n"),
+            (
+                "Dockerfile",
+                "FROM alpine:3.19\nRUN apk add curl \\\n  && rm -rf /var/cache\nUSER app\n",
+            ),
+            ("a.json", ""),
+        ];
+        let render = |l: &Loaded| {
+            let docs: Vec<String> = l
+                .docs
+                .iter()
+                .map(|d| {
+                    let places: Vec<crate::doc::Pos> =
+                        (0..d.arena.nodes.len() as u32).map(|n| d.arena.location(n)).collect();
+                    format!("{:?} {} {:?} {places:?}", d.meta, d.to_json(), d.root)
+                })
+                .collect();
+            (docs, l.errors.clone())
+        };
+        for (name, text) in inputs {
+            for p in [None, Some(&projection)] {
+                let limits = Limits::default();
+                let bytes = load_projected(name, text.as_bytes(), None, &symbols, &limits, p);
+                let from_text = load_text_projected(name, text, None, &symbols, &limits, p);
+                assert!(!bytes.docs.is_empty() || !bytes.errors.is_empty() || text.is_empty());
+                assert_eq!(render(&from_text), render(&bytes), "{name}: {text:?}");
+                let small = Limits { max_bytes: 4, ..Limits::default() };
+                let (a, b) = (
+                    load_projected(name, text.as_bytes(), None, &symbols, &small, p),
+                    load_text_projected(name, text, None, &symbols, &small, p),
+                );
+                assert_eq!(render(&a), render(&b), "{name} over the limit");
+            }
+        }
+        let plain = load_text("a.json", "{\"kind\": 1}", None, &symbols, &Limits::default());
+        assert_eq!(plain.docs.len(), 1);
+    }
 
     #[test]
     fn invalid_utf8_is_reported_where_it_starts() {
