@@ -990,13 +990,15 @@ pub(crate) struct Raw {
 /// What the findings of one document share: the document's identity, their texts and fix
 /// operations, written one after another as they were produced, and the program's rules.
 #[derive(Debug)]
-struct DocFindings {
+struct DocFacts {
     /// The facts of the program's rules, by rule: shared by all its documents' findings.
     rules: Arc<[RuleFacts]>,
     identity: DocIdentity,
-    text: Box<str>,
     patches: Box<[PatchOp]>,
 }
+
+/// [`DocFacts`] and the findings' texts after them, in one allocation.
+type DocFindings = triomphe::Arc<triomphe::HeaderSlice<DocFacts, str>>;
 
 /// What the findings of one rule share.
 #[derive(Debug, PartialEq, Eq)]
@@ -1012,9 +1014,9 @@ pub(crate) struct RuleFacts {
 /// of other documents (which other threads may be making) count too.
 #[derive(Clone)]
 pub struct Finding {
-    /// The rule, an index of [`DocFindings::rules`].
+    /// The rule, an index of [`DocFacts::rules`].
     rule: u32,
-    shared: Arc<DocFindings>,
+    shared: DocFindings,
     level: FindingKind,
     line: u32,
     column: u32,
@@ -1025,12 +1027,12 @@ pub struct Finding {
 
 impl Finding {
     fn text(&self, r: Range) -> &str {
-        self.shared.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
+        self.shared.slice.get(r.0 as usize..r.1 as usize).unwrap_or("")
     }
 
     /// The facts of its rule (always there: findings are made for the program's rules only).
     fn facts(&self) -> Option<&RuleFacts> {
-        self.shared.rules.get(self.rule as usize)
+        self.shared.header.rules.get(self.rule as usize)
     }
 
     /// The stable id of the rule that found it.
@@ -1075,13 +1077,13 @@ impl Finding {
 
     /// The document: its file, index, `apiVersion`, `kind`, namespace and name.
     pub fn doc(&self) -> &DocIdentity {
-        &self.shared.identity
+        &self.shared.header.identity
     }
 
     /// A JSON Patch that fixes it, when the rule gives one: its operations in order.
     pub fn fix(&self) -> Option<impl ExactSizeIterator<Item = Patch<'_>> + Clone> {
-        let ops = self.shared.patches.get(self.fix.0 as usize..self.fix.1 as usize)?;
-        (!ops.is_empty()).then(|| ops.iter().map(|p| p.view(&self.shared.text)))
+        let ops = self.shared.header.patches.get(self.fix.0 as usize..self.fix.1 as usize)?;
+        (!ops.is_empty()).then(|| ops.iter().map(|p| p.view(&self.shared.slice)))
     }
 }
 
@@ -1392,17 +1394,17 @@ impl Compiled {
     /// Ties the findings of one document to their rules and to what they share: the
     /// document's identity and their texts, in one allocation.
     fn findings(&self, meta: &crate::doc::DocMeta, found: &mut Found, into: &mut Vec<Finding>) {
-        let shared = Arc::new(DocFindings {
+        let facts = DocFacts {
             rules: self.rule_facts.clone(),
             identity: DocIdentity::of(meta),
-            text: found.text.as_str().into(),
             // Moved out, the frame's vector keeping its room for the next document.
             patches: {
                 let mut patches = Vec::with_capacity(found.patches.len());
                 patches.append(&mut found.patches);
                 patches.into_boxed_slice()
             },
-        });
+        };
+        let shared = triomphe::Arc::from_header_and_str(facts, &found.text);
         // Every raw finding's rule is one of the program's (set by `evaluate_doc`). One finding
         // per raw one: the vector makes room once.
         into.extend(found.raws.drain(..).map(|raw| Finding {
