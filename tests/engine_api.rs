@@ -219,3 +219,42 @@ kind D = { kind: "D", name: string, items: list<{ x: string, n: any, y: string? 
         ]
     );
 }
+
+/// Evaluations one after another on one thread, each with another selection of rules (the
+/// frame remembers the rules of a document's kind filtered by the last selection), each give
+/// the findings of exactly the rules they select, in rule order.
+#[test]
+fn each_evaluation_runs_the_rules_it_selects() {
+    let policy = ward::build(&[]).unwrap();
+    let text = manifests(6);
+    let docs = policy.load("m.yaml", text.as_bytes(), None, &Limits::default()).docs;
+    let count = policy.compiled.program.rules.len() as u32;
+    let every = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: None, sequential: true, ..Options::default() });
+    let found: std::collections::BTreeSet<&str> = every.findings.iter().map(|f| f.rule()).collect();
+    let index = |id: &str| policy.compiled.program.rules.iter().position(|r| r.id == id).unwrap();
+    let ids: Vec<&str> = found.iter().copied().collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let selections: Vec<Vec<u32>> = vec![
+        vec![index(ids[0]) as u32],
+        vec![index(ids[1]) as u32],
+        vec![index(ids[0]) as u32, index(ids[2]) as u32],
+        vec![index(ids[1]) as u32],
+        (0..count).collect(),
+        vec![],
+        vec![index(ids[2]) as u32],
+    ];
+    for sel in selections {
+        for sequential in [true, false] {
+            let out = policy.compiled.evaluate(
+                &docs,
+                &Options { rules: Some(sel.clone()), sequential, ..Options::default() },
+            );
+            let want: Vec<_> =
+                every.findings.iter().filter(|f| sel.contains(&(index(f.rule()) as u32))).collect();
+            let got: Vec<_> = out.findings.iter().collect();
+            assert_eq!(got, want, "selection {sel:?}, sequential {sequential}");
+        }
+    }
+}

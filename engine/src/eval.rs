@@ -299,7 +299,16 @@ impl<'a> Frame<'a> {
     /// The rules that apply to `doc`, in order: those of the kinds its identity tells are
     /// remembered by identity (its texts, compared by address first: documents of one stream
     /// mostly share them), for this thread's next evaluations of the same program too.
-    fn rules_for(&mut self, prog: &Compiled, doc: &Document) -> (Arc<[u32]>, Arc<[u32]>) {
+    ///
+    /// With a selection of few rules (an embedder's, the CLI's `--rule`), the rules come
+    /// already filtered by it, remembered with the identity for as long as the selection is the
+    /// same; the flag says so.
+    fn rules_for(
+        &mut self,
+        prog: &Compiled,
+        doc: &Document,
+        selected: Option<&Selection>,
+    ) -> (Arc<[u32]>, Arc<[u32]>, bool) {
         let m = &doc.meta;
         let same = |a: &Option<Arc<str>>, b: &Option<Arc<str>>| match (a, b) {
             (None, None) => true,
@@ -308,14 +317,14 @@ impl<'a> Frame<'a> {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b) || **a == **b,
             _ => false,
         };
-        let hit = self.kinds.iter().find(|e| {
+        let hit = self.kinds.iter().position(|e| {
             e.program == prog.id
                 && (Arc::ptr_eq(&e.format, &m.format) || *e.format == *m.format)
                 && same(&e.api_version, &m.api_version)
                 && same(&e.kind, &m.kind)
         });
-        let (by_identity, kinds) = match hit {
-            Some(e) => (e.rules.clone(), e.kinds.clone()),
+        let at = match hit {
+            Some(at) => at,
             None => {
                 let kinds: Arc<[u32]> = prog.kinds.kinds_by_identity(m).into();
                 let rules = prog.rules_of(&kinds);
@@ -327,18 +336,34 @@ impl<'a> Frame<'a> {
                     api_version: m.api_version.clone(),
                     kind: m.kind.clone(),
                     format: m.format.clone(),
-                    rules: rules.clone(),
-                    kinds: kinds.clone(),
+                    rules,
+                    kinds,
+                    chosen: None,
                 });
-                (rules, kinds)
+                self.kinds.len() - 1
             }
         };
-        if !prog.kinds.has_other() {
-            return (by_identity, kinds);
+        let Some(e) = self.kinds.get_mut(at) else {
+            return (Arc::default(), Arc::default(), false);
+        };
+        if prog.kinds.has_other() {
+            let mut all = e.kinds.to_vec();
+            prog.kinds.other_kinds(doc, &mut all);
+            return (prog.rules_of(&all), e.kinds.clone(), false);
         }
-        let mut all = kinds.to_vec();
-        prog.kinds.other_kinds(doc, &mut all);
-        (prog.rules_of(&all), kinds)
+        let Some(Selection::Small(bits)) = selected else {
+            return (e.rules.clone(), e.kinds.clone(), false);
+        };
+        let chosen = match &e.chosen {
+            Some((b, rules)) if b == bits => rules.clone(),
+            _ => {
+                let rules: Arc<[u32]> =
+                    e.rules.iter().copied().filter(|r| Selection::has(bits, *r)).collect();
+                e.chosen = Some((*bits, rules.clone()));
+                rules
+            }
+        };
+        (chosen, e.kinds.clone(), true)
     }
 
     /// Whether `v` is a document of kind `kind`: for the root of the document under
@@ -408,6 +433,8 @@ struct KindEntry {
     rules: Arc<[u32]>,
     /// The kinds the identity tells.
     kinds: Arc<[u32]>,
+    /// The last small selection these rules were filtered by, and the rules it keeps.
+    chosen: Option<([u64; 4], Arc<[u32]>)>,
 }
 
 /// Identities a frame remembers.
@@ -1248,11 +1275,14 @@ impl Selection {
 
     fn contains(&self, r: u32) -> bool {
         match self {
-            Selection::Small(bits) => {
-                bits.get(r as usize / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
-            }
+            Selection::Small(bits) => Selection::has(bits, r),
             Selection::Large(on) => on.get(r as usize).copied().unwrap_or(false),
         }
+    }
+
+    /// Whether the bits of a small selection hold rule `r`.
+    fn has(bits: &[u64; 4], r: u32) -> bool {
+        bits.get(r as usize / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
     }
 }
 
@@ -1340,7 +1370,7 @@ impl Compiled {
         f.out.clear();
         let on = |r: &u32| selected.is_none_or(|s| s.contains(*r));
         let skipping = !f.cx.run_every_rule;
-        let (rules, kinds) = f.rules_for(self, doc);
+        let (rules, kinds, filtered) = f.rules_for(self, doc, selected);
         if rules.is_empty() {
             return;
         }
@@ -1348,7 +1378,7 @@ impl Compiled {
         f.root_kinds = Some((root, kinds));
         // The needed fields the document has, found when a rule first needs some.
         let mut present: Option<u64> = None;
-        for &r in rules.iter().filter(|r| on(r)) {
+        for &r in rules.iter().filter(|r| filtered || on(r)) {
             if skipping
                 && let Some(need) = self.needs.get(r as usize)
                 && !need.is_empty()
