@@ -300,7 +300,7 @@ impl<'a> Frame<'a> {
     /// remembered by identity (its texts, compared by address first: documents of one stream
     /// mostly share them), for this thread's next evaluations of the same program too.
     ///
-    /// With a selection of few rules (an embedder's, the CLI's `--rule`), the rules come
+    /// With a selection of up to 256 rules (an embedder's, the CLI's profiles), the rules come
     /// already filtered by it, remembered with the identity for as long as the selection is the
     /// same; the flag says so.
     fn rules_for(
