@@ -517,7 +517,7 @@ fn truth(code: &Code, f: &mut Frame<'_>, span: Span) -> Result<bool, Box<EvalErr
 }
 
 impl Compiled {
-    /// What a document must have for rule `rule` to find anything in it (see [`crate::needs`]):
+    /// What a document must have for rule `rule` to find anything in it (rule skipping):
     /// alternatives, each a list of fields that must all be somewhere in the document. The
     /// evaluator skips the rule on a document that meets none. Empty when the rule may find
     /// something in any document.

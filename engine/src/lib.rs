@@ -1,8 +1,8 @@
 //! Ward's engine: documents with positions, compiled programs, evaluation and findings.
 //!
-//! The stages, in order: [`load`] reads inputs into [`doc`]uments; [`compile`] turns a checked
+//! The stages, in order: [`load`] reads inputs into [`doc`]uments; [`compile()`] turns a checked
 //! program into closures; [`eval`] runs them over documents and yields [`eval::Finding`]s.
-//! The core does no file I/O: callers hand it bytes.
+//! The core does no file I/O: callers hand it bytes or text.
 
 pub mod builtins;
 pub mod compile;
