@@ -105,10 +105,8 @@ pub fn load_projected(
     projection: Option<&Arc<Projection>>,
 ) -> Loaded {
     let file = crate::doc::shared_text(name);
-    let err =
-        |line, column, message: String| LoadError { file: file.clone(), line, column, message };
-    if let Some(e) = over_limit(bytes.len(), limits) {
-        return Loaded { docs: Vec::new(), errors: vec![err(0, 0, e)] };
+    if let Some(failed) = over_limit(&file, bytes.len(), limits) {
+        return failed;
     }
     let text = match utf8(bytes) {
         Ok(t) => t,
@@ -121,10 +119,7 @@ pub fn load_projected(
             let line = good.bytes().filter(|b| *b == b'\n').count() as u32 + 1;
             let last = good.rsplit('\n').next().unwrap_or_default();
             let col = last.chars().count() as u32 + 1;
-            return Loaded {
-                docs: Vec::new(),
-                errors: vec![err(line, col, "input is not valid UTF-8".into())],
-            };
+            return failure(file, line, col, "input is not valid UTF-8".into());
         }
     };
     read_text(file, name, text, format, symbols, limits, projection)
@@ -152,19 +147,23 @@ pub fn load_text_projected(
     projection: Option<&Arc<Projection>>,
 ) -> Loaded {
     let file = crate::doc::shared_text(name);
-    if let Some(message) = over_limit(text.len(), limits) {
-        return Loaded {
-            docs: Vec::new(),
-            errors: vec![LoadError { file, line: 0, column: 0, message }],
-        };
+    if let Some(failed) = over_limit(&file, text.len(), limits) {
+        return failed;
     }
     read_text(file, name, text, format, symbols, limits, projection)
 }
 
-/// The error of an input of `len` bytes, if that is over the limit.
-fn over_limit(len: usize, limits: &Limits) -> Option<String> {
-    (len > limits.max_bytes)
-        .then(|| format!("input is {len} bytes, over the limit of {} bytes", limits.max_bytes))
+/// The outcome of loading an input of `len` bytes named `file`, if that is over the limit.
+fn over_limit(file: &Arc<str>, len: usize, limits: &Limits) -> Option<Loaded> {
+    (len > limits.max_bytes).then(|| {
+        let message = format!("input is {len} bytes, over the limit of {} bytes", limits.max_bytes);
+        failure(file.clone(), 0, 0, message)
+    })
+}
+
+/// The outcome of an input that could not be read at all: no documents, one error.
+fn failure(file: Arc<str>, line: u32, column: u32, message: String) -> Loaded {
+    Loaded { docs: Vec::new(), errors: vec![LoadError { file, line, column, message }] }
 }
 
 /// Reads the text of input `name` (the file name `file`, shared), within its size limit.
