@@ -258,3 +258,36 @@ fn each_evaluation_runs_the_rules_it_selects() {
         }
     }
 }
+
+#[test]
+fn messages_show_fields_read_from_locals() {
+    // Fields of a document node (a string, an absent field, an int, a bool) and of a value
+    // made by the policy, each read through a local.
+    let src = r#"
+module t
+use k8s.{Pod}
+
+fn loose(x: any) -> any {
+  x
+}
+
+@id("T-FIELDS")
+rule r(p: Pod) {
+  let n = loose({"name": "made"})
+  for c in p.spec?.containers ?? [] {
+    deny "{c.name} {c.image} {c.securityContext?.runAsUser} {c.securityContext?.privileged} {n.name}"
+  }
+}
+"#;
+    let policy =
+        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
+            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
+        });
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  containers:\n  - name: app\n    securityContext: { runAsUser: 7, privileged: true }\n  - name: side\n    image: side:1\n";
+    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
+    let out = policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let msgs: Vec<_> = out.findings.iter().map(|f| f.message()).collect();
+    assert_eq!(msgs, ["app null 7 true made", "side side:1 null null made"]);
+}

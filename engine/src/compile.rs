@@ -1617,7 +1617,10 @@ impl<'p> Compiler<'p> {
             .iter()
             .map(|p| match &p.kind {
                 H::Const(Const::Str(s)) => Part::Text(s.clone()),
-                _ => Part::Code(self.expr(p)),
+                _ => match self.local_path(p) {
+                    Some((slot, keys)) => Part::Field(slot, keys),
+                    None => Part::Code(self.expr(p)),
+                },
             })
             .collect()
     }
@@ -1817,6 +1820,9 @@ enum Part {
     Text(Arc<str>),
     /// An interpolated expression.
     Code(Code),
+    /// An interpolated chain of field reads from a local (`{c.name}`, the usual part of a
+    /// message): read in place, without running code.
+    Field(usize, Box<[PathKey]>),
 }
 
 /// The text of an interpolated string's parts, joined.
@@ -1849,6 +1855,18 @@ fn write_parts(parts: &[Part], f: &mut Frame<'_>, out: &mut String) -> Result<()
                 let v = code(f)?;
                 v.push_display(out, f.cx);
                 discard(v);
+            }
+            Part::Field(slot, keys) => {
+                let cx = f.cx;
+                match f.slots.get(*slot) {
+                    Some(Value::Node(r)) => walk_node(cx, *r, keys).push_display(out, cx),
+                    Some(root) => {
+                        let v = walk_value(cx, root, keys);
+                        v.push_display(out, cx);
+                        discard(v);
+                    }
+                    None => out.push_str("null"),
+                }
             }
         }
     }
