@@ -1856,18 +1856,10 @@ fn write_parts(parts: &[Part], f: &mut Frame<'_>, out: &mut String) -> Result<()
                 v.push_display(out, f.cx);
                 discard(v);
             }
-            Part::Field(slot, keys) => {
-                let cx = f.cx;
-                match f.slots.get(*slot) {
-                    Some(Value::Node(r)) => walk_node(cx, *r, keys).push_display(out, cx),
-                    Some(root) => {
-                        let v = walk_value(cx, root, keys);
-                        v.push_display(out, cx);
-                        discard(v);
-                    }
-                    None => out.push_str("null"),
-                }
-            }
+            Part::Field(slot, keys) => match f.slots.get(*slot) {
+                Some(root) => push_field(f.cx, root, keys, out),
+                None => out.push_str("null"),
+            },
         }
     }
     Ok(())
@@ -1949,19 +1941,40 @@ fn walk_value(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
 /// [`walk`] from a document node.
 fn walk_node(cx: &Cx<'_>, r: NodeRef, keys: &[PathKey]) -> Value {
     let Some(doc) = cx.doc(r.doc) else { return Value::Null };
-    let (nodes, edges) = (doc.arena.nodes.as_slice(), doc.arena.edges.as_slice());
-    let mut node = r.node;
-    for (i, k) in keys.iter().enumerate() {
-        let Some(n) = nodes.get(node as usize) else { return Value::Null };
-        let NodeKind::Map { start, len } = n.kind else { return Value::Null };
-        if k.key.0 == u32::MAX {
-            // A name outside the program's table: compared as text from here on.
+    match walk_arena(&doc.arena, r.node, keys) {
+        Walked::Node(node) => Value::Node(NodeRef { doc: r.doc, node }),
+        Walked::Absent => Value::Null,
+        Walked::ByText(node, i) => {
             let here = Value::Node(NodeRef { doc: r.doc, node });
-            return walk_value(cx, &here, keys.get(i..).unwrap_or_default());
+            walk_value(cx, &here, keys.get(i..).unwrap_or_default())
+        }
+    }
+}
+
+/// Where a walk of field names through an arena ends.
+enum Walked {
+    /// At this node.
+    Node(u32),
+    /// A field is absent (or a node on the way is not a map).
+    Absent,
+    /// At this node, the key of this index is outside the program's table: the rest of the
+    /// walk compares names as text.
+    ByText(u32, usize),
+}
+
+/// Reads the fields `keys` one after the other from node `node` of `arena`.
+#[inline(always)]
+fn walk_arena(arena: &crate::doc::Arena, mut node: u32, keys: &[PathKey]) -> Walked {
+    let (nodes, edges) = (arena.nodes.as_slice(), arena.edges.as_slice());
+    for (i, k) in keys.iter().enumerate() {
+        let Some(n) = nodes.get(node as usize) else { return Walked::Absent };
+        let NodeKind::Map { start, len } = n.kind else { return Walked::Absent };
+        if k.key.0 == u32::MAX {
+            return Walked::ByText(node, i);
         }
         // Most reads in a compliant document are of keys that are not there.
         if n.keys != 0 && n.keys & key_bit(k.key) == 0 {
-            return Value::Null;
+            return Walked::Absent;
         }
         let entries = edges.get(start as usize..(start + len) as usize).unwrap_or(&[]);
         let hint = k.hint.load(Ordering::Relaxed) as usize;
@@ -1972,11 +1985,26 @@ fn walk_node(cx: &Cx<'_>, r: NodeRef, keys: &[PathKey]) -> Value {
                     k.hint.store(i as u32, Ordering::Relaxed);
                     entries.get(i).map_or(node, |e| e.node)
                 }
-                None => return Value::Null,
+                None => return Walked::Absent,
             },
         };
     }
-    Value::Node(NodeRef { doc: r.doc, node })
+    Walked::Node(node)
+}
+
+/// Appends the text of the fields `keys` read from the node in `root` to `out`, as
+/// [`Value::push_display`] writes it: a string node's text is copied straight from the arena.
+fn push_field(cx: &Cx<'_>, root: &Value, keys: &[PathKey], out: &mut String) {
+    if let Value::Node(r) = root
+        && let Some(doc) = cx.doc(r.doc)
+        && let Walked::Node(node) = walk_arena(&doc.arena, r.node, keys)
+        && let Some(text) = doc.arena.str(node)
+    {
+        return out.push_str(text);
+    }
+    let v = walk(cx, root, keys);
+    v.push_display(out, cx);
+    discard(v);
 }
 
 /// The length of a list value or list node; `None` for anything else.
