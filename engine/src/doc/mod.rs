@@ -32,6 +32,8 @@ pub struct Key(pub u32);
 #[derive(Debug, Clone)]
 pub struct Symbols {
     names: Vec<Box<str>>,
+    /// Each name as a JSON Pointer segment (`/` and the name, escaped), by key.
+    segments: Vec<Box<str>>,
     /// Open-addressing slots; `key == EMPTY` when free. Its length is a power of two, at least
     /// twice the number of names.
     slots: Vec<Slot>,
@@ -43,7 +45,13 @@ pub struct Symbols {
 
 impl Default for Symbols {
     fn default() -> Self {
-        Symbols { names: Vec::new(), slots: Vec::new(), known: [EMPTY; KNOWN.len()], merge: None }
+        Symbols {
+            names: Vec::new(),
+            segments: Vec::new(),
+            slots: Vec::new(),
+            known: [EMPTY; KNOWN.len()],
+            merge: None,
+        }
     }
 }
 
@@ -167,6 +175,10 @@ impl Symbols {
             self.merge = Some(Key(k));
         }
         self.names.push(name.into());
+        let mut segment = String::with_capacity(name.len() + 1);
+        segment.push('/');
+        push_escaped(&mut segment, name);
+        self.segments.push(segment.into());
         if self.slots.len() < 2 * self.names.len() {
             self.rehash((2 * self.names.len()).next_power_of_two().max(16));
         } else {
@@ -254,6 +266,11 @@ impl Symbols {
     /// The text of a program key.
     pub fn name(&self, key: Key) -> Option<&str> {
         self.names.get(key.0 as usize).map(|s| &**s)
+    }
+
+    /// The JSON Pointer segment of a program key's name: `/` and the name, escaped.
+    pub(crate) fn segment(&self, key: Key) -> Option<&str> {
+        self.segments.get(key.0 as usize).map(|s| &**s)
     }
 
     /// Number of program keys.
@@ -594,14 +611,23 @@ impl Arena {
     /// Appends `/` and the segment that leads from `child`'s parent to it.
     pub(crate) fn push_segment(&self, out: &mut String, child: NodeId) {
         let Some(n) = self.node(child) else { return };
-        out.push('/');
         match self.node(n.parent).map(|p| p.kind) {
             Some(NodeKind::Map { start, .. }) => {
-                if let Some(e) = self.edges.get((start + n.slot) as usize) {
-                    push_escaped(out, self.key_str(e.key));
+                let Some(e) = self.edges.get((start + n.slot) as usize) else {
+                    return out.push('/');
+                };
+                match self.symbols.segment(e.key) {
+                    Some(segment) => out.push_str(segment),
+                    None => {
+                        out.push('/');
+                        push_escaped(out, self.key_str(e.key));
+                    }
                 }
             }
-            _ => push_index(out, n.slot),
+            _ => {
+                out.push('/');
+                push_index(out, n.slot);
+            }
         }
     }
 
@@ -1062,6 +1088,29 @@ mod tests {
     fn arenas_move_without_memcpy() {
         // Moves of up to 128 bytes are inlined.
         assert!(std::mem::size_of::<Arena>() <= 128, "{}", std::mem::size_of::<Arena>());
+    }
+
+    #[test]
+    fn pointers_escape_program_and_local_keys() {
+        // `a/b` and `c~d` are the program's keys, with their segments made once; `e/f~` is not.
+        let mut symbols = Symbols::default();
+        for name in ["a/b", "c~d", "x"] {
+            symbols.intern(name);
+        }
+        let symbols = Arc::new(symbols);
+        let text = br#"{"a/b": {"c~d": [1, {"x": 2}]}, "e/f~": {"x": 3}}"#;
+        let loaded = crate::load::load("p.json", text, None, &symbols, &Limits::default());
+        let doc = &loaded.docs[0];
+        let (arena, root) = (&doc.arena, doc.root);
+        let key = |n| symbols.get(n).unwrap();
+        let ab = arena.get(root, key("a/b")).unwrap();
+        let list = arena.get(ab, key("c~d")).unwrap();
+        let item = arena.children(list)[1].node;
+        let deep = arena.get(item, key("x")).unwrap();
+        assert_eq!(arena.pointer(root, deep), "/a~1b/c~0d/1/x");
+        let local = arena.get_str(root, "e/f~").unwrap();
+        assert_eq!(arena.pointer(root, arena.get(local, key("x")).unwrap()), "/e~1f~0/x");
+        assert_eq!(arena.pointer(root, root), "");
     }
 
     #[test]
