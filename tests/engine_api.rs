@@ -291,3 +291,67 @@ rule r(p: Pod) {
     let msgs: Vec<_> = out.findings.iter().map(|f| f.message()).collect();
     assert_eq!(msgs, ["app null 7 true made", "side side:1 null null made"]);
 }
+
+#[test]
+fn pointers_are_those_of_each_document() {
+    // Findings at containers of several documents, in two evaluations on one thread: a pointer
+    // remembered for one document must not be given for another.
+    let src = r#"
+module t
+use k8s.{Workload}
+
+@id("T-PTR")
+rule r(w: Workload) {
+  for c in w.containers() {
+    deny "{c.name}" at c.securityContext.privileged
+  }
+}
+"#;
+    let policy =
+        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
+            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
+        });
+    let pod = |containers: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata: {{ name: p }}\nspec:\n{containers}")
+    };
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: d }\nspec:\n  template:\n    spec:\n      initContainers: [{ name: i }]\n      containers: [{ name: a, securityContext: {} }, { name: b }]\n";
+    let run = |input: String| {
+        let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
+        let opts =
+            Options { rules: Some(policy.user_rules()), sequential: true, ..Default::default() };
+        let out = policy.compiled.evaluate(&docs, &opts);
+        out.findings.iter().map(|f| format!("{} {}", f.message(), f.pointer())).collect::<Vec<_>>()
+    };
+    let first = run(format!(
+        "{}---\n{deploy}---\n{}",
+        pod("  containers: [{ name: x }, { name: y }]\n"),
+        pod("  initContainers: [{ name: z }]\n  containers: [{ name: w }]\n")
+    ));
+    assert_eq!(
+        first,
+        [
+            "x /spec/containers/0/securityContext/privileged",
+            "y /spec/containers/1/securityContext/privileged",
+            "i /spec/template/spec/initContainers/0/securityContext/privileged",
+            "a /spec/template/spec/containers/0/securityContext/privileged",
+            "b /spec/template/spec/containers/1/securityContext/privileged",
+            "z /spec/initContainers/0/securityContext/privileged",
+            "w /spec/containers/0/securityContext/privileged",
+        ]
+    );
+    // The same positions in the stream, other documents.
+    let second = run(format!(
+        "{deploy}---\n{}",
+        pod("  ephemeralContainers: [{ name: e }]\n  containers: [{ name: q }]\n")
+    ));
+    assert_eq!(
+        second,
+        [
+            "i /spec/template/spec/initContainers/0/securityContext/privileged",
+            "a /spec/template/spec/containers/0/securityContext/privileged",
+            "b /spec/template/spec/containers/1/securityContext/privileged",
+            "q /spec/containers/0/securityContext/privileged",
+            "e /spec/ephemeralContainers/0/securityContext/privileged",
+        ]
+    );
+}

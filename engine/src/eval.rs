@@ -592,11 +592,106 @@ pub(crate) struct Found {
     pub(crate) text: String,
     /// Their fixes' operations.
     pub(crate) patches: Vec<PatchOp>,
-    /// The pointers of the nodes findings were located from, by node, as ranges of `roots`
-    /// (see [`Found::root_pointer`]): one rule's findings, and the next rule's, are mostly
-    /// located from the same few nodes (a container, a pod spec).
-    pointers: Vec<(u64, Range)>,
-    roots: String,
+    /// The pointers of the nodes of one document (`pointers.doc`) that findings were located
+    /// from, and of their ancestors (see [`Found::root_pointer`]): one rule's findings, and the
+    /// next rule's, are mostly located from the same few nodes (a container, a pod spec).
+    pointers: Pointers,
+}
+
+/// Pointers of a document's nodes, by node: a node's pointer is its parent's and one segment
+/// more, so the text of a chain of ancestors is written once, in `text`, and each ancestor's
+/// range is a prefix of the deepest one's.
+#[derive(Debug, Default)]
+struct Pointers {
+    /// The document (its index) and its root, which the entries are numbered from.
+    doc: u32,
+    root: u32,
+    /// By node, less the root: the generation an entry was written in, and its range of
+    /// `text`; entries of other generations are empty.
+    by_node: Vec<(u32, Range)>,
+    /// The current generation (never 0, which fresh entries have).
+    generation: u32,
+    text: String,
+}
+
+/// Ancestors a pointer is built through at once, at most; deeper chains are written directly.
+const POINTER_CHAIN: usize = 16;
+
+/// Nodes of a document whose pointers are remembered: the first this many (a node's parent
+/// comes before it), so that the table stays small whatever the document.
+const POINTER_NODES: u32 = 1 << 16;
+
+impl Pointers {
+    /// Forgets every entry, for a new document.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.by_node.iter_mut().for_each(|e| e.0 = 0);
+            self.generation = 1;
+        }
+    }
+
+    /// The pointer of node `node` of `doc` (the document at index `i`), relative to its
+    /// root, as a range of `text`: remembered, or written and remembered with those of the
+    /// ancestors it was written through; `None` when the chain is longer than is worth
+    /// remembering.
+    fn of(&mut self, i: u32, doc: &Document, node: u32) -> Option<Range> {
+        if self.doc != i || self.root != doc.root || self.generation == 0 {
+            self.doc = i;
+            self.root = doc.root;
+            self.clear();
+        }
+        if node.checked_sub(doc.root)? >= POINTER_NODES {
+            return None;
+        }
+        let arena = &doc.arena;
+        // The ancestors without a pointer, nearest first, up to one with a pointer or the root.
+        let mut chain = [0u32; POINTER_CHAIN];
+        let mut depth = 0;
+        let mut cur = node;
+        let known = loop {
+            if cur == doc.root {
+                break (0, 0);
+            }
+            let at = cur.checked_sub(doc.root)? as usize;
+            if let Some(&(g, range)) = self.by_node.get(at)
+                && g == self.generation
+            {
+                break range;
+            }
+            let n = arena.node(cur).filter(|n| n.parent != cur)?;
+            *chain.get_mut(depth)? = cur;
+            depth += 1;
+            cur = n.parent;
+        };
+        if depth == 0 {
+            return Some(known);
+        }
+        // The known prefix at the end of the text, then a segment per ancestor on the way.
+        let start = if known.1 as usize == self.text.len() {
+            known.0
+        } else {
+            let start = self.text.len() as u32;
+            let b = (known.1 as usize).min(self.text.len());
+            self.text.extend_from_within((known.0 as usize).min(b)..b);
+            start
+        };
+        for &child in chain.get(..depth).unwrap_or(&[]).iter().rev() {
+            arena.push_segment(&mut self.text, child);
+            let at = child.saturating_sub(doc.root) as usize;
+            if at >= POINTER_NODES as usize {
+                continue;
+            }
+            if self.by_node.len() <= at {
+                self.by_node.resize(at + 1, (0, (0, 0)));
+            }
+            if let Some(e) = self.by_node.get_mut(at) {
+                *e = (self.generation, (start, self.text.len() as u32));
+            }
+        }
+        Some((start, self.text.len() as u32))
+    }
 }
 
 /// A range of [`Found::text`] or of a document's shared findings text.
@@ -608,7 +703,6 @@ impl Found {
         self.text.clear();
         self.patches.clear();
         self.pointers.clear();
-        self.roots.clear();
     }
 
     /// How much has been produced, to go back to with [`Found::truncate`].
@@ -628,67 +722,16 @@ impl Found {
         self.text.get(r.0 as usize..r.1 as usize).unwrap_or("")
     }
 
-    /// The remembered pointer of node `node` of document `doc`, as a range of `roots`.
-    fn remembered(&self, doc: u32, node: u32) -> Option<Range> {
-        let key = node_key(&NodeRef { doc, node });
-        self.pointers.iter().find(|(k, _)| *k == key).map(|(_, r)| *r)
-    }
-
-    /// Remembers `pointer` as the pointer of node `node` of document `doc`.
-    fn remember(&mut self, doc: u32, node: u32, pointer: std::ops::Range<usize>) {
-        // A handful of nodes per document is the usual; a long tail is not worth searching.
-        if self.pointers.len() < 16 {
-            let at = self.roots.len() as u32;
-            self.roots.push_str(self.text.get(pointer).unwrap_or(""));
-            self.pointers.push((node_key(&NodeRef { doc, node }), (at, self.roots.len() as u32)));
-        }
-    }
-
-    /// Appends the pointer of node `r` relative to `base`, remembered for the document with
-    /// its parent's: the next finding is usually at the same node or at a sibling (the next
-    /// container), whose pointer is then the parent's and one segment more.
+    /// Appends the pointer of node `r` relative to `base`: remembered for the document (see
+    /// [`Pointers`]) when `base` is its root, as it is for a rule's own document.
     fn root_pointer(&mut self, doc: &Document, base: u32, r: NodeRef) {
-        if let Some((a, b)) = self.remembered(r.doc, r.node) {
-            self.text.push_str(self.roots.get(a as usize..b as usize).unwrap_or(""));
+        if base == doc.root
+            && let Some((a, b)) = self.pointers.of(r.doc, doc, r.node)
+        {
+            self.text.push_str(self.pointers.text.get(a as usize..b as usize).unwrap_or(""));
             return;
         }
-        // The ancestors up to the base or to one whose pointer is remembered, nearest first.
-        let arena = &doc.arena;
-        let mut chain = [0u32; 16];
-        let mut depth = 0;
-        let mut known = None;
-        let mut cur = r.node;
-        let start = self.text.len();
-        while cur != base {
-            if depth > 0
-                && let Some(range) = self.remembered(r.doc, cur)
-            {
-                known = Some(range);
-                break;
-            }
-            let Some(n) = arena.node(cur).filter(|n| n.parent != cur) else { break };
-            let Some(slot) = chain.get_mut(depth) else {
-                // Deeper than is worth remembering the way to.
-                arena.push_pointer(&mut self.text, base, r.node);
-                return;
-            };
-            *slot = cur;
-            depth += 1;
-            cur = n.parent;
-        }
-        if let Some((a, b)) = known {
-            self.text.push_str(self.roots.get(a as usize..b as usize).unwrap_or(""));
-        }
-        let chain = chain.get(..depth).unwrap_or(&[]);
-        let mut parent_end = self.text.len();
-        for &child in chain.iter().rev() {
-            parent_end = self.text.len();
-            arena.push_segment(&mut self.text, child);
-        }
-        self.remember(r.doc, r.node, start..self.text.len());
-        if let Some(&parent) = chain.get(1) {
-            self.remember(r.doc, parent, start..parent_end);
-        }
+        doc.arena.push_pointer(&mut self.text, base, r.node);
     }
 
     /// Adds the JSON Patch operation setting the located node to `value` (or, with `None`,
