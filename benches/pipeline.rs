@@ -2,9 +2,16 @@
 //! standard library and over generated and committed manifests.
 //!
 //! `cargo bench --bench pipeline`; compare against a saved run with `--save-baseline main` and
-//! `--baseline main`.
+//! `--baseline main`. The run ends with the ratios of evaluating the standard library to loading
+//! the same documents, timed side by side in interleaved rounds (see [`side_by_side`]), the
+//! line `stdlib evaluation vs JSON load: <N>x (finding-dense), <M>x (compliant)`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmarks fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "benchmarks fail loudly"
+)]
 #![allow(missing_docs, reason = "criterion generates the entry point")]
 
 mod common;
@@ -169,5 +176,67 @@ fn evaluate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, front_end, documents, evaluate);
+/// Times loading and evaluating the generated manifests in interleaved rounds and prints the
+/// medians and their ratios: loads and evaluations timed minutes apart by the groups above meet
+/// different loads of a shared machine, so their ratio is noisier than one of these. Each
+/// timing includes dropping what was made, as the groups' timings do.
+fn side_by_side(_: &mut Criterion) {
+    // `cargo test --benches` runs each benchmark once to check it; these rounds are for runs.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    const ROUNDS: usize = 7;
+    let policy = ward::build(&[]).unwrap();
+    let dense = common::manifests_json(10_000).join("\n");
+    let clean = common::compliant_manifests_json(10_000).join("\n");
+    let load = |text: &str| policy.load("b.ndjson", text.as_bytes(), None, &Limits::default());
+    let (dense_docs, clean_docs) = (load(&dense).docs, load(&clean).docs);
+    let all = Options {
+        rules: Some((0..policy.compiled.program.rules.len() as u32).collect()),
+        sequential: true,
+        ..Options::default()
+    };
+    let parallel = Options { sequential: false, ..all.clone() };
+    let time = |f: &dyn Fn()| {
+        let t = std::time::Instant::now();
+        f();
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let mut rounds: [Vec<f64>; 5] = Default::default();
+    for _ in 0..ROUNDS {
+        let runs: [&dyn Fn(); 5] = [
+            &|| drop(black_box(load(&dense))),
+            &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &all))),
+            &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &parallel))),
+            &|| drop(black_box(load(&clean))),
+            &|| drop(black_box(policy.compiled.evaluate(&clean_docs, &all))),
+        ];
+        for (times, run) in rounds.iter_mut().zip(runs) {
+            times.push(time(run));
+        }
+    }
+    let [dense_load, dense_eval, dense_par, clean_load, clean_eval] = rounds.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[ROUNDS / 2]
+    });
+    println!("side by side, median of {ROUNDS} interleaved rounds:");
+    println!(
+        "  10,000 generated manifests: load {dense_load:.1} ms; evaluate {dense_eval:.1} ms \
+         sequential ({:.2}x), {dense_par:.1} ms parallel ({:.2}x)",
+        dense_eval / dense_load,
+        dense_par / dense_load
+    );
+    println!(
+        "  10,000 compliant manifests: load {clean_load:.1} ms; evaluate {clean_eval:.1} ms \
+         sequential ({:.2}x)",
+        clean_eval / clean_load
+    );
+    println!(
+        "stdlib evaluation vs JSON load: {:.2}x (finding-dense), {:.2}x (compliant)",
+        dense_eval / dense_load,
+        clean_eval / clean_load
+    );
+}
+
+criterion_group!(benches, front_end, documents, evaluate, side_by_side);
 criterion_main!(benches);
