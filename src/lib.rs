@@ -2,7 +2,7 @@
 //!
 //! This facade ties the stages together for hosts that embed Ward (the CLI is one): [`build`]
 //! parses, checks and compiles policy sources together with the standard library; the returned
-//! [`Policy`] evaluates documents loaded with [`load`]. Errors come back as data
+//! [`Policy`] evaluates documents loaded with [`Policy::load`]. Errors come back as data
 //! ([`Diagnostic`]s with spans into [`Policy::sources`]); [`render`] turns them into text.
 
 pub mod crd;

@@ -1,6 +1,6 @@
 //! Formatting: a file's syntax tree printed back in the one canonical layout, every comment kept.
 //!
-//! The tree is turned into a layout document ([`doc::Doc`]) whose source tokens carry their
+//! The tree is turned into a layout document (`doc::Doc`) whose source tokens carry their
 //! positions; a second pass puts the plain comments the lexer collected back next to the tokens
 //! they were written beside (own-line comments before, end-of-line comments after), and the
 //! renderer breaks the groups that do not fit in 100 columns. Literals are copied from the source

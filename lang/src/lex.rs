@@ -622,7 +622,8 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
     out
 }
 
-/// Dedents one block of text: see [`dedent`].
+/// Removes the common leading indentation of `text`, and its first and last line when they are
+/// blank, as the text of a triple-quoted string is dedented.
 pub fn dedent_text(text: &str) -> String {
     match dedent(vec![StrPart::Text(text.to_string())]).as_slice() {
         [StrPart::Text(t)] => t.clone(),

@@ -1,6 +1,6 @@
 //! Ward's front end: source text to a checked, typed program.
 //!
-//! The stages, in order: [`lex`] → [`parse`] (syntax tree in [`ast`]) → [`check`] (names resolved,
+//! The stages, in order: [`lex`] → [`parse`] (syntax tree in [`ast`]) → [`mod@check`] (names resolved,
 //! types checked, typed IR in [`hir`]). Errors are data ([`error::Error`]); rendering them is the
 //! job of the edges. This crate does no I/O.
 
