@@ -1595,16 +1595,23 @@ impl<'p> Compiler<'p> {
             .collect::<Vec<_>>();
         // The usual path, `c.securityContext.privileged`: a local and names the program knows.
         let fields = match &p.root.kind {
-            H::Local(l) => segs
-                .iter()
-                .map(|s| match s {
-                    crate::eval::CSeg::Field(k, _, text) if k.0 != u32::MAX => {
-                        Some((*k, text.clone()))
-                    }
-                    _ => None,
-                })
-                .collect::<Option<Box<[_]>>>()
-                .map(|fields| (self.slot(*l), fields)),
+            H::Local(l) => {
+                let mut text = String::new();
+                segs.iter()
+                    .map(|s| match s {
+                        crate::eval::CSeg::Field(k, _, seg) if k.0 != u32::MAX => {
+                            text.push_str(seg);
+                            Some((*k, text.len() as u32))
+                        }
+                        _ => None,
+                    })
+                    .collect::<Option<Box<[_]>>>()
+                    .map(|keys| crate::eval::FieldPath {
+                        slot: self.slot(*l),
+                        keys,
+                        text: text.into(),
+                    })
+            }
             _ => None,
         };
         crate::eval::CPath { root, segs, fields }

@@ -912,8 +912,15 @@ pub struct CPath {
     pub(crate) fields: Option<FieldPath>,
 }
 
-/// A local's slot and field names, each with its JSON Pointer segment (see [`CPath::fields`]).
-pub(crate) type FieldPath = (usize, Box<[(Key, Box<str>)]>);
+/// A local's slot and field names, with the JSON Pointer segments of the names, written one
+/// after the other (see [`CPath::fields`]).
+pub(crate) struct FieldPath {
+    pub(crate) slot: usize,
+    /// Each name's key and where its segment ends in `text`.
+    pub(crate) keys: Box<[(Key, u32)]>,
+    /// The segments (`/name`, escaped), joined.
+    pub(crate) text: Box<str>,
+}
 
 impl CPath {
     /// Finds the node a path names, going as deep as the document goes, and writes its pointer
@@ -921,8 +928,8 @@ impl CPath {
     /// [`Found::root_pointer`]) followed by the path's own segments, present ones and then
     /// absent ones.
     pub(crate) fn locate(&self, f: &mut Frame<'_>) -> Result<Loc, Box<EvalError>> {
-        if let Some((slot, fields)) = &self.fields {
-            return Ok(Self::locate_fields(f, *slot, fields));
+        if let Some(fields) = &self.fields {
+            return Ok(Self::locate_fields(f, fields));
         }
         let root = (self.root)(f)?;
         let Value::Node(r) = root else { return Ok(Loc::of_doc(f)) };
@@ -1008,9 +1015,9 @@ impl CPath {
         Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32 })
     }
 
-    /// [`CPath::locate`] of field names from the node in slot `slot`.
-    fn locate_fields(f: &mut Frame<'_>, slot: usize, fields: &[(Key, Box<str>)]) -> Loc {
-        let r = match f.slots.get(slot) {
+    /// [`CPath::locate`] of field names from the node in a local's slot.
+    fn locate_fields(f: &mut Frame<'_>, path: &FieldPath) -> Loc {
+        let r = match f.slots.get(path.slot) {
             Some(Value::Node(r)) => *r,
             _ => return Loc::of_doc(f),
         };
@@ -1019,16 +1026,21 @@ impl CPath {
         let out = &mut f.out;
         let start = out.text.len();
         out.root_pointer(doc, base, r);
+        // The path's own segments are the same text whichever of its fields are present.
+        let at = out.text.len();
+        out.text.push_str(&path.text);
         let mut cur = r.node;
         let mut present = None;
-        for (k, text) in fields {
-            if present.is_none() {
-                match doc.arena.get(cur, *k) {
-                    Some(n) => cur = n,
-                    None => present = Some(out.text.len()),
+        let mut from = 0;
+        for &(k, end) in &*path.keys {
+            match doc.arena.get(cur, k) {
+                Some(n) => cur = n,
+                None => {
+                    present = Some(at + from as usize);
+                    break;
                 }
             }
-            out.text.push_str(text);
+            from = end;
         }
         let end = out.text.len();
         Loc {
