@@ -1930,6 +1930,8 @@ impl PathKey {
 fn walk(cx: &Cx<'_>, root: &Value, keys: &[PathKey]) -> Value {
     match root {
         Value::Node(r) => walk_node(cx, *r, keys),
+        // An absent value (`p?.type` with no `p`), the next most usual root, has no fields.
+        Value::Null => Value::Null,
         _ => walk_value(cx, root, keys),
     }
 }
