@@ -302,8 +302,8 @@ pub struct Compiled {
     /// [`crate::needs`]): alternatives, each a mask of the bits in `need_bits` that must all be
     /// there; none when the rule may find something in any document.
     pub(crate) needs: Vec<Box<[u64]>>,
-    /// The bit of each key (by key id) in `needs`, [`NO_BIT`] for keys no rule needs.
-    pub(crate) need_bits: Vec<u8>,
+    /// The bit of each key (by key id) in `needs`, as a mask (`0` for keys no rule needs).
+    pub(crate) need_bits: Box<[u64]>,
     /// A number no other compiled program in this process has (frames remember look-ups by it).
     pub(crate) id: u64,
     /// The text of each program key, by key id, shared by every value that reads it as a map
@@ -406,11 +406,11 @@ pub fn compile(program: hir::Program) -> Result<Compiled, Vec<CompileError>> {
 }
 
 /// The rules' needed fields (see [`crate::needs`]) as bit masks, one per alternative, and the
-/// bit of each key (by key id; [`NO_BIT`] for keys no rule needs). Up to 64 keys get a bit, the
+/// bit of each key as a mask (by key id; `0` for keys no rule needs). Up to 64 keys get a bit, the
 /// most needed first; an alternative keeps only its keys that have one, which only makes the
 /// rule run more often. A rule whose alternatives are all needed (no alternative, or one that
 /// asks nothing) gets no mask.
-fn need_masks(program: &hir::Program, symbols: &Symbols) -> (Vec<Box<[u64]>>, Vec<u8>) {
+fn need_masks(program: &hir::Program, symbols: &Symbols) -> (Vec<Box<[u64]>>, Box<[u64]>) {
     let per_rule = crate::needs::rules(program, builtins::table(), symbols);
     let mut count: HashMap<Key, usize> = HashMap::default();
     for k in per_rule.iter().flatten().flatten() {
@@ -436,11 +436,12 @@ fn need_masks(program: &hir::Program, symbols: &Symbols) -> (Vec<Box<[u64]>>, Ve
             if masks.contains(&0) { Box::default() } else { masks.into() }
         })
         .collect();
+    let bits = bits.iter().map(|&b| if b == NO_BIT { 0 } else { 1u64 << b }).collect();
     (masks, bits)
 }
 
-/// [`Compiled::need_bits`] of a key no rule needs.
-pub(crate) const NO_BIT: u8 = u8::MAX;
+/// The bit of a key no rule needs, while [`need_masks`] gives out bits.
+const NO_BIT: u8 = u8::MAX;
 
 /// Interns every field name that the program reads, so documents can be keyed by them.
 fn collect_keys(p: &hir::Program, s: &mut Symbols) {
@@ -526,12 +527,14 @@ impl Compiled {
         masks
             .iter()
             .map(|mask| {
-                let mut out: Vec<(u8, &str)> = self
+                let mut out: Vec<(u32, &str)> = self
                     .need_bits
                     .iter()
                     .enumerate()
-                    .filter(|(_, b)| **b < 64 && mask & (1 << **b) != 0)
-                    .filter_map(|(k, b)| Some((*b, self.symbols.name(Key(k as u32))?)))
+                    .filter(|(_, b)| mask & **b != 0)
+                    .filter_map(|(k, b)| {
+                        Some((b.trailing_zeros(), self.symbols.name(Key(k as u32))?))
+                    })
                     .collect();
                 out.sort_unstable();
                 out.into_iter().map(|(_, n)| n).collect()
@@ -568,12 +571,10 @@ impl Compiled {
     /// (the other documents of a stream, or of a `kind: List`). The edges of the loader's
     /// window for it are read in order; without one, its tree is walked (`stack` is room).
     pub(crate) fn present_fields(&self, doc: &Document, stack: &mut Vec<NodeId>) -> u64 {
-        let bits = self.need_bits.as_slice();
+        let bits = &*self.need_bits;
         let (nodes, edges) = (doc.arena.nodes.as_slice(), doc.arena.edges.as_slice());
-        let bit = |e: &crate::doc::Edge| match bits.get(e.key.0 as usize) {
-            Some(&b) if b < 64 => 1u64 << b,
-            _ => 0,
-        };
+        // List items and keys outside the program's table have no bit.
+        let bit = |e: &crate::doc::Edge| bits.get(e.key.0 as usize).copied().unwrap_or(0);
         if let Some((a, b)) = doc.window {
             // A list's edges have no key, so they add nothing.
             return edges
