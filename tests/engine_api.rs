@@ -13,6 +13,14 @@ use ward::{Limits, Options, Source};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
+/// The policy of one module `src` with the standard library; its diagnostics, rendered, when it
+/// does not build.
+fn policy(src: &str) -> ward::Policy {
+    ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
+        panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
+    })
+}
+
 #[test]
 fn compiled_programs_are_send_and_sync() {
     assert_send_sync::<ward::Compiled>();
@@ -68,10 +76,7 @@ rule isolated(w: Workload, all: Inputs) {
   }
 }
 "#;
-    let policy =
-        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
-            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
-        });
+    let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x, labels: { app: a } }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b, namespace: y, labels: { app: b } }\nspec: { containers: [] }\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: np, namespace: x }\nspec: { podSelector: { matchLabels: { app: a } } }\n";
     let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
     let out = policy
@@ -112,10 +117,7 @@ rule config_in_namespace(w: Workload, all: Inputs) {
   deny "{len(maps)} config maps beside {w.metadata?.name ?? ""}"
 }
 "#;
-    let policy =
-        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
-            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
-        });
+    let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c1, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c2, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c3 }\n";
     let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
     let out = policy
@@ -279,10 +281,7 @@ rule r(p: Pod) {
   }
 }
 "#;
-    let policy =
-        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
-            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
-        });
+    let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  containers:\n  - name: app\n    securityContext: { runAsUser: 7, privileged: true }\n  - name: side\n    image: side:1\n";
     let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
     let out = policy
@@ -307,10 +306,7 @@ rule r(w: Workload) {
   }
 }
 "#;
-    let policy =
-        ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap_or_else(|e| {
-            panic!("{}", ward::render::diagnostics(&e.sources, &e.diagnostics, false));
-        });
+    let policy = policy(src);
     let pod = |containers: &str| {
         format!("apiVersion: v1\nkind: Pod\nmetadata: {{ name: p }}\nspec:\n{containers}")
     };
