@@ -756,7 +756,10 @@ impl<'p> Compiler<'p> {
             let i = self.slot(*l);
             return Box::new(move |f| {
                 let cx = f.cx;
-                Ok(f.slots.get(i).map_or(Value::Null, |root| walk(cx, root, &fields)))
+                Ok(match f.slots.get(i) {
+                    Some(root) => walk(cx, root, &fields),
+                    None => Value::Null,
+                })
             });
         }
         let root = self.expr(cur);
@@ -938,7 +941,10 @@ impl<'p> Compiler<'p> {
             // One closure: read the local, walk, compare.
             return Box::new(move |f| {
                 let cx = f.cx;
-                let v = f.slots.get(slot).map_or(Value::Null, |root| walk(cx, root, &keys));
+                let v = match f.slots.get(slot) {
+                    Some(root) => walk(cx, root, &keys),
+                    None => Value::Null,
+                };
                 let r = equals_scalar(&v, &c, cx) == want;
                 discard(v);
                 Ok(r)

@@ -745,13 +745,7 @@ impl Found {
             (None, false) => return,
             (Some(_), true) => (PatchKind::Replace, end),
             // Adds the first absent segment, holding the others as nested objects.
-            (Some(_), false) => {
-                // A pointer's segments are short: a plain look beats `memchr`'s set-up.
-                let rest = self.text.as_bytes().get(present..end).unwrap_or_default();
-                let first =
-                    rest.iter().skip(1).position(|&b| b == b'/').map_or(rest.len(), |i| i + 1);
-                (PatchKind::Add, present + first)
-            }
+            (Some(_), false) => (PatchKind::Add, (loc.first_absent as usize).clamp(present, end)),
         };
         self.patches.push(PatchOp { op, pointer: loc.pointer, path: path as u32, value });
     }
@@ -771,6 +765,8 @@ pub(crate) struct Loc {
     pub pos: Pos,
     /// Where in the text the pointer's absent segments start (its end when there are none).
     pub present: u32,
+    /// Where the first absent segment ends (`present` when there are none).
+    pub first_absent: u32,
 }
 
 impl Loc {
@@ -778,11 +774,34 @@ impl Loc {
     pub(crate) fn of_doc(f: &Frame<'_>) -> Loc {
         let at = f.out.text.len() as u32;
         let Some(r) = f.doc else {
-            return Loc { doc: 0, node: None, pointer: (at, at), pos: Pos::default(), present: at };
+            let pos = Pos::default();
+            return Loc {
+                doc: 0,
+                node: None,
+                pointer: (at, at),
+                pos,
+                present: at,
+                first_absent: at,
+            };
         };
         let pos = f.cx.doc(r.doc).map(|d| d.arena.location(d.root)).unwrap_or_default();
-        Loc { doc: r.doc, node: Some(r.node), pointer: (at, at), pos, present: at }
+        Loc {
+            doc: r.doc,
+            node: Some(r.node),
+            pointer: (at, at),
+            pos,
+            present: at,
+            first_absent: at,
+        }
     }
+}
+
+/// Where the segment of `pointer` that starts at `at` ends: at the next `/` (segments are
+/// escaped, so a `/` only starts one), or at the end.
+fn first_segment_end(pointer: &str, at: usize) -> usize {
+    // A pointer's segments are short: a plain look beats `memchr`'s set-up.
+    let rest = pointer.as_bytes().get(at..).unwrap_or_default();
+    at + rest.iter().skip(1).position(|&b| b == b'/').map_or(rest.len(), |i| i + 1)
 }
 
 /// A JSON Patch operation of a fix, its pointers in the findings' text.
@@ -1010,9 +1029,10 @@ impl CPath {
             present = pointer.len();
             pointer.push_str(&absent);
         }
+        let first_absent = first_segment_end(pointer, present) as u32;
         let pointer = (start as u32, pointer.len() as u32);
         let pos = doc.arena.location(cur);
-        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32 })
+        Ok(Loc { doc: r.doc, node: Some(cur), pointer, pos, present: present as u32, first_absent })
     }
 
     /// [`CPath::locate`] of field names from the node in a local's slot.
@@ -1030,25 +1050,28 @@ impl CPath {
         let at = out.text.len();
         out.text.push_str(&path.text);
         let mut cur = r.node;
-        let mut present = None;
+        // Where the absent segments start and where the first of them ends.
+        let mut absent = None;
         let mut from = 0;
         for &(k, end) in &*path.keys {
             match doc.arena.get(cur, k) {
                 Some(n) => cur = n,
                 None => {
-                    present = Some(at + from as usize);
+                    absent = Some((at + from as usize, at + end as usize));
                     break;
                 }
             }
             from = end;
         }
         let end = out.text.len();
+        let (present, first_absent) = absent.unwrap_or((end, end));
         Loc {
             doc: r.doc,
             node: Some(cur),
             pointer: (start as u32, end as u32),
             pos: doc.arena.location(cur),
-            present: present.unwrap_or(end) as u32,
+            present: present as u32,
+            first_absent: first_absent as u32,
         }
     }
 }
@@ -1911,12 +1934,15 @@ mod tests {
             found.text.push_str("a message");
             let start = found.text.len() as u32;
             found.text.push_str(pointer);
+            let present = start + present;
+            let first_absent = super::first_segment_end(&found.text, present as usize) as u32;
             let loc = Loc {
                 doc: 0,
                 node: None,
                 pointer: (start, found.text.len() as u32),
                 pos: crate::doc::Pos::default(),
-                present: start + present,
+                present,
+                first_absent,
             };
             found.patch(&loc, value.map(Arc::new));
             found
