@@ -21,6 +21,14 @@ fn policy(src: &str) -> ward::Policy {
     })
 }
 
+/// The outcome of the policy's own rules (not the standard library's) over YAML `input`.
+fn run_user_rules(policy: &ward::Policy, input: &[u8]) -> ward::Outcome {
+    let docs = policy.load("m.yaml", input, None, &Limits::default()).docs;
+    policy
+        .compiled
+        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() })
+}
+
 #[test]
 fn compiled_programs_are_send_and_sync() {
     assert_send_sync::<ward::Compiled>();
@@ -78,10 +86,7 @@ rule isolated(w: Workload, all: Inputs) {
 "#;
     let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x, labels: { app: a } }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b, namespace: y, labels: { app: b } }\nspec: { containers: [] }\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: np, namespace: x }\nspec: { podSelector: { matchLabels: { app: a } } }\n";
-    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
-    let out = policy
-        .compiled
-        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let out = run_user_rules(&policy, input.as_bytes());
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let names: Vec<_> =
         out.findings.iter().map(|f| f.doc().name.as_deref().unwrap_or("")).collect();
@@ -119,10 +124,7 @@ rule config_in_namespace(w: Workload, all: Inputs) {
 "#;
     let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a, namespace: x }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: Pod\nmetadata: { name: b }\nspec: { containers: [] }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c1, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c2, namespace: x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c3 }\n";
-    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
-    let out = policy
-        .compiled
-        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let out = run_user_rules(&policy, input.as_bytes());
     let msgs: Vec<_> = out.findings.iter().map(|f| f.message()).collect();
     assert_eq!(msgs, ["2 config maps beside a", "1 config maps beside b"]);
 }
@@ -132,10 +134,7 @@ fn a_string_where_the_schema_says_list_is_a_mismatch_not_a_substring() {
     let src = "module t\nuse k8s.{Pod}\n@id(\"T\") rule r(p: Pod) {\n  for c in p.spec?.containers ?? [] {\n    if \"ALL\" not in (c.securityContext?.capabilities?.drop ?? []) { deny \"x\" }\n  }\n}\n";
     let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
     let input = b"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    securityContext: { capabilities: { drop: ALL } }\n";
-    let docs = policy.load("m.yaml", input, None, &Limits::default()).docs;
-    let out = policy
-        .compiled
-        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let out = run_user_rules(&policy, input);
     assert!(out.findings.is_empty());
     assert_eq!(out.errors.len(), 1);
     assert!(
@@ -283,10 +282,7 @@ rule r(p: Pod) {
 "#;
     let policy = policy(src);
     let input = "apiVersion: v1\nkind: Pod\nmetadata: { name: a }\nspec:\n  containers:\n  - name: app\n    securityContext: { runAsUser: 7, privileged: true }\n  - name: side\n    image: side:1\n";
-    let docs = policy.load("m.yaml", input.as_bytes(), None, &Limits::default()).docs;
-    let out = policy
-        .compiled
-        .evaluate(&docs, &Options { rules: Some(policy.user_rules()), ..Options::default() });
+    let out = run_user_rules(&policy, input.as_bytes());
     let msgs: Vec<_> = out.findings.iter().map(|f| f.message()).collect();
     assert_eq!(msgs, ["app null 7 true made", "side side:1 null null made"]);
 }
