@@ -2013,10 +2013,16 @@ fn walk_arena(arena: &crate::doc::Arena, mut node: u32, keys: &[PathKey]) -> Wal
 fn push_field(cx: &Cx<'_>, root: &Value, keys: &[PathKey], out: &mut String) {
     if let Value::Node(r) = root
         && let Some(doc) = cx.doc(r.doc)
-        && let Walked::Node(node) = walk_arena(&doc.arena, r.node, keys)
-        && let Some(text) = doc.arena.str(node)
     {
-        return out.push_str(text);
+        match walk_arena(&doc.arena, r.node, keys) {
+            Walked::Node(node) => match doc.arena.str(node) {
+                Some(text) => return out.push_str(text),
+                None => return Value::Node(NodeRef { doc: r.doc, node }).push_display(out, cx),
+            },
+            Walked::Absent => return Value::Null.push_display(out, cx),
+            // Names compared as text from here: the general walk below.
+            Walked::ByText(..) => {}
+        }
     }
     let v = walk(cx, root, keys);
     v.push_display(out, cx);
