@@ -205,7 +205,7 @@ fn main() {
         rm.as_secs_f64() * 1e6
     );
     println!(
-        "ward vs regorus (rvm): {:.1}x faster per document",
+        "ward vs regorus (rvm): {:.2}x faster per document",
         rm.as_secs_f64() / wm.as_secs_f64()
     );
 }
