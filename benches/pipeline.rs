@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench pipeline`; compare against a saved run with `--save-baseline main` and
 //! `--baseline main`. The run ends with the ratios of evaluating the standard library to loading
-//! the same documents, timed side by side in interleaved rounds (see [`side_by_side`]), the
-//! line `stdlib evaluation vs JSON load: <N>x (finding-dense), <M>x (compliant)`.
+//! the same documents, and to parsing them with `serde_json`, timed side by side in interleaved
+//! rounds (see [`side_by_side`]), the line `stdlib evaluation vs JSON load: <N>x
+//! (finding-dense), <M>x (compliant); vs serde_json parse: <P>x (finding-dense)`.
 
 #![allow(
     clippy::unwrap_used,
@@ -202,9 +203,17 @@ fn side_by_side(_: &mut Criterion) {
         f();
         t.elapsed().as_secs_f64() * 1e3
     };
-    let mut rounds: [Vec<f64>; 5] = Default::default();
+    // The same lines parsed into `serde_json::Value`, each dropped at once, as the criterion
+    // group `load/ndjson/serde_json_value` does.
+    let parse = |text: &str| {
+        for line in text.lines() {
+            black_box(serde_json::from_slice::<serde_json::Value>(line.as_bytes()).unwrap());
+        }
+    };
+    let mut rounds: [Vec<f64>; 6] = Default::default();
     for _ in 0..ROUNDS {
-        let runs: [&dyn Fn(); 5] = [
+        let runs: [&dyn Fn(); 6] = [
+            &|| parse(&dense),
             &|| drop(black_box(load(&dense))),
             &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &all))),
             &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &parallel))),
@@ -215,10 +224,11 @@ fn side_by_side(_: &mut Criterion) {
             times.push(time(run));
         }
     }
-    let [dense_load, dense_eval, dense_par, clean_load, clean_eval] = rounds.map(|mut t| {
-        t.sort_by(f64::total_cmp);
-        t[ROUNDS / 2]
-    });
+    let [dense_parse, dense_load, dense_eval, dense_par, clean_load, clean_eval] =
+        rounds.map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[ROUNDS / 2]
+        });
     println!("side by side, median of {ROUNDS} interleaved rounds:");
     println!(
         "  10,000 generated manifests: load {dense_load:.1} ms; evaluate {dense_eval:.1} ms \
@@ -232,9 +242,16 @@ fn side_by_side(_: &mut Criterion) {
         clean_eval / clean_load
     );
     println!(
-        "stdlib evaluation vs JSON load: {:.2}x (finding-dense), {:.2}x (compliant)",
+        "  the generated manifests parsed by serde_json into its Value: {dense_parse:.1} ms \
+         (evaluation {:.2}x)",
+        dense_eval / dense_parse
+    );
+    println!(
+        "stdlib evaluation vs JSON load: {:.2}x (finding-dense), {:.2}x (compliant); \
+         vs serde_json parse: {:.2}x (finding-dense)",
         dense_eval / dense_load,
-        clean_eval / clean_load
+        clean_eval / clean_load,
+        dense_eval / dense_parse
     );
 }
 
