@@ -95,13 +95,7 @@ fn documents(c: &mut Criterion) {
             ))
         })
     });
-    g.bench_function("ndjson/serde_json_value", |b| {
-        b.iter(|| {
-            for line in json.lines() {
-                black_box(serde_json::from_slice::<serde_json::Value>(line.as_bytes()).unwrap());
-            }
-        })
-    });
+    g.bench_function("ndjson/serde_json_value", |b| b.iter(|| serde_json_lines(&json)));
     g.throughput(Throughput::Bytes(yaml.len() as u64));
     g.bench_function("yaml/saphyr_tree", |b| {
         b.iter(|| {
@@ -181,6 +175,13 @@ fn evaluate(c: &mut Criterion) {
 /// medians and their ratios: loads and evaluations timed minutes apart by the groups above meet
 /// different loads of a shared machine, so their ratio is noisier than one of these. Each
 /// timing includes dropping what was made, as the groups' timings do.
+/// Parses each line of `text` into a `serde_json::Value`, dropping each at once.
+fn serde_json_lines(text: &str) {
+    for line in text.lines() {
+        black_box(serde_json::from_slice::<serde_json::Value>(line.as_bytes()).unwrap());
+    }
+}
+
 fn side_by_side(_: &mut Criterion) {
     // `cargo test --benches` runs each benchmark once to check it; these rounds are for runs.
     if !std::env::args().any(|a| a == "--bench") {
@@ -203,17 +204,10 @@ fn side_by_side(_: &mut Criterion) {
         f();
         t.elapsed().as_secs_f64() * 1e3
     };
-    // The same lines parsed into `serde_json::Value`, each dropped at once, as the criterion
-    // group `load/ndjson/serde_json_value` does.
-    let parse = |text: &str| {
-        for line in text.lines() {
-            black_box(serde_json::from_slice::<serde_json::Value>(line.as_bytes()).unwrap());
-        }
-    };
     let mut rounds: [Vec<f64>; 6] = Default::default();
     for _ in 0..ROUNDS {
         let runs: [&dyn Fn(); 6] = [
-            &|| parse(&dense),
+            &|| serde_json_lines(&dense),
             &|| drop(black_box(load(&dense))),
             &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &all))),
             &|| drop(black_box(policy.compiled.evaluate(&dense_docs, &parallel))),
