@@ -1373,6 +1373,19 @@ pub struct Outcome {
     pub errors: Vec<RuleError>,
 }
 
+/// Makes room in `findings` before the next of `total` documents, `done` of them evaluated, when
+/// less is left than the most findings one document has added (`most`): a document adds its
+/// findings at once, and overflowing would double the vector, copying it. The room made is for
+/// as many findings as the documents so far predict for all of them, and at least doubles it.
+fn make_room(findings: &mut Vec<Finding>, done: usize, total: usize, most: usize) {
+    let len = findings.len();
+    if done == 0 || findings.capacity() - len >= most {
+        return;
+    }
+    let projected = len.saturating_mul(total) / done;
+    findings.reserve(projected.saturating_sub(len).max(len).max(most));
+}
+
 impl Compiled {
     /// Evaluates the selected rules over `docs`.
     pub fn evaluate(&self, docs: &[Document], opts: &Options) -> Outcome {
@@ -1395,11 +1408,15 @@ impl Compiled {
                 // The first document is not read ahead: it is read at once anyway (and an
                 // evaluation of one document, an admission request, has just loaded it).
                 let mut touched = from + 1;
+                let mut most = 0;
                 for i in from..end {
+                    let len = out.findings.len();
+                    make_room(&mut out.findings, i - from, end - from, most);
                     if i == touched {
                         touched = touch(docs, i, end);
                     }
                     self.evaluate_doc(f, i as u32, selected.as_ref(), &mut out);
+                    most = most.max(out.findings.len() - len);
                 }
                 out
             };
@@ -1425,18 +1442,16 @@ impl Compiled {
         let mut f = Frame::reusing(&cx);
         // Documents from `touched` on have not been read ahead (see `touch`); the first is not.
         let mut touched = 1;
+        // The most findings one document has added.
+        let mut most = 0;
         for i in 0..docs.len() {
             let len = out.findings.len();
-            if len == out.findings.capacity() && i > 0 {
-                // Room for as many as the documents so far predict for all of them: growing a
-                // large vector by doubling would copy it several times over.
-                let projected = len.saturating_mul(docs.len()) / i;
-                out.findings.reserve(projected.saturating_sub(len).max(len));
-            }
+            make_room(&mut out.findings, i, docs.len(), most);
             if i == touched {
                 touched = touch(docs, i, docs.len());
             }
             self.evaluate_doc(&mut f, i as u32, selected.as_ref(), &mut out);
+            most = most.max(out.findings.len() - len);
         }
         f.recycle();
         out
