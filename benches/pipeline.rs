@@ -171,10 +171,6 @@ fn evaluate(c: &mut Criterion) {
     g.finish();
 }
 
-/// Times loading and evaluating the generated manifests in interleaved rounds and prints the
-/// medians and their ratios: loads and evaluations timed minutes apart by the groups above meet
-/// different loads of a shared machine, so their ratio is noisier than one of these. Each
-/// timing includes dropping what was made, as the groups' timings do.
 /// Parses each line of `text` into a `serde_json::Value`, dropping each at once.
 fn serde_json_lines(text: &str) {
     for line in text.lines() {
@@ -182,6 +178,11 @@ fn serde_json_lines(text: &str) {
     }
 }
 
+/// Times `serde_json`'s parse, the loads and the evaluations of the generated manifests in
+/// interleaved rounds and prints the medians and their ratios: loads and evaluations timed
+/// minutes apart by the groups above meet different loads of a shared machine, so their ratio is
+/// noisier than one of these. Each timing includes dropping what was made, as the groups'
+/// timings do.
 fn side_by_side(_: &mut Criterion) {
     // `cargo test --benches` runs each benchmark once to check it; these rounds are for runs.
     if !std::env::args().any(|a| a == "--bench") {
