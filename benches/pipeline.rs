@@ -1,5 +1,6 @@
 //! Per-stage benchmarks (parse, check, compile, load, evaluate), with byte throughput, over the
-//! standard library and over generated and committed manifests.
+//! standard library and over generated and committed manifests, and one rule written by hand in
+//! Rust beside Ward's evaluation of it (see [`native_floor`]).
 //!
 //! `cargo bench --bench pipeline`; compare against a saved run with `--save-baseline main` and
 //! `--baseline main`. The run ends with the ratios of evaluating the standard library to loading
@@ -171,6 +172,169 @@ fn evaluate(c: &mut Criterion) {
     g.finish();
 }
 
+/// One standard-library rule, `K8S-RUNTIME-NO-PRIV-ESC`, written by hand in Rust over the same
+/// documents, beside Ward's evaluation of it, on 300 generated manifests that stay in cache: how
+/// far the compiled rules are from native code, findings (message, JSON Pointer, line and column)
+/// included. Both must give the same findings before anything is timed.
+fn native_floor(c: &mut Criterion) {
+    let policy = ward::build(&[]).unwrap();
+    let json = common::manifests_json(300).join("\n");
+    let docs = policy.load("b.ndjson", json.as_bytes(), None, &Limits::default()).docs;
+    let rule = policy.compiled.program.rules.iter().position(|r| r.id == native::RULE).unwrap();
+    let opts = Options { rules: Some(vec![rule as u32]), sequential: true, ..Options::default() };
+    let by_hand = native::NoPrivEsc::new(&docs[0].arena.symbols);
+    let ours = policy.compiled.evaluate(&docs, &opts).findings;
+    let theirs = by_hand.run(&docs);
+    assert_eq!(ours.len(), theirs.len(), "the hand-written rule disagrees on the count");
+    assert!(!ours.is_empty());
+    for (w, n) in ours.iter().zip(&theirs) {
+        let n = (n.line, n.column, n.message(), n.pointer());
+        assert_eq!((w.line(), w.column(), w.message(), w.pointer()), n);
+    }
+    let mut g = c.benchmark_group("evaluate/one-rule-hot");
+    g.throughput(Throughput::Bytes(json.len() as u64));
+    g.bench_function("ward", |b| b.iter(|| black_box(policy.compiled.evaluate(&docs, &opts))));
+    g.bench_function("native", |b| b.iter(|| black_box(by_hand.run(&docs))));
+    g.finish();
+}
+
+/// [`native_floor`]'s hand-written rule.
+mod native {
+    use std::sync::Arc;
+
+    use ward::Document;
+    use ward_engine::doc::{Arena, Key, NodeId, NodeKind, Symbols};
+
+    pub const RULE: &str = "K8S-RUNTIME-NO-PRIV-ESC";
+
+    /// A finding, its texts in a block shared by its document's findings.
+    pub struct Found {
+        pub line: u32,
+        pub column: u32,
+        text: Arc<str>,
+        message: (usize, usize),
+        pointer: (usize, usize),
+    }
+
+    impl Found {
+        pub fn message(&self) -> &str {
+            &self.text[self.message.0..self.message.1]
+        }
+
+        pub fn pointer(&self) -> &str {
+            &self.text[self.pointer.0..self.pointer.1]
+        }
+    }
+
+    pub struct NoPrivEsc {
+        keys: [Key; 9],
+    }
+
+    impl NoPrivEsc {
+        pub fn new(symbols: &Symbols) -> Self {
+            let names = [
+                "kind",
+                "spec",
+                "template",
+                "initContainers",
+                "containers",
+                "ephemeralContainers",
+                "securityContext",
+                "allowPrivilegeEscalation",
+                "name",
+            ];
+            NoPrivEsc { keys: names.map(|n| symbols.get(n).unwrap()) }
+        }
+
+        /// The rule over Pods and workloads with a pod template (all the generated kinds), for
+        /// policy version `latest`, on documents without `os.name: windows`.
+        pub fn run(&self, docs: &[Document]) -> Vec<Found> {
+            let [kind, spec, template, init, containers, ephemeral, context, escalation, name] =
+                self.keys;
+            let mut out = Vec::new();
+            let mut text = String::new();
+            let mut places = Vec::new();
+            for d in docs {
+                let a = &*d.arena;
+                let pod = a.get(d.root, kind).and_then(|k| a.str(k)) == Some("Pod");
+                let spec = if pod {
+                    a.get(d.root, spec)
+                } else {
+                    a.get(d.root, spec)
+                        .and_then(|s| a.get(s, template))
+                        .and_then(|t| a.get(t, spec))
+                };
+                let Some(spec) = spec else { continue };
+                text.clear();
+                places.clear();
+                for list in [init, containers, ephemeral] {
+                    let Some(list) = a.get(spec, list) else { continue };
+                    for e in a.children(list) {
+                        let c = e.node;
+                        let sc = a.get(c, context);
+                        let set = sc.and_then(|s| a.get(s, escalation));
+                        let tail = match set.and_then(|n| a.node(n)).map(|n| n.kind) {
+                            Some(NodeKind::Bool(true)) => {
+                                "` allows privilege escalation (`allowPrivilegeEscalation: true`)"
+                            }
+                            None | Some(NodeKind::Null) => {
+                                "` must set `allowPrivilegeEscalation: false`"
+                            }
+                            _ => continue,
+                        };
+                        let m = text.len();
+                        text.push_str("container `");
+                        text.push_str(a.get(c, name).and_then(|n| a.str(n)).unwrap_or(""));
+                        text.push_str(tail);
+                        let p = text.len();
+                        pointer(a, d.root, c, &mut text);
+                        text.push_str("/securityContext/allowPrivilegeEscalation");
+                        let pos = a.location(set.or(sc).unwrap_or(c));
+                        places.push((pos.line, pos.col, (m, p), (p, text.len())));
+                    }
+                }
+                if places.is_empty() {
+                    continue;
+                }
+                let block: Arc<str> = text.as_str().into();
+                out.extend(places.iter().map(|&(line, column, message, pointer)| Found {
+                    line,
+                    column,
+                    text: block.clone(),
+                    message,
+                    pointer,
+                }));
+            }
+            out
+        }
+    }
+
+    /// Appends the JSON Pointer of `node` under `root` (no key here needs escaping).
+    fn pointer(a: &Arena, root: NodeId, node: NodeId, out: &mut String) {
+        let mut chain = [0; 16];
+        let mut depth = 0;
+        let mut cur = node;
+        while cur != root {
+            chain[depth] = cur;
+            depth += 1;
+            cur = a.node(cur).unwrap().parent;
+        }
+        for &child in chain[..depth].iter().rev() {
+            let n = a.node(child).unwrap();
+            out.push('/');
+            match a.node(n.parent).unwrap().kind {
+                NodeKind::Map { start, .. } => {
+                    out.push_str(a.key_str(a.edges[(start + n.slot) as usize].key));
+                }
+                _ => {
+                    use std::fmt::Write;
+                    write!(out, "{}", n.slot).unwrap();
+                }
+            }
+        }
+    }
+}
+
 /// Parses each line of `text` into a `serde_json::Value`, dropping each at once.
 fn serde_json_lines(text: &str) {
     for line in text.lines() {
@@ -250,5 +414,5 @@ fn side_by_side(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, front_end, documents, evaluate, side_by_side);
+criterion_group!(benches, front_end, documents, evaluate, native_floor, side_by_side);
 criterion_main!(benches);
