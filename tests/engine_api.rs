@@ -96,7 +96,7 @@ rule isolated(w: Workload, all: Inputs) {
 #[test]
 fn a_budget_stops_a_runaway_rule_with_an_error() {
     let src = "module t\nuse k8s.{Pod}\n@id(\"T\") rule r(p: Pod) { for a in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], b in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], c in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] { if a + b + c == 0 { deny \"x\" } } }\n";
-    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    let policy = policy(src);
     let docs = policy.load("m.yaml", b"apiVersion: v1\nkind: Pod\n", None, &Limits::default()).docs;
     let out = policy.compiled.evaluate(
         &docs,
@@ -132,7 +132,7 @@ rule config_in_namespace(w: Workload, all: Inputs) {
 #[test]
 fn a_string_where_the_schema_says_list_is_a_mismatch_not_a_substring() {
     let src = "module t\nuse k8s.{Pod}\n@id(\"T\") rule r(p: Pod) {\n  for c in p.spec?.containers ?? [] {\n    if \"ALL\" not in (c.securityContext?.capabilities?.drop ?? []) { deny \"x\" }\n  }\n}\n";
-    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    let policy = policy(src);
     let input = b"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    securityContext: { capabilities: { drop: ALL } }\n";
     let out = run_user_rules(&policy, input);
     assert!(out.findings.is_empty());
@@ -189,7 +189,7 @@ module t
 
 kind D = { kind: "D", name: string, items: list<{ x: string, n: any, y: string? }> }
 "#;
-    let policy = ward::build(&[Source { name: "t.ward".into(), text: src.into() }]).unwrap();
+    let policy = policy(src);
     // The first document's second item has a string where `n + 1` needs a number.
     let text = "kind: D\nname: one\nitems: [{x: p, n: 1}, {x: q, n: two}]\n---\nkind: D\nname: two\nitems: [{x: r, n: 1}, {x: s, n: 2}]\n";
     let loaded = policy.load("d.yaml", text.as_bytes(), None, &Limits::default());
