@@ -1291,7 +1291,7 @@ impl<'p> Compiler<'p> {
         let [s, pat] = args else { return ok(Value::Null) };
         let s = self.expr(s);
         if let H::Const(Const::Str(p)) = &pat.kind {
-            match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
+            match crate::eval::compile_regex(p) {
                 Ok(re) => {
                     return Box::new(move |f| {
                         let v = s(f)?;
@@ -1309,11 +1309,13 @@ impl<'p> Compiler<'p> {
         Box::new(move |f| {
             let v = s(f)?;
             let p = pat(f)?;
-            let p = p.as_str(f.cx).unwrap_or("");
-            let re = regex::RegexBuilder::new(p).size_limit(1 << 20).build().map_err(|e| {
-                EvalError::Builtin { name: "matches".into(), message: e.to_string(), span }
+            let cx = f.cx;
+            let re = f.regexes.get(p.as_str(cx).unwrap_or("")).map_err(|e| EvalError::Builtin {
+                name: "matches".into(),
+                message: e.to_string(),
+                span,
             })?;
-            Ok(Value::Bool(v.as_str(f.cx).is_some_and(|x| re.is_match(x))))
+            Ok(Value::Bool(v.as_str(cx).is_some_and(|x| re.is_match(x))))
         })
     }
 

@@ -218,6 +218,8 @@ pub struct Frame<'a> {
     /// The root of the document under evaluation and the kinds its identity tells, for
     /// [`Frame::is_kind`].
     root_kinds: Option<(NodeRef, Arc<[u32]>)>,
+    /// Regular expressions compiled from patterns known only at run time.
+    pub(crate) regexes: Regexes,
 }
 
 impl<'a> Frame<'a> {
@@ -228,7 +230,7 @@ impl<'a> Frame<'a> {
     /// A frame on the storage the last evaluation on this thread left (see [`Spare`]).
     fn reusing(cx: &'a Cx<'a>) -> Self {
         let spare = SPARE.with(std::cell::Cell::take).unwrap_or_default();
-        let Spare { slots, pool, memo, out, kinds, walk } = spare;
+        let Spare { slots, pool, memo, out, kinds, walk, regexes } = spare;
         Frame {
             slots,
             pool,
@@ -241,20 +243,21 @@ impl<'a> Frame<'a> {
             kinds,
             walk,
             root_kinds: None,
+            regexes,
         }
     }
 
     /// Leaves this frame's storage for the next evaluation on this thread, emptied: no value
     /// outlives its evaluation.
     fn recycle(self) {
-        let Frame { mut slots, mut pool, mut memo, mut out, kinds, walk, .. } = self;
+        let Frame { mut slots, mut pool, mut memo, mut out, kinds, walk, regexes, .. } = self;
         slots.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         for p in &mut pool {
             p.iter_mut().for_each(|v| crate::value::discard(std::mem::take(v)));
         }
         memo.reset();
         out.clear();
-        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, kinds, walk })));
+        SPARE.with(|s| s.set(Some(Spare { slots, pool, memo, out, kinds, walk, regexes })));
     }
 
     pub(crate) fn with_slots(cx: &'a Cx<'a>, slots: Vec<Value>) -> Self {
@@ -270,6 +273,7 @@ impl<'a> Frame<'a> {
             kinds: Vec::new(),
             walk: Vec::new(),
             root_kinds: None,
+            regexes: Regexes::default(),
         }
     }
 
@@ -451,10 +455,74 @@ struct Spare {
     out: Found,
     kinds: Vec<KindEntry>,
     walk: Vec<NodeId>,
+    regexes: Regexes,
 }
 
 thread_local! {
     static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
+}
+
+/// Patterns a thread keeps compiled (see [`Regexes`]).
+const REGEX_ENTRIES: usize = 32;
+
+/// The largest compiled form of a regular expression, in bytes: a pattern needing more is an
+/// error rather than a slow or huge automaton.
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// A compiled regular expression, or why its pattern does not compile.
+type CompiledRegex = Result<regex::Regex, Box<str>>;
+
+/// Compiles a `matches` pattern, with Ward's limits.
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+}
+
+/// Regular expressions whose patterns are known only at run time (a parameter, a computed
+/// string; constant patterns are compiled with the program), compiled once per pattern and
+/// thread rather than at every call: the last [`REGEX_ENTRIES`] patterns used, with the error
+/// of a pattern that does not compile. They outlive an evaluation (they depend on the pattern
+/// alone), so a policy's parameter patterns are compiled once for a stream of admission
+/// requests too. When full, the entries are replaced in turn.
+#[derive(Default)]
+pub(crate) struct Regexes {
+    /// Patterns and what they compiled to.
+    entries: Vec<(Box<str>, CompiledRegex)>,
+    /// The entry to replace next once full.
+    next: usize,
+}
+
+impl Regexes {
+    /// The compiled form of `pattern`, or why it does not compile.
+    pub(crate) fn get(&mut self, pattern: &str) -> Result<&regex::Regex, &str> {
+        let i = match self.entries.iter().position(|(p, _)| **p == *pattern) {
+            Some(i) => i,
+            None => {
+                let compiled = compile_regex(pattern).map_err(|e| e.to_string().into());
+                let entry = (Box::from(pattern), compiled);
+                if self.entries.len() < REGEX_ENTRIES {
+                    self.entries.push(entry);
+                    self.entries.len() - 1
+                } else {
+                    let i = self.next % REGEX_ENTRIES;
+                    self.next = i + 1;
+                    if let Some(e) = self.entries.get_mut(i) {
+                        *e = entry;
+                    }
+                    i
+                }
+            }
+        };
+        match self.entries.get(i).map(|(_, r)| r) {
+            Some(Ok(re)) => Ok(re),
+            Some(Err(e)) => Err(e),
+            None => Err("internal error: a lost regular expression"),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 /// The [`Memo::one`] key of a node argument.
@@ -2023,5 +2091,26 @@ mod tests {
             super::touch_one(&docs, i);
         }
         assert_eq!(super::touch(&[], 0, 0), 1);
+    }
+
+    /// Run-time patterns: each compiled once while it stays among the last ones used, a bad one
+    /// remembered as its error, and more patterns than the cache holds replace the oldest.
+    #[test]
+    fn run_time_patterns_are_compiled_once_each() {
+        let mut cache = super::Regexes::default();
+        let first = cache.get("^a+$").map(|r| r as *const regex::Regex).unwrap();
+        assert!(cache.get("^a+$").unwrap().is_match("aaa"));
+        assert_eq!(cache.get("^a+$").map(|r| r as *const regex::Regex).unwrap(), first);
+        assert!(cache.get("(").unwrap_err().contains("unclosed group"));
+        assert!(cache.get("(").is_err());
+        assert_eq!(cache.len(), 2);
+        for i in 0..super::REGEX_ENTRIES * 2 + 3 {
+            let p = format!("^x{{{i}}}$");
+            assert!(cache.get(&p).unwrap().is_match(&"x".repeat(i)), "pattern {p}");
+            assert!(!cache.get(&p).unwrap().is_match(&"x".repeat(i + 1)), "pattern {p}");
+            assert!(cache.len() <= super::REGEX_ENTRIES);
+        }
+        assert!(cache.get("^a+$").unwrap().is_match("a"));
+        assert!(cache.get(&"(".repeat(super::REGEX_SIZE_LIMIT)).is_err());
     }
 }

@@ -325,7 +325,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
         Builtin {
             name: "matches",
             sig: "fn(string, string) -> bool",
-            doc: "Whether the string contains a match of the regular expression (RE2 syntax, linear time). Anchor with `^…$` for a whole-string match.",
+            doc: "Whether the string contains a match of the regular expression (RE2 syntax, linear time). Anchor with `^…$` for a whole-string match. A constant pattern is compiled once with the policy (an invalid one is error E0401); a pattern known only at run time, from a parameter or a document, is compiled at its first use and kept for the next (an invalid one is run-time error E0505 at the call).",
             examples: &[("matches(\"nginx:1.25\", \"^nginx:[0-9.]+$\")", "true")],
             imp: Impl::Regex,
             part: None,
