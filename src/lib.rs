@@ -3,20 +3,28 @@
 //! This facade ties the stages together for hosts that embed Ward (the CLI is one): [`build`]
 //! parses, checks and compiles policy sources together with the standard library; the returned
 //! [`Policy`] evaluates documents loaded with [`Policy::load`]. Errors come back as data
-//! ([`Diagnostic`]s with spans into [`Policy::sources`]); [`render`] turns them into text.
+//! ([`Diagnostic`]s with spans into [`Policy::sources`]); [`render`] turns them into text. The
+//! [`embedding`] module is the guide, with examples that run as tests.
 
 pub mod crd;
 pub mod render;
 
+#[doc = include_str!("../docs/embedding.md")]
+pub mod embedding {}
+
 use std::sync::Arc;
 
 pub use ward_engine::doc::{Document, Limits, LoadError};
-pub use ward_engine::eval::{DocIdentity, Finding, Options, Outcome, Patch, PatchKind, TestResult};
-pub use ward_engine::load::Format;
+pub use ward_engine::eval::{
+    DocIdentity, Finding, Options, Outcome, Patch, PatchKind, RuleError, TestResult,
+};
+pub use ward_engine::load::{Format, Loaded};
 pub use ward_engine::project::Projection;
 pub use ward_engine::value::Value;
 pub use ward_engine::{Compiled, EvalError};
+pub use ward_lang::ast::FindingKind;
 pub use ward_lang::error::{Diagnostic, Label, Level};
+pub use ward_lang::hir::Severity;
 pub use ward_lang::{FileId, SourceMap, Span};
 
 /// A policy source: a name (shown in diagnostics) and its text.
