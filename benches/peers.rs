@@ -3,8 +3,9 @@
 //! as the same `&str` (regorus parses it with `Value::from_json_str`, Ward loads it with
 //! `Policy::load_text_projected`), so neither checks again that it is UTF-8.
 //!
-//! `cargo bench --bench peers --features peers`. Ends with the line
-//! `ward vs regorus (rvm): <N>x faster per document`.
+//! `cargo bench --bench peers --features peers`. After criterion's groups it times both engines
+//! in paired rounds (each chunk of pods run by one engine right after the other) and ends with
+//! the line `ward vs regorus (rvm): <N>x faster per document`, the median of the rounds' ratios.
 
 #![allow(
     clippy::unwrap_used,
@@ -161,13 +162,33 @@ impl RegoSide {
     }
 }
 
-/// Time of one pass over all documents, per document.
-fn pass(mut run: impl FnMut(&str) -> usize, docs: &[String]) -> Duration {
-    let start = Instant::now();
-    for d in docs {
-        black_box(run(d));
+/// Times one round: the documents in chunks, each chunk run by both engines one right after the
+/// other (which goes first alternates), so that both meet the same state of a shared machine.
+/// Returns each engine's time per document over the round.
+fn round(
+    ward: &mut impl FnMut(&str) -> usize,
+    rego: &mut impl FnMut(&str) -> usize,
+    docs: &[String],
+) -> (Duration, Duration) {
+    const CHUNK: usize = 500;
+    let (mut w, mut r) = (Duration::ZERO, Duration::ZERO);
+    let time = |run: &mut dyn FnMut(&str) -> usize, chunk: &[String]| {
+        let start = Instant::now();
+        for d in chunk {
+            black_box(run(d));
+        }
+        start.elapsed()
+    };
+    for (i, chunk) in docs.chunks(CHUNK).enumerate() {
+        if i % 2 == 0 {
+            w += time(ward, chunk);
+            r += time(rego, chunk);
+        } else {
+            r += time(rego, chunk);
+            w += time(ward, chunk);
+        }
     }
-    start.elapsed() / docs.len() as u32
+    (w / docs.len() as u32, r / docs.len() as u32)
 }
 
 fn main() {
@@ -193,23 +214,25 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    // Side by side, interleaved, median of several rounds.
-    let mut ward_t = Vec::new();
-    let mut rego_t = Vec::new();
-    for _ in 0..5 {
-        ward_t.push(pass(|d| ward.run(d), &docs));
-        rego_t.push(pass(|d| rego.run(d), &docs));
+    // Side by side: rounds of paired chunks (see `round`); the ratio is the median of the
+    // rounds' ratios, each measured over the same stretch of time for both engines.
+    const ROUNDS: usize = 7;
+    let (mut ward_t, mut rego_t, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (w, r) = round(&mut |d| ward.run(d), &mut |d| rego.run(d), &docs);
+        ward_t.push(w.as_secs_f64() * 1e6);
+        rego_t.push(r.as_secs_f64() * 1e6);
+        ratios.push(r.as_secs_f64() / w.as_secs_f64());
     }
-    ward_t.sort();
-    rego_t.sort();
-    let (wm, rm) = (ward_t[2], rego_t[2]);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[ROUNDS / 2], v[0], v[ROUNDS - 1])
+    };
+    let ((wm, _, _), (rm, _, _)) = (median(ward_t), median(rego_t));
+    let (ratio, low, high) = median(ratios);
     println!(
-        "ward: {:.2} µs/document, regorus (rvm): {:.2} µs/document",
-        wm.as_secs_f64() * 1e6,
-        rm.as_secs_f64() * 1e6
+        "median of {ROUNDS} rounds: ward {wm:.2} µs/document, regorus (rvm) {rm:.2} µs/document; \
+         rounds' ratios {low:.2}x to {high:.2}x"
     );
-    println!(
-        "ward vs regorus (rvm): {:.2}x faster per document",
-        rm.as_secs_f64() / wm.as_secs_f64()
-    );
+    println!("ward vs regorus (rvm): {ratio:.2}x faster per document");
 }
