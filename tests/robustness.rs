@@ -1,5 +1,6 @@
 //! The front end never panics: parsing and checking thousands of mutated versions of the
-//! quickstart policy, and building the deepest trees the parser accepts, end to end.
+//! quickstart policy, and building the deepest trees the parser accepts, end to end. The
+//! formatter keeps the tree and the comments of every mutant that parses, idempotently.
 
 #![allow(
     clippy::unwrap_used,
@@ -189,6 +190,38 @@ fn mutated_policies_build_and_run_without_panicking() {
         let _ = policy.compiled.run_tests();
     }
     assert!(built > 0);
+}
+
+/// The texts of a file's plain comments, in order.
+fn comments(text: &str) -> Vec<String> {
+    ward_lang::parse::parse_file(FileId(0), text).comments.into_iter().map(|c| c.text).collect()
+}
+
+#[test]
+fn mutated_policies_format_to_the_same_tree_and_comments_idempotently() {
+    // Sources with comments in many places, so that mutants move comments about.
+    let mut originals = vec![
+        std::fs::read_to_string(common::root().join("examples/quickstart/policy.ward")).unwrap(),
+    ];
+    for name in ["dockerfile.ward", "registries.ward", "resources.ward"] {
+        originals
+            .push(std::fs::read_to_string(common::root().join("policies").join(name)).unwrap());
+    }
+    let mut rng = Rng(0xf0f0_1234_5678_9abc);
+    let mut formatted = 0;
+    for i in 0..4000 {
+        let text = mutate(&originals[i % originals.len()], &mut rng);
+        let Ok(out) = ward_lang::fmt::format(&text) else { continue };
+        formatted += 1;
+        assert!(ward_lang::fmt::same_tree(&text, &out), "mutant {i} changed its tree:\n{text}");
+        assert_eq!(comments(&text), comments(&out), "mutant {i} lost a comment:\n{text}");
+        let again = ward_lang::fmt::format(&out).unwrap_or_else(|e| {
+            panic!("mutant {i}: the formatted text does not parse: {e:?}\n{out}")
+        });
+        assert_eq!(again, out, "mutant {i}: formatting is not idempotent:\n{text}");
+    }
+    // Many mutants still parse; a mutator that never leaves one whole tests nothing here.
+    assert!(formatted > 400, "only {formatted} mutants parsed");
 }
 
 #[test]
