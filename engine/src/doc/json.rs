@@ -1192,6 +1192,28 @@ mod tests {
     }
 
     #[test]
+    fn skimmed_maps_find_repeated_keys_among_many() {
+        // Maps compared pair by pair (up to 16 keys) and through a set (more), whose keys have
+        // one length and differ only in the middle.
+        let key = |i: usize| format!("prefix__{i:03}__suffix");
+        for n in 3..=20 {
+            for dup in [None, Some((0, n - 1)), Some((1, 2)), Some((n / 2, n - 1))] {
+                let mut keys: Vec<String> = (0..n).map(key).collect();
+                keys.extend(["a".into(), "ab".into(), String::new()]);
+                if let Some((first, again)) = dup {
+                    keys[again] = keys[first].clone();
+                }
+                let map: Vec<String> = keys.iter().map(|k| format!("\"{k}\": 1")).collect();
+                // Under the skipped key `b`: skimmed, then built, with the same errors.
+                let src = format!("{{\"b\": {{{}}}, \"a\": 1}}", map.join(", "));
+                let skimmed = run(&src, false, 256, true);
+                assert_eq!(skimmed, run(&src, false, 256, false), "{src}");
+                assert_eq!(skimmed.contains("duplicate key"), dup.is_some(), "{src}: {skimmed}");
+            }
+        }
+    }
+
+    #[test]
     fn skimming_reads_as_building_would() {
         let pieces = [
             "{", "}", "[", "]", "\"", ",", ":", "\\", "\\u", "0", "9", "e", "-", ".", " ", "\n",
